@@ -1,0 +1,78 @@
+"""The dashboard: application factory and entry point (`python app.py`)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import timedelta
+from typing import Any
+
+from dotenv import load_dotenv
+from flask import Flask
+
+from desk import database  # noqa: F401  (registers the SQLite connection settings)
+from desk.config import ConfigError, exit_on_config_error, load_dashboard_settings
+from desk.extensions import csrf, db, login_manager
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the dashboard. `config` overrides settings (tests pass a fresh database here)."""
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    settings = load_dashboard_settings(dict(os.environ), app.instance_path)
+    app.config.from_mapping(settings.flask_config())
+    app.config.update(
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_DURATION=timedelta(days=14),
+        WTF_CSRF_TIME_LIMIT=None,  # a tech may leave an answer half-written for hours
+        TICKETS_PER_PAGE=25,
+    )
+    if config:
+        app.config.update(config)
+
+    db.init_app(app)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+
+    from desk import api
+
+    app.register_blueprint(api.bp)
+
+    with app.app_context():
+        from desk.bootstrap import create_schema, ensure_bootstrap_admin
+
+        create_schema()
+        ensure_bootstrap_admin()
+    return app
+
+
+@login_manager.user_loader
+def load_user(user_id: str):
+    from models import User
+
+    return db.session.get(User, int(user_id))
+
+
+def main() -> None:
+    load_dotenv()
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        app = create_app()
+    except ConfigError as error:
+        exit_on_config_error(error, "dashboard")
+    host, port = os.environ.get("HOST") or "127.0.0.1", int(os.environ.get("PORT") or 5000)
+    log.info("Dashboard on http://%s:%s", host, port)
+    app.run(host=host, port=port)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,198 @@
+"""The JSON API the bot talks to. Bearer-token auth; every error is JSON."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from desk import clock, escalations, oncall, tickets
+from desk.extensions import csrf, db
+from desk.validation import Fields, InvalidRequest, parse_instant
+from models import Notification, SupportMessage
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+csrf.exempt(bp)  # bearer-token requests carry no cookie, so there is no session to forge
+
+CHAT_TYPES = ("private", "group", "supergroup", "channel")
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, fields: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.fields = fields or {}
+
+
+def error_response(status: int, message: str, fields: dict[str, str] | None = None):
+    body: dict[str, Any] = {"error": message}
+    if fields:
+        body["fields"] = fields
+    return jsonify(body), status
+
+
+@bp.errorhandler(ApiError)
+def handle_api_error(error: ApiError):
+    return error_response(error.status, error.message, error.fields)
+
+
+@bp.errorhandler(InvalidRequest)
+def handle_invalid(error: InvalidRequest):
+    return error_response(400, error.message, error.fields)
+
+
+def is_api_request() -> bool:
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
+@bp.app_errorhandler(HTTPException)
+def handle_http_error(error: HTTPException):
+    """JSON for API paths (including 404/405 raised by routing), the usual page elsewhere."""
+    if is_api_request():
+        return error_response(error.code or 500, error.description or error.name)
+    return error
+
+
+@bp.before_request
+def require_token():
+    """Only the bot, holding BOT_API_TOKEN, may call the API."""
+    expected = current_app.config.get("BOT_API_TOKEN") or ""
+    if not expected:
+        raise ApiError(503, "the API is disabled: set BOT_API_TOKEN for the dashboard and the bot")
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        token.strip().encode(), expected.encode()
+    ):
+        raise ApiError(401, "missing or wrong bearer token")
+
+
+def json_body() -> Any:
+    payload = request.get_json(silent=True)
+    if payload is None:
+        raise InvalidRequest("request body must be valid JSON with Content-Type: application/json")
+    return payload
+
+
+def get_ticket(ticket_id: int) -> SupportMessage:
+    ticket = db.session.get(SupportMessage, ticket_id)
+    if ticket is None:
+        raise ApiError(404, f"ticket {ticket_id} not found")
+    return ticket
+
+
+@bp.post("/support_message")
+def support_message():
+    """File a ticket from a Telegram message (idempotent on chat_id + message_id)."""
+    fields = Fields(json_body())
+    intake = tickets.Intake(
+        chat_id=fields.integer("chat_id"),
+        chat_type=fields.choice("chat_type", CHAT_TYPES, required=False) or "private",
+        message_id=fields.integer("message_id"),
+        user_id=fields.integer("user_id"),
+        username=fields.string("username", max_length=64),
+        first_name=fields.string("first_name", max_length=128) or "",
+        last_name=fields.string("last_name", max_length=128),
+        chat_title=fields.string("chat_title", max_length=255),
+        text=fields.text(),
+        reply_to_message_id=fields.integer("reply_to_message_id", required=False),
+    )
+    fields.check()
+    result = tickets.file_request(intake)
+    body = result.ticket.to_dict() | {"created": result.created, "followup": result.followup}
+    return jsonify(body), 201 if result.created else 200
+
+
+@bp.post("/message/<int:ticket_id>/confirmation")
+def confirmation(ticket_id: int):
+    """Remember the bot's reply to the user, so a reply to it joins this ticket's thread."""
+    ticket = get_ticket(ticket_id)
+    fields = Fields(json_body())
+    message_id = fields.integer("message_id")
+    fields.check()
+    ticket.confirmation_message_id = message_id
+    db.session.commit()
+    return jsonify(ticket.to_dict())
+
+
+@bp.get("/message/<int:ticket_id>/status")
+def message_status(ticket_id: int):
+    """A ticket's state, as the bot reports it to users and techs."""
+    return jsonify(get_ticket(ticket_id).to_dict())
+
+
+@bp.get("/current_oncall")
+def current_oncall():
+    """Who is on call at `?at=` (ISO 8601, default now): the primary and the ordered chain."""
+    raw = request.args.get("at")
+    at = parse_instant("at", raw) if raw else clock.now()
+    return jsonify(oncall.on_call_dict(oncall.on_call_at(at)))
+
+
+@bp.get("/escalations/due")
+def escalations_due():
+    """Tickets whose next escalation step is due now, oldest first."""
+    try:
+        limit = min(max(int(request.args.get("limit", 100)), 1), 1000)
+    except ValueError:
+        raise InvalidRequest("invalid fields", {"limit": "must be an integer"}) from None
+    due = escalations.due_tickets(clock.now(), limit)
+    return jsonify(
+        {
+            "tickets": [
+                {
+                    "id": t.id,
+                    "number": t.number,
+                    "escalation_level": t.escalation_level,
+                    "next_escalation_at": t.next_escalation_at.isoformat(),
+                }
+                for t in due
+            ]
+        }
+    )
+
+
+@bp.post("/escalate/<int:ticket_id>")
+def escalate(ticket_id: int):
+    """Claim the ticket's next escalation step; answers whom to notify (409 if already claimed)."""
+    ticket = get_ticket(ticket_id)
+    payload = request.get_json(silent=True) if request.content_length else {}
+    fields = Fields(payload if payload is not None else {})
+    expected = fields.integer("level", required=False)
+    fields.check()
+    result = escalations.step(ticket, expected_level=expected)
+    body = {
+        "action": result.action,
+        "level": result.level,
+        "reason": result.reason,
+        "ticket": result.ticket.to_dict(),
+        "notifications": [n.to_dict() for n in result.notifications],
+    }
+    return jsonify(body), 409 if result.action == "conflict" else 200
+
+
+@bp.post("/notifications/<int:notification_id>/result")
+def notification_result(notification_id: int):
+    """Record whether a page reached Telegram (message id) or failed (error)."""
+    note = db.session.get(Notification, notification_id)
+    if note is None:
+        raise ApiError(404, f"notification {notification_id} not found")
+    fields = Fields(json_body())
+    sent = fields.boolean("sent")
+    message_id = fields.integer("telegram_message_id", required=bool(sent))
+    error = fields.string("error", max_length=2000)
+    fields.check()
+    escalations.record_delivery(note, bool(sent), message_id, error)
+    return jsonify(note.to_dict())
+
+
+@bp.get("/status")
+def status():
+    """Health and counts for the bot's /status command."""
+    db.session.execute(sa.text("SELECT 1"))
+    on_call = oncall.on_call_dict(oncall.on_call_at(clock.now()))
+    return jsonify({"database": "ok", "tickets": tickets.status_counts(), "on_call": on_call})

@@ -1,0 +1,186 @@
+"""Settings from the environment (and `.env`), validated once at start-up.
+
+A wrong value stops the process with one line naming the variable, never a traceback:
+operators read the first line of a failed unit, not the fortieth.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ESCALATION_TIMEOUT = 900
+DEFAULT_ACK_TIMEOUT = 1800
+DEFAULT_DASHBOARD_URL = "http://localhost:5000"
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the variable."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+
+
+def exit_on_config_error(error: ConfigError, process: str) -> None:
+    """Print the single line an operator needs and exit with status 2."""
+    print(f"{process}: configuration error: {error}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def positive_int(environ: dict[str, str], name: str, default: int, *, minimum: int = 1) -> int:
+    """Read an integer setting, refusing words, fractions and values below `minimum`."""
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(name, f"must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(name, f"must be at least {minimum}, got {value}")
+    return value
+
+
+def timezone(environ: dict[str, str], name: str = "TIMEZONE") -> ZoneInfo:
+    """Read an IANA time zone name such as Europe/Berlin."""
+    raw = environ.get(name, "").strip() or "UTC"
+    try:
+        return ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            name, f"unknown time zone {raw!r} (use an IANA name such as Europe/Berlin)"
+        ) from None
+
+
+def database_url(environ: dict[str, str], instance_path: str) -> str:
+    """Read DATABASE_URL, defaulting to a SQLite file in the instance folder."""
+    raw = environ.get("DATABASE_URL", "").strip()
+    if not raw:
+        return "sqlite:///" + str(Path(instance_path) / "support_system.db")
+    scheme = raw.split("://", 1)[0] if "://" in raw else ""
+    dialect = scheme.split("+", 1)[0]
+    if dialect not in {"sqlite", "postgresql", "postgres"}:
+        raise ConfigError(
+            "DATABASE_URL",
+            f"unsupported or malformed URL {redact(raw)!r} "
+            "(expected sqlite:///path.db or postgresql+psycopg://user@host/db)",
+        )
+    if dialect == "postgres":
+        # Heroku-style URLs say postgres://, which SQLAlchemy no longer accepts.
+        raw = "postgresql" + raw[len("postgres") :]
+    if dialect != "sqlite" and not urlsplit(raw).hostname and "host=" not in raw:
+        raise ConfigError("DATABASE_URL", f"no host in {redact(raw)!r}")
+    return raw
+
+
+def redact(url: str) -> str:
+    """Hide a password in a URL before it reaches a log line."""
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@", 1)
+    return url
+
+
+def secret_key(environ: dict[str, str], instance_path: str) -> str:
+    """Use SECRET_KEY, or generate one and keep it so sessions survive restarts."""
+    configured = environ.get("SECRET_KEY", "").strip()
+    if configured:
+        return configured
+    path = Path(instance_path) / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # O_EXCL: when several workers start at once, exactly one writes and the rest read its key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip() or key
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    log.warning("SECRET_KEY is not set: generated one and stored it in %s", path)
+    return key
+
+
+@dataclass(frozen=True)
+class DashboardSettings:
+    """Everything the dashboard reads from its environment."""
+
+    secret_key: str
+    database_url: str
+    bot_api_token: str
+    timezone: ZoneInfo
+    escalation_timeout: int
+    ack_timeout: int
+    dashboard_url: str
+    support_group_id: int | None
+    host: str
+    port: int
+
+    def flask_config(self) -> dict[str, object]:
+        return {
+            "SECRET_KEY": self.secret_key,
+            "SQLALCHEMY_DATABASE_URI": self.database_url,
+            "BOT_API_TOKEN": self.bot_api_token,
+            "TIMEZONE": self.timezone.key,
+            "ESCALATION_TIMEOUT": self.escalation_timeout,
+            "ACK_TIMEOUT": self.ack_timeout,
+            "WEB_DASHBOARD_URL": self.dashboard_url,
+            "SUPPORT_GROUP_ID": self.support_group_id,
+        }
+
+
+def group_id(environ: dict[str, str]) -> int | None:
+    """Read SUPPORT_GROUP_ID, a Telegram chat id such as -1001234567890."""
+    raw = environ.get("SUPPORT_GROUP_ID", "").strip()
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(
+            "SUPPORT_GROUP_ID",
+            f"must be a numeric Telegram chat id like -1001234567890, got {raw!r}",
+        ) from None
+
+
+def url(environ: dict[str, str], name: str, default: str) -> str:
+    """Read an http(s) URL and drop a trailing slash."""
+    raw = environ.get(name, "").strip() or default
+    parts = urlsplit(raw)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ConfigError(name, f"must be an http:// or https:// URL, got {raw!r}")
+    return raw.rstrip("/")
+
+
+def load_dashboard_settings(environ: dict[str, str], instance_path: str) -> DashboardSettings:
+    """Validate the dashboard's environment; raises ConfigError on the first bad value."""
+    tz = timezone(environ)
+    timeout = positive_int(environ, "ESCALATION_TIMEOUT", DEFAULT_ESCALATION_TIMEOUT)
+    ack_timeout = positive_int(environ, "ACK_TIMEOUT", DEFAULT_ACK_TIMEOUT)
+    port = positive_int(environ, "PORT", 5000)
+    if port > 65535:
+        raise ConfigError("PORT", f"must be a TCP port (1-65535), got {port}")
+    return DashboardSettings(
+        database_url=database_url(environ, instance_path),
+        bot_api_token=environ.get("BOT_API_TOKEN", "").strip(),
+        timezone=tz,
+        escalation_timeout=timeout,
+        ack_timeout=ack_timeout,
+        dashboard_url=url(environ, "WEB_DASHBOARD_URL", DEFAULT_DASHBOARD_URL),
+        support_group_id=group_id(environ),
+        host=environ.get("HOST", "").strip() or "127.0.0.1",
+        port=port,
+        secret_key=secret_key(environ, instance_path),
+    )

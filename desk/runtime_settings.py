@@ -1,0 +1,91 @@
+"""Run-time settings kept in `SystemConfig`, falling back to the process environment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from desk.extensions import db
+from models import SystemConfig
+
+
+@dataclass(frozen=True)
+class IntSetting:
+    key: str
+    label: str
+    help: str
+    config_key: str | None  # the app.config default, if any
+    default: int
+    minimum: int
+    maximum: int
+
+
+SETTINGS = {
+    s.key: s
+    for s in (
+        IntSetting(
+            "escalation_timeout",
+            "Escalation timeout (seconds)",
+            "How long a level has to react before the next one is paged.",
+            "ESCALATION_TIMEOUT",
+            900,
+            1,
+            86_400,
+        ),
+        IntSetting(
+            "ack_timeout",
+            "Acknowledgement timeout (seconds)",
+            "How long an acknowledged ticket may stay unanswered before the tech is reminded.",
+            "ACK_TIMEOUT",
+            1800,
+            1,
+            7 * 86_400,
+        ),
+        IntSetting(
+            "escalation_repeats",
+            "Repeats of the on-call chain",
+            "How many times the whole chain is paged again after the team group.",
+            None,
+            1,
+            0,
+            10,
+        ),
+    )
+}
+
+
+def get_int(key: str) -> int:
+    """The stored value of a setting, or its default from the environment."""
+    setting = SETTINGS[key]
+    stored = db.session.scalar(sa.select(SystemConfig.value).where(SystemConfig.key == key))
+    if stored is not None:
+        try:
+            return int(stored)
+        except ValueError:
+            pass
+    if setting.config_key:
+        return int(current_app.config.get(setting.config_key, setting.default))
+    return setting.default
+
+
+def set_int(key: str, value: int, user_id: int | None) -> None:
+    setting = SETTINGS[key]
+    if not setting.minimum <= value <= setting.maximum:
+        raise ValueError(f"must be between {setting.minimum} and {setting.maximum}")
+    row = db.session.get(SystemConfig, key)
+    if row is None:
+        db.session.add(SystemConfig(key=key, value=str(value), updated_by_id=user_id))
+    else:
+        row.value = str(value)
+        row.updated_by_id = user_id
+
+
+def escalation_timeout() -> timedelta:
+    return timedelta(seconds=get_int("escalation_timeout"))
+
+
+def ack_timeout() -> timedelta:
+    return timedelta(seconds=get_int("ack_timeout"))

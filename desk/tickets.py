@@ -1,0 +1,151 @@
+"""Ticket operations shared by the JSON API and the dashboard pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from desk import clock
+from desk.extensions import db
+from models import FollowUp, Status, SupportMessage, SupportResponse, TicketEvent, User
+
+
+@dataclass(frozen=True)
+class Intake:
+    """A validated `@support` message as the bot posts it."""
+
+    chat_id: int
+    chat_type: str
+    message_id: int
+    user_id: int
+    text: str
+    username: str | None = None
+    first_name: str = ""
+    last_name: str | None = None
+    chat_title: str | None = None
+    reply_to_message_id: int | None = None
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    ticket: SupportMessage
+    created: bool  # False when the same Telegram message was posted before
+    followup: bool = False  # True when the text joined an existing ticket's thread
+
+
+def find_by_telegram_message(chat_id: int, message_id: int) -> SupportMessage | None:
+    return db.session.scalar(
+        sa.select(SupportMessage).where(
+            SupportMessage.chat_id == chat_id, SupportMessage.message_id == message_id
+        )
+    )
+
+
+def ticket_for_bot_message(chat_id: int, bot_message_id: int) -> SupportMessage | None:
+    """The ticket a bot message in a user's chat is about: its confirmation or an answer."""
+    ticket = db.session.scalar(
+        sa.select(SupportMessage).where(
+            SupportMessage.chat_id == chat_id,
+            SupportMessage.confirmation_message_id == bot_message_id,
+        )
+    )
+    if ticket is not None:
+        return ticket
+    return db.session.scalar(
+        sa.select(SupportMessage)
+        .join(SupportResponse, SupportResponse.ticket_id == SupportMessage.id)
+        .where(
+            SupportMessage.chat_id == chat_id,
+            SupportResponse.telegram_message_id == bot_message_id,
+        )
+    )
+
+
+def file_request(intake: Intake, now: datetime | None = None) -> IntakeResult:
+    """File a ticket for a Telegram message, or add it to the thread it replies to.
+
+    Idempotent on (chat_id, message_id): the bot retries after timeouts and restarts, and a
+    retry must return the ticket the first attempt created.
+    """
+    now = now or clock.now()
+    if intake.reply_to_message_id is not None:
+        parent = ticket_for_bot_message(intake.chat_id, intake.reply_to_message_id)
+        if parent is not None and parent.status != Status.RESOLVED:
+            return IntakeResult(add_followup(parent, intake, now), created=False, followup=True)
+
+    existing = find_by_telegram_message(intake.chat_id, intake.message_id)
+    if existing is not None:
+        return IntakeResult(existing, created=False)
+
+    ticket = SupportMessage(
+        chat_id=intake.chat_id,
+        chat_type=intake.chat_type,
+        chat_title=intake.chat_title,
+        message_id=intake.message_id,
+        sender_id=intake.user_id,
+        sender_username=intake.username,
+        sender_first_name=intake.first_name,
+        sender_last_name=intake.last_name,
+        text=intake.text,
+        created_at=now,
+        updated_at=now,
+        # Due at once: if the bot's immediate page is lost, the poller still sends it.
+        next_escalation_at=now,
+    )
+    db.session.add(ticket)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The same message raced in through a second request; that one's ticket stands.
+        db.session.rollback()
+        existing = find_by_telegram_message(intake.chat_id, intake.message_id)
+        if existing is None:
+            raise
+        return IntakeResult(existing, created=False)
+    return IntakeResult(ticket, created=True)
+
+
+def add_followup(ticket: SupportMessage, intake: Intake, now: datetime) -> SupportMessage:
+    exists = db.session.scalar(
+        sa.select(FollowUp.id).where(
+            FollowUp.chat_id == intake.chat_id, FollowUp.message_id == intake.message_id
+        )
+    )
+    if exists is None:
+        db.session.add(
+            FollowUp(
+                ticket_id=ticket.id,
+                chat_id=intake.chat_id,
+                message_id=intake.message_id,
+                text=intake.text,
+                created_at=now,
+            )
+        )
+        ticket.updated_at = now
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+    return ticket
+
+
+def record_event(ticket: SupportMessage, kind: str, detail: str, actor: User | None) -> None:
+    db.session.add(
+        TicketEvent(
+            ticket_id=ticket.id, kind=kind, detail=detail, actor_id=actor.id if actor else None
+        )
+    )
+
+
+def status_counts() -> dict[str, int]:
+    rows = db.session.execute(
+        sa.select(SupportMessage.status, sa.func.count()).group_by(SupportMessage.status)
+    )
+    counts = {s.value: 0 for s in Status}
+    for status, count in rows:
+        counts[Status(status).value] = count
+    counts["total"] = sum(counts.values())
+    return counts

@@ -1,0 +1,525 @@
+"""Who is on call, and when a ticket escalates: pure domain logic.
+
+Nothing here reads a clock, a database or the network. Every function takes the instant it
+reasons about as an argument, so the bot, the dashboard and the tests all get the same answer
+for the same inputs. Datetimes must be aware; naive ones are rejected with ValueError because a
+naive datetime in a multi-zone product is a bug waiting for the next DST change.
+
+Schedules are weekly and written in wall-clock time of one zone (the team's). An instant is
+turned into wall-clock time in that zone before it is matched against the slots, so "09:00" stays
+09:00 local all year round, and the DST days are handled explicitly:
+
+* spring forward: wall-clock times in the gap never happen, so a boundary that falls there takes
+  effect at the first instant after the gap;
+* fall back: the repeated hour is treated as if the wall clock stood still during its second pass,
+  so a boundary in that hour takes effect once, at its first occurrence, and is not undone and
+  redone an hour later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY, SATURDAY, SUNDAY = range(7)
+
+_DAY = timedelta(days=1)
+_WEEK = timedelta(days=7)
+# The smallest step a datetime can take; used to name "the instant just before" a transition.
+_TICK = timedelta(microseconds=1)
+
+STATUSES = ("open", "in_progress", "resolved")
+
+
+def _require_aware(value: datetime, name: str) -> None:
+    """Raise ValueError unless `value` is an aware datetime."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware, got naive {value!r}")
+
+
+# --------------------------------------------------------------------------- people and slots
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone who can be paged: a dashboard user, possibly linked to a Telegram account."""
+
+    id: int
+    name: str
+    telegram_id: int | None
+    active: bool = True
+    is_admin: bool = False
+
+    @property
+    def reachable(self) -> bool:
+        """True when the bot can actually page this person."""
+        return self.active and self.telegram_id is not None
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A weekly on-call slot in wall-clock time of the schedule's zone.
+
+    `weekday` is the day the slot starts. `end <= start` means the slot runs past midnight into
+    the next day; `end == start` means a full 24 hours.
+    """
+
+    id: int
+    weekday: int
+    start: time
+    end: time
+    primary_id: int
+    backup_ids: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not MONDAY <= self.weekday <= SUNDAY:
+            raise ValueError(f"weekday must be 0 (Monday) to 6 (Sunday), got {self.weekday}")
+        if self.start.tzinfo is not None or self.end.tzinfo is not None:
+            # The zone belongs to the schedule, not to the slot; a second zone here would be
+            # silently ignored, so refuse it.
+            raise ValueError("slot times are wall-clock times and must not carry a tzinfo")
+
+    @property
+    def duration(self) -> timedelta:
+        """Length of the slot; between a moment and 24 hours."""
+        length = _clock(self.end) - _clock(self.start)
+        return length if length > timedelta(0) else length + _DAY
+
+    @property
+    def person_ids(self) -> tuple[int, ...]:
+        """Primary then backups, in paging order (may contain duplicates)."""
+        return (self.primary_id, *self.backup_ids)
+
+    @property
+    def week_offset(self) -> timedelta:
+        """Where the slot starts, measured from Monday 00:00."""
+        return self.weekday * _DAY + _clock(self.start)
+
+
+def _clock(value: time) -> timedelta:
+    """A wall-clock time as the distance from midnight."""
+    return timedelta(
+        hours=value.hour,
+        minutes=value.minute,
+        seconds=value.second,
+        microseconds=value.microsecond,
+    )
+
+
+def _covering(slots: Sequence[Slot], position: timedelta) -> Slot | None:
+    """The slot covering a position in the week (distance from Monday 00:00), or None.
+
+    When slots overlap (the dashboard warns about it), the one that started most recently wins,
+    so a short override slot laid over a long one takes over for its duration; ties go to the
+    lower id so the answer does not depend on the order the slots were loaded in.
+    """
+    best: tuple[timedelta, int] | None = None
+    found: Slot | None = None
+    for slot in slots:
+        elapsed = (position - slot.week_offset) % _WEEK
+        if elapsed < slot.duration and (best is None or (elapsed, slot.id) < best):
+            best, found = (elapsed, slot.id), slot
+    return found
+
+
+# ------------------------------------------------------------------------ time-zone arithmetic
+
+
+def _offset(value: datetime) -> timedelta:
+    """UTC offset of an aware datetime (ZoneInfo always has one)."""
+    offset = value.utcoffset()
+    if offset is None:
+        raise ValueError(f"{value!r} has no UTC offset")
+    return offset
+
+
+def _transition(tz: ZoneInfo, before: datetime, after: datetime) -> datetime:
+    """The first instant in (before, after] whose UTC offset in `tz` is that of `after`.
+
+    `before` and `after` must have different offsets with one transition between them. zoneinfo
+    does not expose its transition table, so bisect; about 32 steps for an hour.
+    """
+    lo, hi = before.astimezone(UTC), after.astimezone(UTC)
+    target = _offset(hi.astimezone(tz))
+    while hi - lo > _TICK:
+        mid = lo + (hi - lo) / 2
+        if _offset(mid.astimezone(tz)) == target:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def _wall_clock(at: datetime, tz: ZoneInfo) -> datetime:
+    """The naive wall-clock time in `tz` that the schedule sees at instant `at`.
+
+    During the second pass of a fall-back hour the clock shows times it already showed. The
+    schedule has already handed over at those times, so the wall clock is held at the last
+    instant of the first pass; otherwise a 01:30 handover would happen twice, and be undone in
+    between.
+    """
+    local = at.astimezone(tz)
+    if local.fold == 1:
+        repeat = _offset(local.replace(fold=0)) - _offset(local)
+        if repeat > timedelta(0):
+            at_utc = at.astimezone(UTC)
+            second_pass_start = _transition(tz, at_utc - repeat, at_utc)
+            local = (second_pass_start - _TICK).astimezone(tz)
+    return local.replace(tzinfo=None, fold=0)
+
+
+def _week_position(wall: datetime) -> timedelta:
+    """Distance of a naive wall-clock datetime from the Monday 00:00 before it."""
+    return wall.weekday() * _DAY + _clock(wall.time())
+
+
+def _instant(wall: datetime, tz: ZoneInfo) -> datetime:
+    """The UTC instant at which a wall-clock boundary in `tz` takes effect.
+
+    Unambiguous times map directly; a time in the repeated fall-back hour takes its first
+    occurrence (fold=0); a time inside a spring-forward gap never shows on the clock, so it takes
+    effect when the clock jumps over it, the first instant after the gap.
+    """
+    early = wall.replace(tzinfo=tz, fold=0)
+    late = wall.replace(tzinfo=tz, fold=1)
+    if _offset(early) >= _offset(late):
+        return early.astimezone(UTC)
+    # In a gap fold=0 uses the old offset (an instant after the jump) and fold=1 the new one
+    # (an instant before it); the jump lies between the two.
+    return _transition(tz, late, early)
+
+
+# --------------------------------------------------------------------------------- on call
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A person of a slot who cannot be paged, and why: inactive, no_telegram or unknown_user."""
+
+    person_id: int
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class OnCall:
+    """Who is on call at an instant, in paging order, and who of the slot was left out."""
+
+    at: datetime
+    slot: Slot | None
+    chain: tuple[Person, ...]
+    skipped: tuple[Skipped, ...]
+    fallback: bool
+
+    @property
+    def primary(self) -> Person | None:
+        """The first person to page, or None when nobody can be paged."""
+        return self.chain[0] if self.chain else None
+
+
+def _slot_chain(
+    slot: Slot, people: Mapping[int, Person]
+) -> tuple[tuple[Person, ...], tuple[Skipped, ...]]:
+    """The reachable people of a slot in order, and the ones left out."""
+    chain: list[Person] = []
+    skipped: list[Skipped] = []
+    seen: set[int] = set()
+    for person_id in slot.person_ids:
+        # A person listed twice (primary and backup) is paged once, at the first position.
+        if person_id in seen:
+            continue
+        seen.add(person_id)
+        person = people.get(person_id)
+        if person is None:
+            skipped.append(Skipped(person_id, f"user #{person_id}", "unknown_user"))
+        elif not person.active:
+            skipped.append(Skipped(person.id, person.name, "inactive"))
+        elif person.telegram_id is None:
+            skipped.append(Skipped(person.id, person.name, "no_telegram"))
+        else:
+            chain.append(person)
+    return tuple(chain), tuple(skipped)
+
+
+def _admin_chain(people: Mapping[int, Person]) -> tuple[Person, ...]:
+    """Reachable admins, the fallback when the schedule names nobody reachable."""
+    admins = (p for p in people.values() if p.is_admin and p.reachable)
+    return tuple(sorted(admins, key=lambda p: (p.name, p.id)))
+
+
+def on_call_at(
+    slots: Sequence[Slot], people: Mapping[int, Person], at: datetime, tz: ZoneInfo
+) -> OnCall:
+    """Who is on call at instant `at`, for a weekly schedule written in zone `tz`.
+
+    Falls back to the reachable admins (fallback=True) when no slot covers the instant or when
+    every person of the covering slot is unreachable; in the latter case `skipped` still lists
+    them so the dashboard can say why.
+    """
+    _require_aware(at, "at")
+    slot = _covering(slots, _week_position(_wall_clock(at, tz)))
+    if slot is None:
+        return OnCall(at=at, slot=None, chain=_admin_chain(people), skipped=(), fallback=True)
+    chain, skipped = _slot_chain(slot, people)
+    if not chain:
+        return OnCall(at=at, slot=slot, chain=_admin_chain(people), skipped=skipped, fallback=True)
+    return OnCall(at=at, slot=slot, chain=chain, skipped=skipped, fallback=False)
+
+
+@dataclass(frozen=True)
+class Handover:
+    """The on-call chain changes at `at` (UTC) to `on_call`."""
+
+    at: datetime
+    on_call: OnCall
+
+
+def _boundaries(
+    slots: Sequence[Slot], start: datetime, end: datetime, tz: ZoneInfo
+) -> set[datetime]:
+    """Every instant in (start, end] at which some slot starts or ends."""
+    first_day = start.astimezone(tz).date() - 2 * _DAY  # a slot lasts at most a day
+    last_day = end.astimezone(tz).date() + _DAY
+    instants: set[datetime] = set()
+    day = first_day
+    while day <= last_day:
+        midnight = datetime.combine(day, time())  # naive on purpose: wall-clock arithmetic
+        for slot in slots:
+            if slot.weekday != day.weekday():
+                continue
+            begins = midnight + _clock(slot.start)
+            for wall in (begins, begins + slot.duration):
+                instant = _instant(wall, tz)
+                if start < instant <= end:
+                    instants.add(instant)
+        day += _DAY
+    return instants
+
+
+def handovers(
+    slots: Sequence[Slot],
+    people: Mapping[int, Person],
+    start: datetime,
+    end: datetime,
+    tz: ZoneInfo,
+) -> list[Handover]:
+    """Every instant in (start, end] where the covering slot or the chain changes, in order.
+
+    Only slot starts and ends can change who is on call, so they are the only candidates. One
+    that changes nothing (a slot lying entirely in a spring-forward gap, a slot ending where it
+    did not win an overlap) is dropped. A new slot with the very same people is still reported,
+    since the dashboard shows slots. Each handover agrees with `on_call_at` at its instant.
+    """
+    _require_aware(start, "start")
+    _require_aware(end, "end")
+    previous = on_call_at(slots, people, start, tz)
+    result: list[Handover] = []
+    for instant in sorted(_boundaries(slots, start, end, tz)):
+        current = on_call_at(slots, people, instant, tz)
+        if (current.slot, current.chain) != (previous.slot, previous.chain):
+            result.append(Handover(at=instant, on_call=current))
+        previous = current
+    return result
+
+
+# ------------------------------------------------------------------------- schedule checks
+
+
+def find_overlaps(slots: Sequence[Slot]) -> list[tuple[Slot, Slot]]:
+    """Pairs of slots whose weekly wall-clock spans intersect, in input order.
+
+    Spans are half-open, so a slot ending at 06:00 and one starting at 06:00 only touch. The week
+    wraps, so Sunday 22:00-06:00 overlaps Monday 05:00-09:00.
+    """
+    overlaps: list[tuple[Slot, Slot]] = []
+    for i, first in enumerate(slots):
+        for second in slots[i + 1 :]:
+            # Two arcs of a circle intersect iff one starts inside the other.
+            if (second.week_offset - first.week_offset) % _WEEK < first.duration or (
+                first.week_offset - second.week_offset
+            ) % _WEEK < second.duration:
+                overlaps.append((first, second))
+    return overlaps
+
+
+def coverage(slots: Sequence[Slot]) -> dict[tuple[int, int], Slot | None]:
+    """For each (weekday, hour) of the week, the slot covering the start of that hour, or None."""
+    return {
+        (weekday, hour): _covering(slots, weekday * _DAY + timedelta(hours=hour))
+        for weekday in range(7)
+        for hour in range(24)
+    }
+
+
+# ------------------------------------------------------------------------------ escalation
+
+
+class Action(StrEnum):
+    """What the escalation job should do with a ticket now."""
+
+    NOTIFY = "notify"
+    REMIND = "remind"
+    WAIT = "wait"
+    STOP = "stop"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The team's escalation settings."""
+
+    timeout: timedelta
+    ack_timeout: timedelta = timedelta(minutes=30)
+    repeats: int = 1
+    has_group: bool = True
+
+    def __post_init__(self) -> None:
+        # A zero timeout would page the whole chain in one go; refuse it rather than spam.
+        if self.timeout <= timedelta(0) or self.ack_timeout <= timedelta(0):
+            raise ValueError("timeout and ack_timeout must be positive")
+        if self.repeats < 0:
+            raise ValueError(f"repeats must be >= 0, got {self.repeats}")
+
+
+@dataclass(frozen=True)
+class TicketState:
+    """What escalation needs to know about a ticket."""
+
+    status: str
+    level: int = 0
+    last_escalated_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    reminded_at: datetime | None = None
+    answered: bool = False
+    assignee_id: int | None = None
+
+    def __post_init__(self) -> None:
+        # An unknown status (a typo like "in-progress") would otherwise read as "open" and page.
+        if self.status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}, got {self.status!r}")
+        if self.level < 0:
+            raise ValueError(f"level must be >= 0, got {self.level}")
+        for name in ("last_escalated_at", "acknowledged_at", "reminded_at"):
+            value = getattr(self, name)
+            if value is not None:
+                _require_aware(value, name)
+
+
+@dataclass(frozen=True)
+class Target:
+    """One escalation level: a person of the chain (by index) or the team group."""
+
+    level: int
+    kind: str
+    index: int | None
+    cycle: int
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of `decide`: what to do now and when to look at the ticket again."""
+
+    action: Action
+    target: Target | None = None
+    next_at: datetime | None = None
+    reason: str = ""
+
+
+def is_handled(ticket: TicketState) -> bool:
+    """True once a human has taken the ticket in any way."""
+    return (
+        ticket.acknowledged_at is not None
+        or ticket.assignee_id is not None
+        or ticket.answered
+        or ticket.status in ("in_progress", "resolved")
+    )
+
+
+def total_levels(chain_len: int, policy: Policy) -> int:
+    """How many escalation levels there are in all, repeats included."""
+    if chain_len < 0:
+        raise ValueError(f"chain_len must be >= 0, got {chain_len}")
+    return (chain_len + int(policy.has_group)) * (1 + policy.repeats)
+
+
+def next_target(level_done: int, chain_len: int, policy: Policy) -> Target | None:
+    """The target of level `level_done + 1`, or None when the levels are exhausted.
+
+    One cycle is every person of the chain, then the group when there is one; the cycle runs
+    `1 + policy.repeats` times.
+    """
+    if level_done < 0:
+        raise ValueError(f"level_done must be >= 0, got {level_done}")
+    cycle_len = chain_len + int(policy.has_group)
+    level = level_done + 1
+    if level > total_levels(chain_len, policy):  # also covers cycle_len == 0
+        return None
+    cycle, position = divmod(level - 1, cycle_len)
+    if position < chain_len:
+        return Target(level=level, kind="person", index=position, cycle=cycle)
+    return Target(level=level, kind="group", index=None, cycle=cycle)
+
+
+def _escalate(ticket: TicketState, chain_len: int, policy: Policy, now: datetime) -> Decision:
+    """Page the next level now, or stop when there is none."""
+    target = next_target(ticket.level, chain_len, policy)
+    if target is None:
+        reason = "nobody to notify" if ticket.level == 0 else "chain exhausted"
+        return Decision(Action.STOP, reason=reason)
+    return Decision(Action.NOTIFY, target, now + policy.timeout, f"level {target.level}")
+
+
+def _wait_for_next_level(
+    ticket: TicketState, chain_len: int, policy: Policy, due: datetime
+) -> Decision:
+    """Wait until `due`, when the level after `ticket.level` is paged (or escalation ends)."""
+    if next_target(ticket.level, chain_len, policy) is None:
+        # The last level still gets its full timeout before escalation gives up.
+        return Decision(Action.WAIT, next_at=due, reason="waiting on the last level")
+    return Decision(Action.WAIT, next_at=due, reason=f"waiting for level {ticket.level + 1}")
+
+
+def decide(ticket: TicketState, chain_len: int, policy: Policy, now: datetime) -> Decision:
+    """What to do with a ticket at `now`: notify the next level, remind, wait or stop.
+
+    The caller applies the decision (after NOTIFY: level = target.level, last_escalated_at = now;
+    after REMIND: reminded_at = now) and calls again at `next_at`. Calling earlier is harmless:
+    the answer is WAIT with the same `next_at`.
+    """
+    _require_aware(now, "now")
+    if chain_len < 0:
+        raise ValueError(f"chain_len must be >= 0, got {chain_len}")
+    if ticket.status == "resolved":
+        return Decision(Action.STOP, reason="resolved")
+    if ticket.answered:
+        return Decision(Action.STOP, reason="answered")
+
+    if ticket.acknowledged_at is not None:
+        # Someone said "mine": stop paging others, but do not let the ticket rot silently.
+        if ticket.reminded_at is None:
+            remind_at = ticket.acknowledged_at + policy.ack_timeout
+            if now < remind_at:
+                return Decision(Action.WAIT, next_at=remind_at, reason="acknowledged")
+            return Decision(
+                Action.REMIND, next_at=now + policy.timeout, reason="acknowledged, no answer"
+            )
+        due = ticket.reminded_at + policy.timeout
+        # Once escalation has resumed after the reminder, levels are again spaced by the
+        # timeout; without this a job polling every minute would page one level per minute.
+        if ticket.last_escalated_at is not None and ticket.last_escalated_at > ticket.reminded_at:
+            due = ticket.last_escalated_at + policy.timeout
+        if now < due:
+            return Decision(Action.WAIT, next_at=due, reason="reminded, waiting for an answer")
+        return _escalate(ticket, chain_len, policy, now)
+
+    if ticket.status == "in_progress" or ticket.assignee_id is not None:
+        return Decision(Action.STOP, reason="handled")
+    if ticket.level == 0 or ticket.last_escalated_at is None:
+        # level > 0 without a timestamp is inconsistent; paging now is safer than stalling.
+        return _escalate(ticket, chain_len, policy, now)
+    due = ticket.last_escalated_at + policy.timeout
+    if now < due:
+        return _wait_for_next_level(ticket, chain_len, policy, due)
+    return _escalate(ticket, chain_len, policy, now)

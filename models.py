@@ -1,0 +1,379 @@
+"""The dashboard's data model: SQLAlchemy 2.0 typed models.
+
+Every timestamp is stored in UTC and comes back timezone-aware, whatever the backend
+(SQLite forgets zones, so `UTCDateTime` re-attaches UTC on the way out).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime, time
+
+import bcrypt
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from desk.extensions import db
+
+MAX_TEXT = 4096  # Telegram's limit for one message
+BCRYPT_ROUNDS = 12  # the test suite lowers this; bcrypt is meant to be slow
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A DateTime that only accepts aware values and always returns UTC-aware ones."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        # SQLite compares the stored text, so store one canonical naive-UTC form.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Status(enum.StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+
+
+class Priority(enum.StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class DeliveryState(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # claimed by a bot; outcome not yet reported
+    SENT = "sent"
+    FAILED = "failed"
+
+
+def enum_column(enum_cls: type[enum.StrEnum], default: enum.StrEnum) -> Mapped:
+    # Plain strings with a CHECK constraint: readable in psql and portable across backends.
+    return mapped_column(
+        sa.Enum(
+            enum_cls, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]
+        ),
+        default=default,
+        server_default=default.value,
+    )
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(sa.String(120), default="")
+    password_hash: Mapped[str] = mapped_column(sa.String(128))
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+    telegram_user_id: Mapped[int | None] = mapped_column(sa.BigInteger, unique=True)
+    telegram_username: Mapped[str | None] = mapped_column(sa.String(64))
+    link_code: Mapped[str | None] = mapped_column(sa.String(32), unique=True)
+    link_code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses sessions of inactive users
+        return self.active
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.username
+
+    @property
+    def telegram_linked(self) -> bool:
+        return self.telegram_user_id is not None
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = bcrypt.hashpw(
+            password.encode(), bcrypt.gensalt(BCRYPT_ROUNDS)
+        ).decode()
+
+    def check_password(self, password: str) -> bool:
+        return bcrypt.checkpw(password.encode(), self.password_hash.encode())
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "username": self.username,
+            "name": self.display_name,
+            "is_admin": self.is_admin,
+            "active": self.active,
+            "telegram_user_id": self.telegram_user_id,
+            "telegram_username": self.telegram_username,
+        }
+
+
+class SupportMessage(TimestampMixin, db.Model):
+    """A ticket: one `@support` request from a Telegram user and everything done about it."""
+
+    __tablename__ = "support_messages"
+    __table_args__ = (
+        # Idempotency of intake: one Telegram message files one ticket, however often it is posted.
+        sa.UniqueConstraint("chat_id", "message_id", name="uq_ticket_telegram_message"),
+        sa.Index("ix_ticket_status_created", "status", "created_at"),
+        sa.Index("ix_ticket_priority_created", "priority", "created_at"),
+        sa.Index("ix_ticket_assignee_created", "assignee_id", "created_at"),
+        sa.Index("ix_ticket_created", "created_at"),
+        # The escalation poller's only query: unresolved tickets whose next step is due.
+        sa.Index("ix_ticket_next_escalation", "next_escalation_at"),
+        sa.Index("ix_ticket_confirmation", "chat_id", "confirmation_message_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(sa.BigInteger)
+    chat_type: Mapped[str] = mapped_column(sa.String(16), default="private")
+    chat_title: Mapped[str | None] = mapped_column(sa.String(255))
+    message_id: Mapped[int] = mapped_column(sa.BigInteger)
+    sender_id: Mapped[int] = mapped_column(sa.BigInteger)
+    sender_username: Mapped[str | None] = mapped_column(sa.String(64))
+    sender_first_name: Mapped[str] = mapped_column(sa.String(128), default="")
+    sender_last_name: Mapped[str | None] = mapped_column(sa.String(128))
+    text: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[Status] = enum_column(Status, Status.OPEN)
+    priority: Mapped[Priority] = enum_column(Priority, Priority.NORMAL)
+    assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    acknowledged_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalation_level: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_escalation_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmation_message_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    acknowledged_by: Mapped[User | None] = relationship(foreign_keys=[acknowledged_by_id])
+    responses: Mapped[list[SupportResponse]] = relationship(
+        back_populates="ticket", order_by="SupportResponse.id"
+    )
+
+    @property
+    def number(self) -> int:
+        """The ticket number users and techs quote: the id, shown as #42."""
+        return self.id
+
+    @property
+    def sender_name(self) -> str:
+        return " ".join(p for p in (self.sender_first_name, self.sender_last_name) if p) or (
+            f"@{self.sender_username}" if self.sender_username else str(self.sender_id)
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "number": self.number,
+            "status": self.status.value,
+            "priority": self.priority.value,
+            "chat_id": self.chat_id,
+            "chat_type": self.chat_type,
+            "message_id": self.message_id,
+            "user_id": self.sender_id,
+            "username": self.sender_username,
+            "first_name": self.sender_first_name,
+            "last_name": self.sender_last_name,
+            "sender_name": self.sender_name,
+            "text": self.text,
+            "assignee": self.assignee.to_dict() if self.assignee else None,
+            "acknowledged_by": self.acknowledged_by.to_dict() if self.acknowledged_by else None,
+            "acknowledged_at": iso(self.acknowledged_at),
+            "answered_at": iso(self.answered_at),
+            "resolved_at": iso(self.resolved_at),
+            "escalation_level": self.escalation_level,
+            "next_escalation_at": iso(self.next_escalation_at),
+            "confirmation_message_id": self.confirmation_message_id,
+            "created_at": iso(self.created_at),
+            "updated_at": iso(self.updated_at),
+        }
+
+
+class FollowUp(db.Model):
+    """A later message of the user, sent as a Telegram reply to the bot about a ticket."""
+
+    __tablename__ = "ticket_followups"
+    __table_args__ = (
+        sa.UniqueConstraint("chat_id", "message_id", name="uq_followup_telegram_message"),
+        sa.Index("ix_followup_ticket", "ticket_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("support_messages.id"))
+    chat_id: Mapped[int] = mapped_column(sa.BigInteger)
+    message_id: Mapped[int] = mapped_column(sa.BigInteger)
+    text: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SupportResponse(TimestampMixin, db.Model):
+    """An answer written in the dashboard, delivered to the user's chat by the bot."""
+
+    __tablename__ = "support_responses"
+    __table_args__ = (
+        sa.Index("ix_response_ticket", "ticket_id", "created_at"),
+        sa.Index("ix_response_state", "delivery_state", "id"),
+        sa.Index("ix_response_telegram", "telegram_message_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("support_messages.id"))
+    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    text: Mapped[str] = mapped_column(sa.Text)
+    delivery_state: Mapped[DeliveryState] = enum_column(DeliveryState, DeliveryState.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    telegram_message_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    ticket: Mapped[SupportMessage] = relationship(back_populates="responses")
+    author: Mapped[User | None] = relationship()
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "ticket_id": self.ticket_id,
+            "author": self.author.display_name if self.author else None,
+            "text": self.text,
+            "delivery_state": self.delivery_state.value,
+            "attempts": self.attempts,
+            "last_error": self.last_error,
+            "telegram_message_id": self.telegram_message_id,
+            "sent_at": iso(self.sent_at),
+            "created_at": iso(self.created_at),
+        }
+
+
+class ScheduleSlot(TimestampMixin, db.Model):
+    """A weekly on-call slot, in wall-clock time of the configured TIMEZONE."""
+
+    __tablename__ = "schedule_slots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    weekday: Mapped[int] = mapped_column(sa.SmallInteger)  # 0 = Monday, the day the slot starts
+    start_time: Mapped[time] = mapped_column(sa.Time)
+    end_time: Mapped[time] = mapped_column(sa.Time)  # <= start_time: runs past midnight
+    primary_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+
+    primary: Mapped[User] = relationship()
+    backups: Mapped[list[ScheduleBackup]] = relationship(
+        order_by="ScheduleBackup.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def backup_users(self) -> list[User]:
+        return [b.user for b in self.backups]
+
+
+class ScheduleBackup(db.Model):
+    """One backup of a slot; `position` 0 is the first backup."""
+
+    __tablename__ = "schedule_backups"
+    __table_args__ = (sa.UniqueConstraint("slot_id", "position", name="uq_backup_position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slot_id: Mapped[int] = mapped_column(sa.ForeignKey("schedule_slots.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    position: Mapped[int] = mapped_column(sa.SmallInteger)
+
+    user: Mapped[User] = relationship()
+
+
+class Notification(db.Model):
+    """One page or post about a ticket: to a tech (user_id) or to the team group (chat_id)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        sa.Index("ix_notification_ticket", "ticket_id", "created_at"),
+        sa.Index("ix_notification_state", "state", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("support_messages.id"))
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    chat_id: Mapped[int] = mapped_column(sa.BigInteger)
+    level: Mapped[int] = mapped_column(default=0)
+    kind: Mapped[str] = mapped_column(sa.String(16))  # page | group | reminder
+    state: Mapped[DeliveryState] = enum_column(DeliveryState, DeliveryState.PENDING)
+    telegram_message_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User | None] = relationship()
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "ticket_id": self.ticket_id,
+            "user": self.user.to_dict() if self.user else None,
+            "chat_id": self.chat_id,
+            "level": self.level,
+            "kind": self.kind,
+            "state": self.state.value,
+            "telegram_message_id": self.telegram_message_id,
+            "error": self.error,
+            "created_at": iso(self.created_at),
+            "sent_at": iso(self.sent_at),
+        }
+
+
+class TicketEvent(db.Model):
+    """The audit trail of a ticket: status, priority and assignment changes, with who and when."""
+
+    __tablename__ = "ticket_events"
+    __table_args__ = (sa.Index("ix_event_ticket", "ticket_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("support_messages.id"))
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    detail: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    actor: Mapped[User | None] = relationship()
+
+
+class SystemConfig(db.Model):
+    """Run-time settings an admin can change in the dashboard (key/value)."""
+
+    __tablename__ = "system_config"
+
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(sa.Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None

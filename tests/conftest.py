@@ -1,0 +1,156 @@
+"""Fixtures: a fresh dashboard with its own SQLite file for every test."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+
+from app import create_app
+from desk.extensions import db as _db
+
+API_TOKEN = "test-api-token-0123456789"
+
+
+@pytest.fixture
+def app_config(tmp_path):
+    """Overrides for create_app; tests may add to it before `app` is built."""
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.db'}",
+        "SECRET_KEY": "test-secret",
+        "BOT_API_TOKEN": API_TOKEN,
+        "WTF_CSRF_ENABLED": False,
+    }
+
+
+@pytest.fixture
+def app(app_config, monkeypatch, tmp_path):
+    # A developer's own .env or shell must not leak into the tests.
+    for name in (
+        "DATABASE_URL",
+        "SECRET_KEY",
+        "BOT_API_TOKEN",
+        "TIMEZONE",
+        "ESCALATION_TIMEOUT",
+        "ACK_TIMEOUT",
+        "SUPPORT_GROUP_ID",
+        "WEB_DASHBOARD_URL",
+        "PORT",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SECRET_KEY", "test-secret")
+    monkeypatch.setattr("models.BCRYPT_ROUNDS", 4)  # keeps the suite fast; production uses 12
+    application = create_app(app_config)
+    yield application
+    with application.app_context():
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def db(app):
+    with app.app_context():
+        yield _db
+
+
+class ApiClient:
+    """The bot's view of the dashboard: JSON calls with the bearer token."""
+
+    def __init__(self, client, token: str = API_TOKEN) -> None:
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def get(self, path: str, **kwargs):
+        return self.client.get(path, headers=self.headers, **kwargs)
+
+    def post(self, path: str, json=None, **kwargs):
+        return self.client.post(path, json=json, headers=self.headers, **kwargs)
+
+
+@pytest.fixture
+def api(client):
+    return ApiClient(client)
+
+
+@pytest.fixture
+def support_payload():
+    """Build a `@support` message as the bot posts it: support_payload(message_id=2)."""
+    return _support_payload
+
+
+def _support_payload(**overrides):
+    payload = {
+        "chat_id": 1001,
+        "chat_type": "private",
+        "message_id": 1,
+        "user_id": 555,
+        "username": "alice",
+        "first_name": "Alice",
+        "last_name": "Liddell",
+        "text": "The VPN is down",
+    }
+    payload.update(overrides)
+    return payload
+
+
+@pytest.fixture
+def make_user(db):
+    """Create a dashboard user in one line: make_user("bob", telegram_user_id=42)."""
+    from models import User
+
+    def make(username: str, password: str = "password123", **fields) -> User:
+        user = User(username=username, **fields)
+        user.set_password(password)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+class FakeClock:
+    """A settable clock for the dashboard: `clock.advance(minutes=15)`."""
+
+    def __init__(self, start: datetime) -> None:
+        self.current = start
+
+    def __call__(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> datetime:
+        self.current += timedelta(**delta)
+        return self.current
+
+
+@pytest.fixture
+def clock(app):
+    fake = FakeClock(datetime(2026, 11, 25, 9, 0, tzinfo=UTC))  # a Wednesday
+    app.config["CLOCK"] = fake
+    return fake
+
+
+@pytest.fixture
+def on_call_team(db, make_user):
+    """Ann (primary), Bob and Cid (backups) on call all week, all linked to Telegram."""
+    from models import ScheduleBackup, ScheduleSlot
+
+    ann = make_user("ann", full_name="Ann", telegram_user_id=9001)
+    bob = make_user("bob", full_name="Bob", telegram_user_id=9002)
+    cid = make_user("cid", full_name="Cid", telegram_user_id=9003)
+    for weekday in range(7):
+        slot = ScheduleSlot(
+            weekday=weekday, start_time=time(0, 0), end_time=time(0, 0), primary_id=ann.id
+        )
+        slot.backups = [
+            ScheduleBackup(user_id=bob.id, position=0),
+            ScheduleBackup(user_id=cid.id, position=1),
+        ]
+        db.session.add(slot)
+    db.session.commit()
+    return ann, bob, cid

@@ -1,0 +1,197 @@
+"""The bot's JSON API: auth, validation, idempotent intake, on-call and escalation claims."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import API_TOKEN
+
+
+def test_api_refuses_calls_without_a_token(client, support_payload):
+    response = client.post("/api/support_message", json=support_payload())
+    assert response.status_code == 401
+    assert response.is_json
+    assert "bearer" in response.get_json()["error"]
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        f"Bearer {API_TOKEN}x",
+        "Bearer ",
+        f"Basic {API_TOKEN}",
+        API_TOKEN,
+        f"Bearer {API_TOKEN[:-1]}",
+    ],
+)
+def test_api_refuses_a_wrong_token(client, header):
+    response = client.get("/api/current_oncall", headers={"Authorization": header})
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "missing or wrong bearer token"
+
+
+def test_api_without_configured_token_answers_503_naming_the_variable(tmp_path, monkeypatch):
+    from app import create_app
+
+    monkeypatch.delenv("BOT_API_TOKEN", raising=False)
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}",
+            "SECRET_KEY": "s",
+            "BOT_API_TOKEN": "",
+        }
+    )
+    response = app.test_client().get(
+        "/api/current_oncall", headers={"Authorization": "Bearer anything"}
+    )
+    assert response.status_code == 503
+    assert "BOT_API_TOKEN" in response.get_json()["error"]
+    with app.app_context():
+        from desk.extensions import db
+
+        db.engine.dispose()
+
+
+def test_new_support_message_files_a_ticket(api, support_payload):
+    response = api.post("/api/support_message", support_payload())
+    assert response.status_code == 201
+    ticket = response.get_json()
+    assert ticket["number"] == ticket["id"] == 1
+    assert ticket["status"] == "open"
+    assert ticket["priority"] == "normal"
+    assert ticket["text"] == "The VPN is down"
+    assert ticket["sender_name"] == "Alice Liddell"
+    assert ticket["created"] is True
+
+
+def test_retried_support_message_returns_the_same_ticket(api, support_payload):
+    first = api.post("/api/support_message", support_payload())
+    again = api.post("/api/support_message", support_payload())
+    assert first.status_code == 201
+    assert again.status_code == 200
+    assert again.get_json()["id"] == first.get_json()["id"]
+    assert again.get_json()["created"] is False
+    other = api.post("/api/support_message", support_payload(message_id=2))
+    assert other.status_code == 201
+    assert other.get_json()["number"] == 2
+
+
+def test_same_message_id_in_another_chat_is_another_ticket(api, support_payload):
+    api.post("/api/support_message", support_payload())
+    other_chat = api.post("/api/support_message", support_payload(chat_id=2002))
+    assert other_chat.status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"text": None}, "text", "is required"),
+        ({"text": "   "}, "text", "must not be empty"),
+        ({"text": "x" * 4097}, "text", "at most 4096"),
+        ({"text": 12}, "text", "must be a string"),
+        ({"chat_id": None}, "chat_id", "is required"),
+        ({"chat_id": "1001"}, "chat_id", "must be an integer"),
+        ({"chat_id": True}, "chat_id", "must be an integer"),
+        ({"message_id": 1.5}, "message_id", "must be an integer"),
+        ({"user_id": None}, "user_id", "is required"),
+        ({"chat_type": "planet"}, "chat_type", "must be one of"),
+        ({"username": ["a"]}, "username", "must be a string"),
+    ],
+)
+def test_invalid_support_message_names_the_field(api, support_payload, change, field, message):
+    payload = support_payload()
+    for key, value in change.items():
+        if value is None:
+            payload.pop(key)
+        else:
+            payload[key] = value
+    response = api.post("/api/support_message", payload)
+    assert response.status_code == 400
+    body = response.get_json()
+    assert message in body["fields"][field]
+    assert api.get("/api/message/1/status").status_code == 404  # nothing was filed
+
+
+def test_text_of_exactly_4096_characters_is_accepted_intact(api, support_payload):
+    text = ("<b>ü & ש \U0001f525" * 600)[:4096]
+    response = api.post("/api/support_message", support_payload(text=text))
+    assert response.status_code == 201
+    assert api.get("/api/message/1/status").get_json()["text"] == text
+
+
+def test_malformed_json_is_a_json_400(api):
+    response = api.client.post(
+        "/api/support_message",
+        data="{not json",
+        headers=api.headers | {"Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert "valid JSON" in response.get_json()["error"]
+
+
+def test_json_that_is_not_an_object_is_refused(api):
+    response = api.post("/api/support_message", [1, 2])
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "request body must be a JSON object"
+
+
+def test_wrong_method_is_a_json_405(api):
+    response = api.get("/api/support_message")
+    assert response.status_code == 405
+    assert response.is_json
+
+
+def test_unknown_ticket_status_is_a_json_404(api):
+    response = api.get("/api/message/999/status")
+    assert response.status_code == 404
+    assert response.get_json()["error"] == "ticket 999 not found"
+
+
+def test_unknown_api_path_is_a_json_404(api):
+    response = api.get("/api/nope")
+    assert response.status_code == 404
+    assert response.is_json
+
+
+def test_message_status_reports_the_ticket(api, support_payload):
+    api.post("/api/support_message", support_payload())
+    body = api.get("/api/message/1/status").get_json()
+    assert body["status"] == "open"
+    assert body["escalation_level"] == 0
+
+
+def test_reply_to_the_bots_confirmation_joins_the_ticket_thread(api, support_payload, db):
+    from models import FollowUp
+
+    api.post("/api/support_message", support_payload())
+    api.post("/api/message/1/confirmation", {"message_id": 77})
+    reply = api.post(
+        "/api/support_message",
+        support_payload(message_id=3, text="Still down", reply_to_message_id=77),
+    )
+    assert reply.status_code == 200
+    assert reply.get_json()["followup"] is True
+    assert reply.get_json()["id"] == 1
+    assert [f.text for f in db.session.scalars(db.select(FollowUp))] == ["Still down"]
+    # Posting the same reply again adds nothing.
+    api.post(
+        "/api/support_message",
+        support_payload(message_id=3, text="Still down", reply_to_message_id=77),
+    )
+    assert len(db.session.scalars(db.select(FollowUp)).all()) == 1
+
+
+def test_reply_to_an_unknown_message_opens_a_new_ticket(api, support_payload):
+    response = api.post(
+        "/api/support_message", support_payload(message_id=5, reply_to_message_id=12345)
+    )
+    assert response.status_code == 201
+
+
+def test_current_oncall_rejects_a_naive_or_malformed_time(api):
+    naive = api.get("/api/current_oncall?at=2026-11-25T10:00:00")
+    assert naive.status_code == 400
+    assert "at" in naive.get_json()["fields"]
+    garbage = api.get("/api/current_oncall?at=yesterday")
+    assert garbage.status_code == 400
+    assert garbage.get_json()["fields"]["at"] == "must be an ISO 8601 time"

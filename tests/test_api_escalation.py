@@ -1,0 +1,129 @@
+"""Escalation through the API: due tickets, one claim per level, the chain in order."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def app_config(app_config):
+    return app_config | {"ESCALATION_TIMEOUT": 900, "SUPPORT_GROUP_ID": -100777}
+
+
+def file_ticket(api, support_payload, **fields):
+    response = api.post("/api/support_message", support_payload(**fields))
+    assert response.status_code == 201
+    return response.get_json()
+
+
+def paged(response):
+    return [(n["kind"], n["chat_id"]) for n in response.get_json()["notifications"]]
+
+
+def test_current_oncall_names_primary_and_backups(api, clock, on_call_team):
+    body = api.get("/api/current_oncall").get_json()
+    assert body["primary"]["name"] == "Ann"
+    assert [p["name"] for p in body["chain"]] == ["Ann", "Bob", "Cid"]
+    assert body["fallback"] is False
+
+
+def test_new_ticket_is_due_at_once_and_pages_primary_and_group(
+    api, clock, on_call_team, support_payload
+):
+    ticket = file_ticket(api, support_payload)
+    due = api.get("/api/escalations/due").get_json()["tickets"]
+    assert [t["id"] for t in due] == [ticket["id"]]
+    response = api.post(f"/api/escalate/{ticket['id']}", {"level": 1})
+    assert response.status_code == 200
+    assert response.get_json()["action"] == "notify"
+    assert paged(response) == [("page", 9001), ("post", -100777)]
+    assert api.get("/api/escalations/due").get_json()["tickets"] == []
+
+
+def test_a_level_is_claimed_once(api, clock, on_call_team, support_payload):
+    ticket = file_ticket(api, support_payload)
+    first = api.post(f"/api/escalate/{ticket['id']}", {"level": 1})
+    second = api.post(f"/api/escalate/{ticket['id']}", {"level": 1})
+    assert first.status_code == 200
+    assert second.status_code == 409
+    assert second.get_json()["notifications"] == []
+
+
+def test_escalation_walks_the_chain_then_the_group_then_repeats_and_stops(
+    api, clock, on_call_team, support_payload
+):
+    ticket = file_ticket(api, support_payload)
+    pages = []
+    for _ in range(12):
+        for due in api.get("/api/escalations/due").get_json()["tickets"]:
+            response = api.post(f"/api/escalate/{due['id']}")
+            pages.extend(paged(response))
+        clock.advance(minutes=15)
+    assert pages == [
+        ("page", 9001),
+        ("post", -100777),
+        ("page", 9002),
+        ("page", 9003),
+        ("group", -100777),
+        ("page", 9001),  # one repeat of the chain by default
+        ("page", 9002),
+        ("page", 9003),
+        ("group", -100777),
+    ]
+    assert api.get(f"/api/message/{ticket['id']}/status").get_json()["next_escalation_at"] is None
+
+
+def test_nothing_is_paged_before_the_timeout(api, clock, on_call_team, support_payload):
+    ticket = file_ticket(api, support_payload)
+    api.post(f"/api/escalate/{ticket['id']}")
+    clock.advance(minutes=14, seconds=59)
+    assert api.get("/api/escalations/due").get_json()["tickets"] == []
+    early = api.post(f"/api/escalate/{ticket['id']}")
+    assert early.get_json()["action"] == "wait"
+    assert early.get_json()["notifications"] == []
+    clock.advance(seconds=1)
+    assert paged(api.post(f"/api/escalate/{ticket['id']}")) == [("page", 9002)]
+
+
+def test_resolved_ticket_stops_escalating(api, clock, on_call_team, support_payload, db):
+    from models import Status, SupportMessage
+
+    ticket = file_ticket(api, support_payload)
+    api.post(f"/api/escalate/{ticket['id']}")
+    row = db.session.get(SupportMessage, ticket["id"])
+    row.status = Status.RESOLVED
+    db.session.commit()
+    clock.advance(minutes=15)
+    response = api.post(f"/api/escalate/{ticket['id']}")
+    assert response.get_json()["action"] == "stop"
+    assert response.get_json()["notifications"] == []
+
+
+def test_notification_result_is_recorded_once(api, clock, on_call_team, support_payload):
+    ticket = file_ticket(api, support_payload)
+    note = api.post(f"/api/escalate/{ticket['id']}").get_json()["notifications"][0]
+    sent = api.post(
+        f"/api/notifications/{note['id']}/result", {"sent": True, "telegram_message_id": 55}
+    )
+    assert sent.get_json()["state"] == "sent"
+    again = api.post(f"/api/notifications/{note['id']}/result", {"sent": False, "error": "x"})
+    assert again.get_json()["state"] == "sent"
+    assert again.get_json()["telegram_message_id"] == 55
+    missing = api.post(f"/api/notifications/{note['id']}/result", {"sent": True})
+    assert missing.status_code == 400
+    assert missing.get_json()["fields"] == {"telegram_message_id": "is required"}
+    bad = api.post("/api/notifications/999/result", {"sent": True, "telegram_message_id": 1})
+    assert bad.status_code == 404
+
+
+def test_escalation_timeout_setting_changes_the_next_step(
+    api, clock, on_call_team, support_payload, db
+):
+    from desk import runtime_settings
+
+    ticket = file_ticket(api, support_payload)
+    api.post(f"/api/escalate/{ticket['id']}")
+    runtime_settings.set_int("escalation_timeout", 60, user_id=None)
+    db.session.commit()
+    clock.advance(minutes=1)
+    assert paged(api.post(f"/api/escalate/{ticket['id']}")) == [("page", 9002)]

@@ -1,0 +1,110 @@
+"""Configuration: zero-config start, and one clear line for every bad setting."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CHECK_DASHBOARD = "from app import create_app; create_app(); print('started')"
+
+
+def run_dashboard(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """Start the dashboard's configuration in a child process, as an operator would."""
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SECRET_KEY"}}
+    clean.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'd.db'}", "SECRET_KEY": "x"} | env)
+    script = (
+        "import sys\n"
+        "from desk.config import ConfigError, exit_on_config_error\n"
+        "from app import create_app\n"
+        "try:\n"
+        "    create_app()\n"
+        "except ConfigError as e:\n"
+        "    exit_on_config_error(e, 'dashboard')\n"
+        "print('started')\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env=clean | {"PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        (
+            "ESCALATION_TIMEOUT",
+            "fifteen",
+            "ESCALATION_TIMEOUT: must be a whole number, got 'fifteen'",
+        ),
+        ("ESCALATION_TIMEOUT", "0", "ESCALATION_TIMEOUT: must be at least 1, got 0"),
+        ("TIMEZONE", "Mars/Olympus", "TIMEZONE: unknown time zone 'Mars/Olympus'"),
+        ("DATABASE_URL", "mysql://u@h/db", "DATABASE_URL: unsupported or malformed URL"),
+        ("DATABASE_URL", "not a url", "DATABASE_URL: unsupported or malformed URL"),
+        ("SUPPORT_GROUP_ID", "my-group", "SUPPORT_GROUP_ID: must be a numeric Telegram chat id"),
+        (
+            "WEB_DASHBOARD_URL",
+            "localhost:5000",
+            "WEB_DASHBOARD_URL: must be an http:// or https://",
+        ),
+        ("PORT", "99999", "PORT: must be a TCP port"),
+    ],
+)
+def test_bad_setting_stops_with_one_line_naming_the_variable(tmp_path, variable, value, message):
+    result = run_dashboard(tmp_path, **{variable: value})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert message in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_python_app_py_with_a_bad_setting_exits_2_without_traceback(tmp_path):
+    env = {k: v for k, v in os.environ.items()} | {"TIMEZONE": "Nowhere/Land", "SECRET_KEY": "x"}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'd.db'}"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "app.py")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "dashboard: configuration error: TIMEZONE: unknown time zone 'Nowhere/Land' "
+        "(use an IANA name such as Europe/Berlin)"
+    )
+
+
+def test_missing_secret_key_is_generated_once_and_kept(tmp_path):
+    from desk.config import secret_key
+
+    first = secret_key({}, str(tmp_path))
+    second = secret_key({}, str(tmp_path))
+    assert first == second
+    assert len(first) == 64
+    assert (tmp_path / "secret_key").read_text() == first
+    assert secret_key({"SECRET_KEY": "mine"}, str(tmp_path)) == "mine"
+
+
+def test_default_database_is_a_sqlite_file_in_the_instance_folder(tmp_path):
+    from desk.config import database_url
+
+    assert database_url({}, str(tmp_path)) == f"sqlite:///{tmp_path / 'support_system.db'}"
+    assert database_url({"DATABASE_URL": "postgres://u@db/x"}, "") == "postgresql://u@db/x"
+
+
+def test_password_in_database_url_never_reaches_the_error(tmp_path):
+    result = run_dashboard(tmp_path, DATABASE_URL="mysql://user:hunter2@db/x")
+    assert "hunter2" not in result.stderr
+    assert "***" in result.stderr
