@@ -9,10 +9,10 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from desk import clock, escalations, oncall, tickets
+from desk import clock, deliveries, escalations, linking, oncall, ticket_actions, tickets
 from desk.extensions import csrf, db
 from desk.validation import Fields, InvalidRequest, parse_instant
-from models import Notification, SupportMessage
+from models import Notification, SupportMessage, SupportResponse, SystemConfig, User
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 csrf.exempt(bp)  # bearer-token requests carry no cookie, so there is no session to forge
@@ -101,7 +101,13 @@ def support_message():
         text=fields.text(),
         reply_to_message_id=fields.integer("reply_to_message_id", required=False),
     )
+    followup_only = fields.boolean("followup_only", required=False)
     fields.check()
+    if followup_only:
+        # A plain reply in a chat: it belongs to a ticket's thread or nowhere.
+        parent = tickets.ticket_for_bot_message(intake.chat_id, intake.reply_to_message_id or 0)
+        if parent is None or parent.status.value == "resolved":
+            raise ApiError(404, "no open ticket for that message")
     result = tickets.file_request(intake)
     body = result.ticket.to_dict() | {"created": result.created, "followup": result.followup}
     return jsonify(body), 201 if result.created else 200
@@ -196,3 +202,129 @@ def status():
     db.session.execute(sa.text("SELECT 1"))
     on_call = oncall.on_call_dict(oncall.on_call_at(clock.now()))
     return jsonify({"database": "ok", "tickets": tickets.status_counts(), "on_call": on_call})
+
+
+@bp.get("/oncall")
+def oncall_overview():
+    """Who is on call now and the handovers in the next `?hours=` (default 24)."""
+    try:
+        hours = min(max(int(request.args.get("hours", 24)), 1), 168)
+    except ValueError:
+        raise InvalidRequest("invalid fields", {"hours": "must be an integer"}) from None
+    now = clock.now()
+    return jsonify(
+        {
+            "now": oncall.on_call_dict(oncall.on_call_at(now)),
+            "handovers": [
+                {"at": h.at.isoformat(), "on_call": oncall.on_call_dict(h.on_call)}
+                for h in oncall.upcoming_handovers(now, hours)
+            ],
+            "timezone": current_app.config["TIMEZONE"],
+        }
+    )
+
+
+@bp.get("/responses/pending")
+def responses_pending():
+    """Answers written in the dashboard that wait for delivery, oldest first."""
+    return jsonify({"responses": [deliveries.delivery_dict(r) for r in deliveries.pending()]})
+
+
+def get_response(response_id: int) -> SupportResponse:
+    response = db.session.get(SupportResponse, response_id)
+    if response is None:
+        raise ApiError(404, f"response {response_id} not found")
+    return response
+
+
+@bp.post("/responses/<int:response_id>/claim")
+def response_claim(response_id: int):
+    """Claim an answer for sending; 409 when it is not pending (another bot has it)."""
+    response = get_response(response_id)
+    if not deliveries.claim(response):
+        raise ApiError(409, f"response {response_id} is {response.delivery_state.value}")
+    return jsonify(deliveries.delivery_dict(response))
+
+
+@bp.post("/responses/<int:response_id>/result")
+def response_result(response_id: int):
+    """Report an answer's delivery: sent with the message id, or the error and if retryable."""
+    response = get_response(response_id)
+    fields = Fields(json_body())
+    sent = fields.boolean("sent")
+    message_id = fields.integer("telegram_message_id", required=bool(sent))
+    error = fields.string("error", max_length=2000)
+    retryable = fields.boolean("retryable", required=False)
+    fields.check()
+    deliveries.report(
+        response,
+        sent=bool(sent),
+        telegram_message_id=message_id,
+        error=error,
+        retryable=bool(retryable),
+    )
+    return jsonify(deliveries.delivery_dict(response))
+
+
+@bp.post("/link")
+def link_account():
+    """Link a Telegram account to the dashboard user holding the one-time code."""
+    fields = Fields(json_body())
+    code = fields.string("code", required=True, max_length=32, allow_blank=False)
+    telegram_user_id = fields.integer("telegram_user_id")
+    username = fields.string("telegram_username", max_length=64)
+    fields.check()
+    try:
+        user = linking.link(code, telegram_user_id, username)
+    except linking.LinkRefused as refused:
+        raise ApiError(refused.status, str(refused)) from None
+    return jsonify({"user": user.to_dict()})
+
+
+TELEGRAM_ACTIONS = {
+    "ack": ticket_actions.acknowledge,
+    "take": ticket_actions.take,
+    "resolve": ticket_actions.resolve,
+}
+
+
+@bp.post("/message/<int:ticket_id>/action")
+def telegram_action(ticket_id: int):
+    """A tech pressed Acknowledge, Take it or Resolve under a notification."""
+    ticket = get_ticket(ticket_id)
+    fields = Fields(json_body())
+    action = fields.choice("action", tuple(TELEGRAM_ACTIONS))
+    telegram_user_id = fields.integer("telegram_user_id")
+    fields.check()
+    actor = db.session.scalar(sa.select(User).where(User.telegram_user_id == telegram_user_id))
+    if actor is None or not actor.active:
+        raise ApiError(403, "only linked, active techs can act on tickets: link with /link CODE")
+    refusal = escalations.refuse_repeated_action(ticket, action, actor)
+    if refusal:
+        raise ApiError(409, refusal)
+    try:
+        TELEGRAM_ACTIONS[action](ticket, actor)
+    except ticket_actions.ActionRefused as refused:
+        db.session.rollback()
+        raise ApiError(409, str(refused)) from None
+    db.session.commit()
+    return jsonify(
+        {
+            "ticket": ticket.to_dict(),
+            "by": actor.to_dict(),
+            "notifications": [n.to_dict() for n in escalations.sent_notifications(ticket)],
+        }
+    )
+
+
+@bp.post("/heartbeat")
+def heartbeat():
+    """The bot says it is alive; the overview warns when it falls silent."""
+    row = db.session.get(SystemConfig, "bot_last_seen")
+    stamp = clock.now().isoformat()
+    if row is None:
+        db.session.add(SystemConfig(key="bot_last_seen", value=stamp))
+    else:
+        row.value = stamp
+    db.session.commit()
+    return jsonify({"ok": True, "at": stamp})

@@ -123,9 +123,9 @@ def step(
             db.session.rollback()
             return StepResult("conflict", ticket, level, "already reminded")
         notes = []
-        acknowledger = (
-            db.session.get(User, ticket.acknowledged_by_id) if ticket.acknowledged_by_id else None
-        )
+        # The tech it was assigned to is the one to remind; else whoever acknowledged it.
+        owner_id = ticket.assignee_id or ticket.acknowledged_by_id
+        acknowledger = db.session.get(User, owner_id) if owner_id else None
         if acknowledger and acknowledger.telegram_user_id and acknowledger.active:
             notes.append(_notification(ticket, level, "reminder", acknowledger, now))
         db.session.commit()
@@ -197,3 +197,30 @@ def record_delivery(
     note.error = error
     note.sent_at = clock.now() if sent else None
     db.session.commit()
+
+
+def sent_notifications(ticket: SupportMessage) -> list[Notification]:
+    """Every notification about the ticket that reached Telegram, to be edited after an action."""
+    return list(
+        db.session.scalars(
+            sa.select(Notification)
+            .where(
+                Notification.ticket_id == ticket.id,
+                Notification.state == DeliveryState.SENT,
+                Notification.telegram_message_id.is_not(None),
+            )
+            .order_by(Notification.id)
+        )
+    )
+
+
+def refuse_repeated_action(ticket: SupportMessage, action: str, actor: User) -> str | None:
+    """Why a button press changes nothing (the ticket is already taken or resolved), or None."""
+    if ticket.status == Status.RESOLVED:
+        return f"Ticket #{ticket.number} is already resolved."
+    if ticket.assignee_id is not None and ticket.assignee_id != actor.id and action != "resolve":
+        return f"Ticket #{ticket.number} is already taken by {ticket.assignee.display_name}."
+    if action == "ack" and ticket.acknowledged_at is not None:
+        who = ticket.acknowledged_by.display_name if ticket.acknowledged_by else "someone"
+        return f"Ticket #{ticket.number} was already acknowledged by {who}."
+    return None

@@ -1,0 +1,124 @@
+"""The outbox of answers: the bot claims pending answers, sends them, reports the outcome.
+
+Guarantee: an answer is delivered at most once and never silently lost. A claim moves it to
+`sending`; only a report moves it on. A retryable failure goes back to `pending` with a backoff;
+after MAX_ATTEMPTS, or on a permanent error (the user blocked the bot), it is `failed` and the
+dashboard offers a retry. A claim nobody reports within CLAIM_LEASE (the bot died mid-send, and
+its local journal could not settle it) becomes `failed` with "delivery uncertain", for a human to
+check, rather than being sent a second time.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from desk import clock
+from desk.extensions import db
+from models import DeliveryState, SupportMessage, SupportResponse
+
+MAX_ATTEMPTS = 5
+CLAIM_LEASE = timedelta(minutes=2)
+UNCERTAIN = (
+    "delivery uncertain: the bot stopped while sending; check the user's chat before retrying"
+)
+
+
+def backoff(attempts: int) -> timedelta:
+    """2, 4, 8, 16 ... seconds between attempts, at most 5 minutes."""
+    return timedelta(seconds=min(2**attempts, 300))
+
+
+def expire_stale_claims() -> int:
+    now = clock.now()
+    result = db.session.execute(
+        sa.update(SupportResponse)
+        .where(
+            SupportResponse.delivery_state == DeliveryState.SENDING,
+            SupportResponse.claimed_at < now - CLAIM_LEASE,
+        )
+        .values(delivery_state=DeliveryState.FAILED, last_error=UNCERTAIN, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount
+
+
+def pending(limit: int = 50) -> list[SupportResponse]:
+    """Answers waiting for delivery whose backoff has passed, oldest first."""
+    expire_stale_claims()
+    now = clock.now()
+    return list(
+        db.session.scalars(
+            sa.select(SupportResponse)
+            .where(
+                SupportResponse.delivery_state == DeliveryState.PENDING,
+                sa.or_(SupportResponse.claimed_at.is_(None), SupportResponse.claimed_at <= now),
+            )
+            .order_by(SupportResponse.id)
+            .limit(limit)
+        )
+    )
+
+
+def claim(response: SupportResponse) -> bool:
+    """Atomically move a pending answer to `sending`; False if another bot has it."""
+    now = clock.now()
+    result = db.session.execute(
+        sa.update(SupportResponse)
+        .where(
+            SupportResponse.id == response.id,
+            SupportResponse.delivery_state == DeliveryState.PENDING,
+        )
+        .values(
+            delivery_state=DeliveryState.SENDING,
+            attempts=SupportResponse.attempts + 1,
+            claimed_at=now,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    db.session.refresh(response)
+    return result.rowcount == 1
+
+
+def report(
+    response: SupportResponse,
+    *,
+    sent: bool,
+    telegram_message_id: int | None = None,
+    error: str | None = None,
+    retryable: bool = False,
+) -> None:
+    """Record the bot's outcome for a claimed answer. A late or repeated report never undoes
+    a recorded `sent`."""
+    now = clock.now()
+    if response.delivery_state == DeliveryState.SENT:
+        return
+    if sent:
+        response.delivery_state = DeliveryState.SENT
+        response.telegram_message_id = telegram_message_id
+        response.sent_at = now
+        response.last_error = None
+    elif retryable and response.attempts < MAX_ATTEMPTS:
+        response.delivery_state = DeliveryState.PENDING
+        response.last_error = error
+        # claimed_at doubles as "not before" while pending, so the backoff needs no new column.
+        response.claimed_at = now + backoff(response.attempts)
+    else:
+        response.delivery_state = DeliveryState.FAILED
+        response.last_error = error
+    response.updated_at = now
+    db.session.commit()
+
+
+def delivery_dict(response: SupportResponse) -> dict[str, object]:
+    """What the bot needs to deliver an answer: the text and where it goes."""
+    ticket: SupportMessage = response.ticket
+    return response.to_dict() | {
+        "ticket_number": ticket.number,
+        "chat_id": ticket.chat_id,
+        "reply_to_message_id": ticket.message_id,
+    }
