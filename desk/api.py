@@ -100,12 +100,13 @@ def support_message():
         chat_title=fields.string("chat_title", max_length=255),
         text=fields.text(),
         reply_to_message_id=fields.integer("reply_to_message_id", required=False),
+        reply_to_ticket=fields.integer("reply_to_ticket", required=False),
     )
     followup_only = fields.boolean("followup_only", required=False)
     fields.check()
     if followup_only:
         # A plain reply in a chat: it belongs to a ticket's thread or nowhere.
-        parent = tickets.ticket_for_bot_message(intake.chat_id, intake.reply_to_message_id or 0)
+        parent = tickets.ticket_replied_to(intake)
         if parent is None or parent.status.value == "resolved":
             raise ApiError(404, "no open ticket for that message")
     result = tickets.file_request(intake)

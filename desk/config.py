@@ -50,6 +50,20 @@ def positive_int(environ: dict[str, str], name: str, default: int, *, minimum: i
     return value
 
 
+def positive_number(environ: dict[str, str], name: str, default: float) -> float:
+    """Read a number of seconds such as 5 or 0.5."""
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(name, f"must be a number of seconds, got {raw!r}") from None
+    if not value > 0:
+        raise ConfigError(name, f"must be more than 0, got {raw}")
+    return value
+
+
 def timezone(environ: dict[str, str], name: str = "TIMEZONE") -> ZoneInfo:
     """Read an IANA time zone name such as Europe/Berlin."""
     raw = environ.get(name, "").strip() or "UTC"

@@ -27,6 +27,7 @@ class Intake:
     last_name: str | None = None
     chat_title: str | None = None
     reply_to_message_id: int | None = None
+    reply_to_ticket: int | None = None  # the number the replied-to bot message names
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,19 @@ def find_by_telegram_message(chat_id: int, message_id: int) -> SupportMessage | 
             SupportMessage.chat_id == chat_id, SupportMessage.message_id == message_id
         )
     )
+
+
+def ticket_replied_to(intake: Intake) -> SupportMessage | None:
+    """The ticket a Telegram reply is about, found by the bot message it replies to."""
+    if intake.reply_to_message_id is None:
+        return None
+    ticket = ticket_for_bot_message(intake.chat_id, intake.reply_to_message_id)
+    if ticket is None and intake.reply_to_ticket is not None:
+        candidate = db.session.get(SupportMessage, intake.reply_to_ticket)
+        # Only a ticket from this very chat: a number typed elsewhere must not leak threads.
+        if candidate is not None and candidate.chat_id == intake.chat_id:
+            ticket = candidate
+    return ticket
 
 
 def ticket_for_bot_message(chat_id: int, bot_message_id: int) -> SupportMessage | None:
@@ -71,9 +85,9 @@ def file_request(intake: Intake, now: datetime | None = None) -> IntakeResult:
     retry must return the ticket the first attempt created.
     """
     now = now or clock.now()
-    if intake.reply_to_message_id is not None:
-        parent = ticket_for_bot_message(intake.chat_id, intake.reply_to_message_id)
-        if parent is not None and parent.status != Status.RESOLVED:
+    parent = ticket_replied_to(intake)
+    if parent is not None:
+        if parent.status != Status.RESOLVED:
             return IntakeResult(add_followup(parent, intake, now), created=False, followup=True)
 
     existing = find_by_telegram_message(intake.chat_id, intake.message_id)

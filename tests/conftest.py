@@ -9,6 +9,8 @@ import pytest
 from app import create_app
 from desk.extensions import db as _db
 
+pytest_plugins = ["bot_harness"]  # the end-to-end fixtures (live dashboard, stand-in, bot)
+
 API_TOKEN = "test-api-token-0123456789"
 
 

@@ -18,6 +18,8 @@ decoded back into Python values; text fields such as ``text`` are never decoded.
 import copy
 import email.parser
 import email.policy
+import html
+import html.parser
 import itertools
 import json
 import logging
@@ -552,7 +554,7 @@ class TelegramStandIn:
 
     def _api_sendMessage(self, token, params):
         chat_id = _chat_id(params)
-        text = _message_text(params)
+        text, entities = _message_text_and_entities(params)
         chat = self._chats.get(chat_id) or _unknown_chat(chat_id)
         message = {
             "message_id": self._next_message_id(chat_id),
@@ -561,8 +563,8 @@ class TelegramStandIn:
             "date": int(time.time()),
             "text": text,
         }
-        if params.get("entities"):
-            message["entities"] = params["entities"]
+        if entities:
+            message["entities"] = entities
         reply = params.get("reply_parameters")
         if reply is None and params.get("reply_to_message_id") is not None:
             reply = {"message_id": params["reply_to_message_id"]}
@@ -579,10 +581,11 @@ class TelegramStandIn:
         message = self._editable(token, params)
         if message is None:
             return True  # inline messages are answered with True
-        edited = {**message, "text": _message_text(params), "edit_date": int(time.time())}
+        text, entities = _message_text_and_entities(params)
+        edited = {**message, "text": text, "edit_date": int(time.time())}
         edited.pop("entities", None)
-        if params.get("entities"):
-            edited["entities"] = params["entities"]
+        if entities:
+            edited["entities"] = entities
         return self._store_edit(message, edited, params.get("reply_markup"))
 
     def _api_editMessageReplyMarkup(self, token, params):
@@ -818,12 +821,96 @@ def _chat_id(params: dict) -> int:
 
 
 def _message_text(params: dict) -> str:
+    text, _ = _message_text_and_entities(params)
+    return text
+
+
+def _message_text_and_entities(params: dict) -> tuple[str, list[dict] | None]:
+    """The text as the user sees it. With parse_mode HTML the markup is parsed the way
+    Telegram does, so unescaped user text (a stray "<" or "&") fails as it would for real."""
     text = params.get("text")
     if not isinstance(text, str) or not text.strip():
         raise _ApiError(400, "Bad Request: message text is empty")
+    entities = params.get("entities")
+    if str(params.get("parse_mode", "")).lower() == "html":
+        text, entities = _parse_html(text)
+        if not text.strip():
+            raise _ApiError(400, "Bad Request: message text is empty")
     if len(text) > 4096:
         raise _ApiError(400, "Bad Request: message is too long")
-    return text
+    return text, entities
+
+
+_HTML_TAGS = {
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "code": "code",
+    "pre": "pre",
+    "a": "text_link",
+    "tg-spoiler": "spoiler",
+    "blockquote": "blockquote",
+}
+
+
+class _TelegramHtml(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.parts: list[str] = []
+        self.length = 0  # in UTF-16 code units, as Telegram counts offsets
+        self.open: list[tuple[str, int, dict]] = []
+        self.entities: list[dict] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in _HTML_TAGS:
+            raise _ApiError(
+                400, f'Bad Request: can\'t parse entities: Unsupported start tag "{tag}"'
+            )
+        self.open.append((tag, self.length, dict(attrs)))
+
+    def handle_endtag(self, tag):
+        if not self.open or self.open[-1][0] != tag:
+            raise _ApiError(400, f'Bad Request: can\'t parse entities: Unmatched end tag "{tag}"')
+        _, start, attrs = self.open.pop()
+        entity = {"type": _HTML_TAGS[tag], "offset": start, "length": self.length - start}
+        if tag == "a":
+            entity["url"] = attrs.get("href", "")
+        if entity["length"]:
+            self.entities.append(entity)
+
+    def handle_data(self, data):
+        if "<" in data or ">" in data:
+            raise _ApiError(400, "Bad Request: can't parse entities: unescaped < or >")
+        self._add(data)
+
+    def handle_entityref(self, name):
+        if name not in {"lt", "gt", "amp", "quot"}:
+            raise _ApiError(400, f"Bad Request: can't parse entities: unknown entity &{name};")
+        self._add(html.unescape(f"&{name};"))
+
+    def handle_charref(self, name):
+        self._add(html.unescape(f"&#{name};"))
+
+    def _add(self, text: str) -> None:
+        self.parts.append(text)
+        self.length += _utf16(text)
+
+
+def _parse_html(markup: str) -> tuple[str, list[dict]]:
+    if re.search(r"&(?!(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);)", markup):
+        raise _ApiError(400, "Bad Request: can't parse entities: unescaped &")
+    parser = _TelegramHtml()
+    parser.feed(markup)
+    parser.close()
+    if parser.open:
+        raise _ApiError(400, f"Bad Request: can't parse entities: unclosed <{parser.open[-1][0]}>")
+    return "".join(parser.parts), parser.entities
 
 
 def _unknown_chat(chat_id: int) -> dict:

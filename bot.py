@@ -1,0 +1,41 @@
+"""The Telegram bot process (`python bot.py`): files tickets, pages the on-call chain,
+delivers answers. It talks to Telegram and to the dashboard's JSON API, nothing else."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from dotenv import load_dotenv
+from telegram import Update
+
+from botkit.application import build_application
+from botkit.settings import load_bot_settings
+from desk.config import ConfigError, exit_on_config_error
+
+log = logging.getLogger(__name__)
+
+
+def configure_logging() -> None:
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # One line per request from httpx would drown what the bot itself did.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def main() -> None:
+    load_dotenv()
+    configure_logging()
+    try:
+        settings = load_bot_settings()
+    except ConfigError as error:
+        exit_on_config_error(error, "bot")
+    application = build_application(settings)
+    application.run_polling(allowed_updates=Update.ALL_TYPES)
+
+
+if __name__ == "__main__":
+    main()

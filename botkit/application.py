@@ -1,0 +1,116 @@
+"""Builds the python-telegram-bot Application: handlers, jobs, resources."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from botkit import handlers, jobs
+from botkit.context import Desk
+from botkit.dashboard import DashboardClient
+from botkit.sending import settle_journal
+from botkit.settings import BotSettings
+from botkit.spool import Spool
+
+log = logging.getLogger(__name__)
+
+COMMANDS = [
+    BotCommand("support", "Open a support ticket: /support what is wrong"),
+    BotCommand("status", "Is the support desk up, and who is on call"),
+    BotCommand("oncall", "Who is on call now and next"),
+    BotCommand("help", "How to use this bot"),
+]
+
+
+def build_application(settings: BotSettings) -> Application:
+    base_file_url = settings.telegram_api_url.removesuffix("/bot") + "/file/bot"
+    application = (
+        ApplicationBuilder()
+        .token(settings.bot_token)
+        .base_url(settings.telegram_api_url)
+        .base_file_url(base_file_url)
+        # Keeps to Telegram's limits (30 msg/s overall, 20/min per group) and retries 429s.
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        # One slow chat or dashboard call must not hold up everyone else's updates.
+        .concurrent_updates(8)
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    application.bot_data["settings"] = settings
+    add_handlers(application)
+    add_jobs(application, settings)
+    return application
+
+
+def add_handlers(application: Application) -> None:
+    application.add_handler(CommandHandler("support", handlers.support_request))
+    application.add_handler(CommandHandler("start", handlers.start))
+    application.add_handler(CommandHandler("help", handlers.help_command))
+    application.add_handler(CommandHandler("status", handlers.status))
+    application.add_handler(CommandHandler("oncall", handlers.oncall))
+    application.add_handler(CommandHandler("link", handlers.link))
+    application.add_handler(
+        CallbackQueryHandler(handlers.button, pattern=r"^(ack|take|resolve):\d+$")
+    )
+    text = filters.TEXT & ~filters.COMMAND
+    application.add_handler(
+        MessageHandler(text & filters.Regex(handlers.MENTION), handlers.support_request)
+    )
+    application.add_handler(MessageHandler(text & filters.REPLY, handlers.reply_to_bot))
+    application.add_handler(MessageHandler(text & filters.ChatType.PRIVATE, handlers.private_hint))
+    application.add_error_handler(handlers.on_error)
+
+
+def add_jobs(application: Application, settings: BotSettings) -> None:
+    queue = application.job_queue
+    # coalesce + one instance: a slow round is not followed by a burst of catch-up rounds.
+    options = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+    queue.run_repeating(
+        jobs.poll_escalations,
+        settings.poll_interval,
+        first=0.5,
+        name="escalations",
+        job_kwargs=options,
+    )
+    queue.run_repeating(
+        jobs.deliver_pending_answers,
+        settings.delivery_interval,
+        first=0.5,
+        name="answers",
+        job_kwargs=options,
+    )
+    queue.run_repeating(jobs.flush_spool, 2.0, first=1.0, name="spool", job_kwargs=options)
+    queue.run_repeating(jobs.heartbeat, 20.0, first=0.1, name="heartbeat", job_kwargs=options)
+
+
+async def post_init(application: Application) -> None:
+    settings: BotSettings = application.bot_data["settings"]
+    client = DashboardClient(settings.dashboard_url, settings.api_token, settings.request_timeout)
+    desk = Desk(settings=settings, client=client, spool=Spool(settings.spool_path))
+    application.bot_data["desk"] = desk
+    try:
+        await application.bot.set_my_commands(COMMANDS)
+    except Exception as error:  # noqa: BLE001 - a menu is nice to have, not worth dying for
+        log.warning("could not set the command menu: %s", error)
+    try:
+        await settle_journal(desk, at_startup=True)
+    except Exception as error:  # noqa: BLE001
+        log.warning("journal not settled yet (dashboard unreachable?): %s", error)
+    log.info("bot @%s started; dashboard %s", application.bot.username, settings.dashboard_url)
+
+
+async def post_shutdown(application: Application) -> None:
+    desk: Desk | None = application.bot_data.get("desk")
+    if desk is not None:
+        desk.close()

@@ -1,0 +1,48 @@
+"""The bot's long-lived resources, kept in `application.bot_data["desk"]`."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from telegram.ext import ContextTypes
+
+from botkit.dashboard import DashboardClient
+from botkit.settings import BotSettings
+from botkit.spool import Spool
+
+T = TypeVar("T")
+
+
+@dataclass
+class Desk:
+    settings: BotSettings
+    client: DashboardClient
+    spool: Spool
+    started_at: float = field(default_factory=time.monotonic)
+    # Requests a handler is filing right now; the spool flusher leaves them alone.
+    in_flight: set[tuple[int, int]] = field(default_factory=set)
+
+    async def call(self, function: Callable[..., T], *args: Any) -> T:
+        """Run a blocking dashboard call off the event loop."""
+        return await asyncio.to_thread(function, *args)
+
+    async def get(self, path: str, **params: Any) -> dict[str, Any]:
+        return await asyncio.to_thread(self.client.get, path, **params)
+
+    async def post(self, path: str, json: Any = None) -> dict[str, Any]:
+        return await asyncio.to_thread(self.client.post, path, json)
+
+    async def claim(self, path: str, json: Any = None) -> dict[str, Any]:
+        return await asyncio.to_thread(self.client.post_allow_conflict, path, json)
+
+    def close(self) -> None:
+        self.client.close()
+        self.spool.close()
+
+
+def desk(context: ContextTypes.DEFAULT_TYPE) -> Desk:
+    return context.bot_data["desk"]

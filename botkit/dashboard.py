@@ -1,0 +1,73 @@
+"""A small synchronous client of the dashboard's JSON API (run it off the event loop)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import requests
+
+log = logging.getLogger(__name__)
+
+
+class DashboardUnavailable(Exception):
+    """The dashboard could not be reached or failed (connection error, timeout, 5xx)."""
+
+
+class DashboardRefused(Exception):
+    """The dashboard answered with a 4xx; `status` and the JSON `error` say why."""
+
+    def __init__(self, status: int, message: str, body: dict[str, Any] | None = None) -> None:
+        super().__init__(f"{status}: {message}")
+        self.status = status
+        self.message = message
+        self.body = body or {}
+
+
+class DashboardClient:
+    def __init__(self, base_url: str, token: str, timeout: float = 10.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {token}"
+        # The dashboard is ours and local; a proxy from the environment would only get in the way.
+        self.session.trust_env = False
+
+    def close(self) -> None:
+        self.session.close()
+
+    def request(self, method: str, path: str, json: Any = None, **params: Any) -> dict[str, Any]:
+        try:
+            response = self.session.request(
+                method,
+                f"{self.base_url}/api{path}",
+                json=json,
+                params=params or None,
+                timeout=self.timeout,
+            )
+        except requests.RequestException as error:
+            raise DashboardUnavailable(f"{method} {path}: {error.__class__.__name__}") from error
+        if response.status_code >= 500:
+            raise DashboardUnavailable(f"{method} {path}: HTTP {response.status_code}")
+        try:
+            body = response.json()
+        except ValueError:
+            raise DashboardUnavailable(f"{method} {path}: answer is not JSON") from None
+        if response.status_code >= 400:
+            raise DashboardRefused(response.status_code, body.get("error", ""), body)
+        return body
+
+    def get(self, path: str, **params: Any) -> dict[str, Any]:
+        return self.request("GET", path, **params)
+
+    def post(self, path: str, json: Any = None) -> dict[str, Any]:
+        return self.request("POST", path, json=json if json is not None else {})
+
+    def post_allow_conflict(self, path: str, json: Any = None) -> dict[str, Any]:
+        """POST where 409 is an expected answer (a claim someone else won)."""
+        try:
+            return self.post(path, json)
+        except DashboardRefused as refused:
+            if refused.status == 409:
+                return refused.body | {"conflict": True}
+            raise

@@ -1,0 +1,282 @@
+"""Update handlers: parse the update, call the dashboard, reply. Texts live in messages.py."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from typing import Any
+
+from telegram import Message, ReplyParameters, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import ContextTypes
+
+from botkit import messages
+from botkit.context import Desk, desk
+from botkit.dashboard import DashboardRefused, DashboardUnavailable
+from botkit.sending import send_notifications
+
+log = logging.getLogger(__name__)
+
+TICKET_NUMBER = re.compile(r"ticket #(\d+)", re.IGNORECASE)
+MENTION = re.compile(r"(?i)(?<![\w@])@support\b")
+# The tag with the blanks after it, so "Hi @support the VPN" files "Hi the VPN".
+MENTION_WITH_SPACE = re.compile(r"(?i)(?<![\w@])@support\b[ \t]*")
+
+
+def request_text(message: Message) -> str:
+    """The request without the `@support` tag or the `/support` command."""
+    text = message.text or ""
+    entities = message.entities or ()
+    if entities and entities[0].type == "bot_command" and entities[0].offset == 0:
+        return text[entities[0].length :].strip()
+    return MENTION_WITH_SPACE.sub("", text, count=1).strip()
+
+
+def payload_for(message: Message, text: str) -> dict[str, Any]:
+    user = message.from_user
+    payload: dict[str, Any] = {
+        "chat_id": message.chat_id,
+        "chat_type": message.chat.type,
+        "chat_title": message.chat.title,
+        "message_id": message.message_id,
+        "user_id": user.id if user else message.chat_id,
+        "username": user.username if user else None,
+        "first_name": (user.first_name if user else "") or "",
+        "last_name": user.last_name if user else None,
+        "text": text,
+    }
+    reply = message.reply_to_message
+    if reply is not None and reply.from_user is not None and reply.from_user.is_bot:
+        payload["reply_to_message_id"] = reply.message_id
+        # Every bot message about a ticket names it; this covers a reply that arrives before
+        # the dashboard has recorded which message the confirmation was.
+        number = TICKET_NUMBER.search(reply.text or "")
+        if number:
+            payload["reply_to_ticket"] = int(number.group(1))
+    return payload
+
+
+async def support_request(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`@support <text>` or `/support <text>`: file a ticket and page the on-call tech."""
+    message = update.effective_message
+    text = request_text(message)
+    if not text:
+        await message.reply_text(messages.ASK_FOR_TEXT, parse_mode=ParseMode.HTML)
+        return
+    await file_request(context, message, payload_for(message, text))
+
+
+async def reply_to_bot(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A Telegram reply to one of the bot's messages: add it to that ticket's thread."""
+    message = update.effective_message
+    reply = message.reply_to_message
+    if reply.from_user is None or reply.from_user.id != context.bot.id:
+        if message.chat.type == "private":
+            await message.reply_text(messages.PRIVATE_HINT, parse_mode=ParseMode.HTML)
+        return
+    payload = payload_for(message, message.text) | {"followup_only": True}
+    await file_request(context, message, payload)
+
+
+async def file_request(
+    context: ContextTypes.DEFAULT_TYPE, message: Message, payload: dict[str, Any]
+) -> None:
+    bot_desk = desk(context)
+    key = (payload["chat_id"], payload["message_id"])
+    # Written down before anything else: a crash or a dead dashboard must not lose it.
+    bot_desk.spool.keep_request(payload)
+    bot_desk.in_flight.add(key)
+    try:
+        try:
+            ticket = await bot_desk.post("/support_message", payload)
+        except DashboardUnavailable as error:
+            log.warning("dashboard unreachable, spooled request from chat %s: %s", key[0], error)
+            await message.reply_text(messages.SPOOLED)
+            return
+        except DashboardRefused as refused:
+            bot_desk.spool.request_filed(*key)
+            if refused.status == 404 and payload.get("followup_only"):
+                await message.reply_text(messages.NO_OPEN_TICKET, parse_mode=ParseMode.HTML)
+                return
+            log.warning("dashboard refused request from chat %s: %s", key[0], refused)
+            await message.reply_text(f"Sorry, that request was refused: {refused.message}")
+            return
+        bot_desk.spool.request_filed(*key)
+        await after_filing(context.bot, bot_desk, ticket, payload, late=False)
+    finally:
+        bot_desk.in_flight.discard(key)
+
+
+async def after_filing(bot, bot_desk: Desk, ticket: dict, payload: dict, *, late: bool) -> None:
+    """Confirm to the user, remember the confirmation, and page the on-call tech at once."""
+    chat_id, message_id = payload["chat_id"], payload["message_id"]
+    if ticket.get("followup"):
+        log.info("chat %s added to ticket #%s", chat_id, ticket["number"])
+        await bot.send_message(
+            chat_id,
+            messages.followup_added(ticket),
+            parse_mode=ParseMode.HTML,
+            reply_parameters=reply_to(message_id),
+        )
+        return
+    log.info(
+        "ticket #%s %s from chat %s",
+        ticket["number"],
+        "filed" if ticket["created"] else "found again",
+        chat_id,
+    )
+    if ticket.get("confirmation_message_id") is None:
+        text = messages.ticket_filed_later(ticket) if late else messages.ticket_filed(ticket)
+        confirmation = await bot.send_message(
+            chat_id, text, parse_mode=ParseMode.HTML, reply_parameters=reply_to(message_id)
+        )
+        try:
+            await bot_desk.post(
+                f"/message/{ticket['id']}/confirmation", {"message_id": confirmation.message_id}
+            )
+        except (DashboardUnavailable, DashboardRefused) as error:
+            log.warning("could not record confirmation of #%s: %s", ticket["number"], error)
+    if ticket["escalation_level"] == 0:
+        await escalate(bot, bot_desk, ticket["id"], level=1)
+
+
+def reply_to(message_id: int) -> ReplyParameters:
+    return ReplyParameters(message_id=message_id, allow_sending_without_reply=True)
+
+
+async def escalate(bot, bot_desk: Desk, ticket_id: int, level: int | None = None) -> str:
+    """Claim the ticket's next step at the dashboard and send the pages it names."""
+    body = {"level": level} if level is not None else {}
+    try:
+        result = await bot_desk.claim(f"/escalate/{ticket_id}", body)
+    except (DashboardUnavailable, DashboardRefused) as error:
+        # The ticket stays due in the database; the poller picks it up.
+        log.warning("escalation of ticket %s deferred: %s", ticket_id, error)
+        return "deferred"
+    if result.get("conflict"):
+        return "conflict"
+    if result["notifications"]:
+        await send_notifications(bot, bot_desk, result["notifications"], result["ticket"])
+    return result["action"]
+
+
+async def private_hint(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A plain private message without @support: explain how to open a ticket."""
+    await update.effective_message.reply_text(messages.PRIVATE_HINT, parse_mode=ParseMode.HTML)
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/help: the commands."""
+    await update.effective_message.reply_text(messages.HELP, parse_mode=ParseMode.HTML)
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start, or /start CODE from a deep link, which links the account."""
+    if context.args:
+        await link_account(update, context, context.args[0])
+        return
+    await update.effective_message.reply_text(messages.HELP, parse_mode=ParseMode.HTML)
+
+
+async def link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/link CODE: link this Telegram account to a dashboard user."""
+    if not context.args:
+        await update.effective_message.reply_text(
+            "Send /link followed by the code the dashboard shows you, e.g. /link ABCD2345."
+        )
+        return
+    await link_account(update, context, context.args[0])
+
+
+async def link_account(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str) -> None:
+    message = update.effective_message
+    user = update.effective_user
+    if message.chat.type != "private":
+        await message.reply_text("Please send the link code to me in a private chat.")
+        return
+    try:
+        result = await desk(context).post(
+            "/link",
+            {"code": code, "telegram_user_id": user.id, "telegram_username": user.username},
+        )
+    except DashboardRefused as refused:
+        log.info("link refused for Telegram user %s: %s", user.id, refused.message)
+        await message.reply_text(f"Could not link: {refused.message}.")
+        return
+    except DashboardUnavailable:
+        await message.reply_text("The support desk cannot be reached; try again in a minute.")
+        return
+    log.info("Telegram user %s linked to %s", user.id, result["user"]["username"])
+    await message.reply_text(messages.linked(result["user"]), parse_mode=ParseMode.HTML)
+
+
+async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/status: is the desk up, how many tickets are open, who is on call."""
+    bot_desk = desk(context)
+    try:
+        health, error = await bot_desk.get("/status"), ""
+    except (DashboardUnavailable, DashboardRefused) as problem:
+        health, error = None, str(problem)
+    text = messages.status(
+        health,
+        time.monotonic() - bot_desk.started_at,
+        len(bot_desk.spool.pending_requests()),
+        error,
+    )
+    await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML)
+
+
+async def oncall(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/oncall: who is on call now and the handovers in the next 24 hours."""
+    try:
+        overview = await desk(context).get("/oncall", hours=24)
+    except (DashboardUnavailable, DashboardRefused):
+        await update.effective_message.reply_text("The support desk cannot be reached right now.")
+        return
+    await update.effective_message.reply_text(messages.oncall(overview), parse_mode=ParseMode.HTML)
+
+
+async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Acknowledge / Take it / Resolve under a notification."""
+    query = update.callback_query
+    action, _, ticket_id = query.data.partition(":")
+    try:
+        result = await desk(context).post(
+            f"/message/{ticket_id}/action",
+            {"action": action, "telegram_user_id": query.from_user.id},
+        )
+    except DashboardRefused as refused:
+        log.info("button %s by %s refused: %s", query.data, query.from_user.id, refused.message)
+        await query.answer(refused.message, show_alert=True)
+        return
+    except DashboardUnavailable:
+        await query.answer("The support desk cannot be reached; try again.", show_alert=True)
+        return
+    ticket = result["ticket"]
+    await query.answer(messages.ACTION_DONE[action].format(n=ticket["number"]))
+    log.info("ticket #%s: %s by %s", ticket["number"], action, result["by"]["username"])
+    await update_notifications(context.bot, desk(context), result["notifications"], ticket)
+
+
+async def update_notifications(bot, bot_desk: Desk, notes: list[dict], ticket: dict) -> None:
+    """Rewrite every page already sent about the ticket to say who has it."""
+    for note in notes:
+        try:
+            await bot.edit_message_text(
+                messages.notification(note, ticket, bot_desk.settings.dashboard_url),
+                chat_id=note["chat_id"],
+                message_id=note["telegram_message_id"],
+                parse_mode=ParseMode.HTML,
+                reply_markup=messages.buttons(ticket),
+            )
+        except BadRequest as error:
+            if "not modified" not in error.message.lower():
+                log.warning("could not update page %s: %s", note["id"], error)
+        except TelegramError as error:
+            log.warning("could not update page %s: %s", note["id"], error)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    log.error("error while handling %s", update, exc_info=context.error)

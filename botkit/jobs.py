@@ -1,0 +1,70 @@
+"""Repeating jobs on python-telegram-bot's JobQueue (APScheduler): escalations, answers, spool."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram.ext import ContextTypes
+
+from botkit.context import desk
+from botkit.dashboard import DashboardRefused, DashboardUnavailable
+from botkit.handlers import after_filing, escalate
+from botkit.sending import deliver_answers, settle_journal
+
+log = logging.getLogger(__name__)
+
+
+async def poll_escalations(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Take the next step of every ticket whose escalation is due."""
+    bot_desk = desk(context)
+    try:
+        due = (await bot_desk.get("/escalations/due"))["tickets"]
+    except (DashboardUnavailable, DashboardRefused) as error:
+        log.debug("escalation poll skipped: %s", error)
+        return
+    for ticket in due:
+        outcome = await escalate(context.bot, bot_desk, ticket["id"])
+        log.info("escalation poll: ticket #%s %s", ticket["number"], outcome)
+
+
+async def deliver_pending_answers(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send answers written in the dashboard to the users' chats."""
+    try:
+        delivered = await deliver_answers(context.bot, desk(context))
+    except (DashboardUnavailable, DashboardRefused) as error:
+        log.debug("answer delivery skipped: %s", error)
+        return
+    if delivered:
+        log.info("delivered %s answer(s)", delivered)
+
+
+async def flush_spool(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """File requests that arrived while the dashboard was down, and settle the journal."""
+    bot_desk = desk(context)
+    for payload in bot_desk.spool.pending_requests():
+        key = (payload["chat_id"], payload["message_id"])
+        if key in bot_desk.in_flight:
+            continue
+        try:
+            ticket = await bot_desk.post("/support_message", payload)
+        except DashboardUnavailable:
+            return  # still down; try again next round
+        except DashboardRefused as refused:
+            log.warning("spooled request from chat %s refused: %s", key[0], refused)
+            bot_desk.spool.request_filed(*key)
+            continue
+        bot_desk.spool.request_filed(*key)
+        log.info("spooled request from chat %s filed as ticket #%s", key[0], ticket["number"])
+        await after_filing(context.bot, bot_desk, ticket, payload, late=True)
+    try:
+        await settle_journal(bot_desk)
+    except DashboardUnavailable:
+        pass
+
+
+async def heartbeat(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Tell the dashboard the bot is alive (the overview warns when it falls silent)."""
+    try:
+        await desk(context).post("/heartbeat")
+    except (DashboardUnavailable, DashboardRefused) as error:
+        log.debug("heartbeat not delivered: %s", error)

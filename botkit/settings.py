@@ -1,0 +1,55 @@
+"""The bot's settings from the environment; a bad one stops it with one line."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from desk.config import ConfigError, group_id, positive_number, url
+
+TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{5,}$")
+TELEGRAM_API = "https://api.telegram.org/bot"
+
+
+@dataclass(frozen=True)
+class BotSettings:
+    bot_token: str
+    api_token: str
+    dashboard_url: str
+    support_group_id: int | None
+    telegram_api_url: str
+    poll_interval: float
+    delivery_interval: float
+    spool_path: Path
+    request_timeout: float = 10.0
+
+
+def load_bot_settings(environ: dict[str, str] | None = None) -> BotSettings:
+    env = dict(os.environ if environ is None else environ)
+    token = env.get("BOT_TOKEN", "").strip()
+    if not token:
+        raise ConfigError("BOT_TOKEN", "is not set: put the token from @BotFather in .env")
+    if not TOKEN_PATTERN.match(token):
+        raise ConfigError(
+            "BOT_TOKEN", "is malformed: expected the form 123456789:AAH... from @BotFather"
+        )
+    api_token = env.get("BOT_API_TOKEN", "").strip()
+    if not api_token:
+        raise ConfigError(
+            "BOT_API_TOKEN", "is not set: use the same shared secret as the dashboard"
+        )
+    telegram_api = env.get("TELEGRAM_API_URL", "").strip() or TELEGRAM_API
+    if not telegram_api.startswith(("http://", "https://")):
+        raise ConfigError("TELEGRAM_API_URL", f"must be an http(s) URL, got {telegram_api!r}")
+    return BotSettings(
+        bot_token=token,
+        api_token=api_token,
+        dashboard_url=url(env, "WEB_DASHBOARD_URL", "http://localhost:5000"),
+        support_group_id=group_id(env),
+        telegram_api_url=telegram_api,
+        poll_interval=positive_number(env, "ESCALATION_POLL_INTERVAL", 5),
+        delivery_interval=positive_number(env, "DELIVERY_POLL_INTERVAL", 2),
+        spool_path=Path(env.get("BOT_SPOOL_PATH", "").strip() or "bot_spool.sqlite3"),
+    )

@@ -1,0 +1,117 @@
+"""A durable local journal beside the bot (SQLite), so nothing is lost across restarts.
+
+- `intake`: support requests not yet filed (the dashboard was down); flushed by a job.
+- `sent`: answers and pages Telegram accepted but not yet reported to the dashboard. Written
+  right after Telegram answers, so a restart reports them instead of sending them again;
+  a row still marked `sending` at start-up means the outcome is unknown.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS intake (
+    chat_id INTEGER NOT NULL,
+    message_id INTEGER NOT NULL,
+    payload TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (chat_id, message_id)
+);
+CREATE TABLE IF NOT EXISTS sent (
+    kind TEXT NOT NULL,          -- response | notification
+    item_id INTEGER NOT NULL,
+    state TEXT NOT NULL,         -- sending | sent
+    telegram_message_id INTEGER,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (kind, item_id)
+);
+"""
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    kind: str
+    item_id: int
+    state: str
+    telegram_message_id: int | None
+
+
+class Spool:
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.lock = threading.Lock()
+        self.conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self.conn.execute("PRAGMA journal_mode = WAL")
+        self.conn.execute("PRAGMA synchronous = FULL")  # a spooled request survives power loss
+        self.conn.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self.lock:
+            self.conn.close()
+
+    # intake -------------------------------------------------------------------------------
+    def keep_request(self, payload: dict[str, Any]) -> None:
+        with self.lock:
+            self.conn.execute(
+                "INSERT OR IGNORE INTO intake (chat_id, message_id, payload, created_at)"
+                " VALUES (?, ?, ?, ?)",
+                (payload["chat_id"], payload["message_id"], json.dumps(payload), time.time()),
+            )
+
+    def pending_requests(self, limit: int = 50) -> list[dict[str, Any]]:
+        with self.lock:
+            rows = self.conn.execute(
+                "SELECT payload FROM intake ORDER BY created_at LIMIT ?", (limit,)
+            ).fetchall()
+        return [json.loads(row[0]) for row in rows]
+
+    def request_filed(self, chat_id: int, message_id: int) -> None:
+        with self.lock:
+            self.conn.execute(
+                "DELETE FROM intake WHERE chat_id = ? AND message_id = ?", (chat_id, message_id)
+            )
+
+    def request_failed(self, chat_id: int, message_id: int) -> None:
+        with self.lock:
+            self.conn.execute(
+                "UPDATE intake SET attempts = attempts + 1 WHERE chat_id = ? AND message_id = ?",
+                (chat_id, message_id),
+            )
+
+    # delivery journal ---------------------------------------------------------------------
+    def sending(self, kind: str, item_id: int) -> None:
+        with self.lock:
+            self.conn.execute(
+                "INSERT OR REPLACE INTO sent (kind, item_id, state, updated_at)"
+                " VALUES (?, ?, 'sending', ?)",
+                (kind, item_id, time.time()),
+            )
+
+    def sent(self, kind: str, item_id: int, telegram_message_id: int) -> None:
+        with self.lock:
+            self.conn.execute(
+                "UPDATE sent SET state = 'sent', telegram_message_id = ?, updated_at = ?"
+                " WHERE kind = ? AND item_id = ?",
+                (telegram_message_id, time.time(), kind, item_id),
+            )
+
+    def settled(self, kind: str, item_id: int) -> None:
+        """The dashboard has the outcome; forget it."""
+        with self.lock:
+            self.conn.execute("DELETE FROM sent WHERE kind = ? AND item_id = ?", (kind, item_id))
+
+    def unsettled(self) -> list[JournalEntry]:
+        with self.lock:
+            rows = self.conn.execute(
+                "SELECT kind, item_id, state, telegram_message_id FROM sent ORDER BY updated_at"
+            ).fetchall()
+        return [JournalEntry(*row) for row in rows]

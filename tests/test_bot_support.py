@@ -1,0 +1,242 @@
+"""The bot end to end: real `python bot.py`, the Telegram stand-in, the live dashboard."""
+
+from __future__ import annotations
+
+from bot_harness import ANN, GROUP_ID, eventually
+
+USER = 4242
+
+
+def ticket(live_dashboard, number):
+    return live_dashboard.api("GET", f"/message/{number}/status").json()
+
+
+def test_support_mention_in_private_chat_files_ticket_and_pages_on_call(
+    bot, telegram, live_dashboard, team
+):
+    update = telegram.send_message_update(
+        "Hi @support the VPN is down", user_id=USER, first_name="Alice", username="alice"
+    )
+    reply = telegram.wait_for_message(USER, contains="Ticket")
+    assert "#1" in reply["text"]
+    assert "on-call tech has been notified" in reply["text"]
+    assert reply["reply_to_message"]["message_id"] == update["message"]["message_id"]
+    page = telegram.wait_for_message(ANN, contains="#1")
+    assert "the VPN is down" in page["text"]
+    assert "Alice" in page["text"] and "@alice" in page["text"]
+    assert f"{live_dashboard.url}/tickets/1" in str(page.get("entities")) or (
+        "Open in the dashboard" in page["text"]
+    )
+    buttons = [b["text"] for b in page["reply_markup"]["inline_keyboard"][0]]
+    assert buttons == ["👀 Acknowledge", "🙋 Take it", "✔️ Resolve"]
+    group_post = telegram.wait_for_message(GROUP_ID, contains="#1")
+    assert "New support ticket" in group_post["text"]
+    filed = ticket(live_dashboard, 1)
+    assert filed["text"] == "Hi the VPN is down"
+    assert filed["escalation_level"] == 1
+
+
+def test_support_command_in_a_group_files_a_ticket(bot, telegram, live_dashboard, team):
+    telegram.send_message_update(
+        "/support printer on floor 2 jammed", user_id=USER, chat_id=-4001, chat_type="group"
+    )
+    reply = telegram.wait_for_message(-4001, contains="Ticket")
+    assert "#1" in reply["text"]
+    filed = ticket(live_dashboard, 1)
+    assert filed["text"] == "printer on floor 2 jammed"
+    assert filed["chat_type"] == "group"
+    telegram.wait_for_message(ANN, contains="printer on floor 2 jammed")
+
+
+def test_support_mention_in_a_group_files_a_ticket(bot, telegram, live_dashboard, team):
+    telegram.send_message_update("@support wifi is slow", user_id=USER, chat_id=-4002, chat_type="supergroup")
+    telegram.wait_for_message(-4002, contains="Ticket")
+    assert ticket(live_dashboard, 1)["text"] == "wifi is slow"
+
+
+def test_support_without_text_asks_what_is_needed(bot, telegram, live_dashboard):
+    telegram.send_message_update("@support", user_id=USER)
+    reply = telegram.wait_for_message(USER, contains="What do you need help with")
+    assert reply
+    assert live_dashboard.api("GET", "/message/1/status").status_code == 404
+
+
+def test_plain_private_message_gets_a_hint(bot, telegram):
+    telegram.send_message_update("hello?", user_id=USER)
+    assert telegram.wait_for_message(USER, contains="To open a ticket")
+
+
+def test_reply_to_the_confirmation_joins_the_thread(bot, telegram, live_dashboard, team):
+    from models import FollowUp
+
+    telegram.send_message_update("@support disk full", user_id=USER)
+    confirmation = telegram.wait_for_message(USER, contains="Ticket")
+    telegram.send_message_update("it is the /var partition", user_id=USER, reply_to=confirmation)
+    added = telegram.wait_for_message(USER, contains="Added to ticket")
+    assert "#1" in added["text"]
+    texts = live_dashboard.query(lambda db: db.session.scalars(db.select(FollowUp.text)).all())
+    assert texts == ["it is the /var partition"]
+    assert live_dashboard.api("GET", "/message/2/status").status_code == 404
+
+
+def test_special_characters_arrive_intact(bot, telegram, live_dashboard, team):
+    text = "<b>bold</b> & *stars* _under_ `code` [x](y) 🔥 שלום عربي " + "x" * 3900
+    telegram.send_message_update(f"@support {text}", user_id=USER)
+    telegram.wait_for_message(USER, contains="Ticket")
+    assert ticket(live_dashboard, 1)["text"] == text
+    page = telegram.wait_for_message(ANN, contains="#1")
+    assert "<b>bold</b> & *stars* _under_ `code` [x](y) 🔥 שלום عربي" in page["text"]
+
+
+def test_status_reports_health_counts_and_on_call(bot, telegram, live_dashboard, team):
+    telegram.send_message_update("@support one", user_id=USER)
+    telegram.wait_for_message(USER, contains="Ticket")
+    telegram.send_message_update("/status", user_id=USER)
+    status = telegram.wait_for_message(USER, contains="Dashboard reachable")
+    assert "Open: 1" in status["text"]
+    assert "On call: Ann (backups: Bob, Cid)" in status["text"]
+    assert "Bot up" in status["text"]
+
+
+def test_status_says_when_the_dashboard_is_down(bot, telegram, live_dashboard):
+    live_dashboard.stop()
+    telegram.send_message_update("/status", user_id=USER)
+    assert telegram.wait_for_message(USER, contains="Dashboard unreachable")
+
+
+def test_help_and_start_explain_the_commands(bot, telegram):
+    telegram.send_message_update("/help", user_id=USER)
+    assert "/status" in telegram.wait_for_message(USER, contains="@support")["text"]
+    telegram.send_message_update("/start", user_id=USER + 1)
+    assert telegram.wait_for_message(USER + 1, contains="/oncall")
+
+
+def test_link_code_links_the_telegram_account(bot, telegram, live_dashboard):
+    from desk import linking
+    from models import User
+
+    def make_code(db):
+        user = User(username="dora", full_name="Dora")
+        user.set_password("password123")
+        db.session.add(user)
+        code = linking.new_code(user)
+        db.session.commit()
+        return code
+
+    code = live_dashboard.query(make_code)
+    telegram.send_message_update(f"/link {code.lower()}", user_id=7777, username="dora_tg")
+    reply = telegram.wait_for_message(7777, contains="Linked")
+    assert "dora" in reply["text"]
+    linked = live_dashboard.query(
+        lambda db: db.session.scalar(db.select(User).where(User.username == "dora")).to_dict()
+    )
+    assert linked["telegram_user_id"] == 7777
+    assert linked["telegram_username"] == "dora_tg"
+    telegram.send_message_update(f"/link {code}", user_id=7778)
+    assert telegram.wait_for_message(7778, contains="unknown or expired")
+
+
+def test_deep_link_start_code_links_too(bot, telegram, live_dashboard):
+    from desk import linking
+    from models import User
+
+    def make_code(db):
+        user = User(username="eve")
+        user.set_password("password123")
+        db.session.add(user)
+        code = linking.new_code(user)
+        db.session.commit()
+        return code
+
+    code = live_dashboard.query(make_code)
+    telegram.send_message_update(f"/start {code}", user_id=7779)
+    assert telegram.wait_for_message(7779, contains="Linked")
+
+
+def test_answer_from_the_dashboard_reaches_the_user_once(bot, telegram, live_dashboard, team):
+    from desk import ticket_actions
+    from models import SupportMessage, SupportResponse, User
+
+    update = telegram.send_message_update("@support printer", user_id=USER)
+    telegram.wait_for_message(USER, contains="Ticket")
+
+    def answer(db):
+        tech = db.session.scalar(db.select(User).where(User.username == "bob"))
+        ticket_actions.answer(db.session.get(SupportMessage, 1), "Try <turning> it off & on", tech)
+        db.session.commit()
+
+    live_dashboard.query(answer)
+    delivered = telegram.wait_for_message(USER, contains="Try <turning> it off & on")
+    assert delivered["reply_to_message"]["message_id"] == update["message"]["message_id"]
+    state = eventually(
+        lambda: live_dashboard.query(
+            lambda db: db.session.get(SupportResponse, 1).delivery_state.value == "sent"
+            and db.session.get(SupportResponse, 1).to_dict()
+        ),
+        what="answer recorded as sent",
+    )
+    assert state["telegram_message_id"] == delivered["message_id"]
+    telegram.wait_for("getUpdates", since=len(telegram.calls))  # a few more rounds
+    answers = [m for m in telegram.sent_messages(USER) if "turning" in m["text"]]
+    assert len(answers) == 1
+
+
+def test_answer_to_a_user_who_blocked_the_bot_is_recorded_as_failed(
+    bot, telegram, live_dashboard, team
+):
+    from desk import ticket_actions
+    from models import SupportMessage, SupportResponse, User
+
+    telegram.send_message_update("@support help", user_id=USER)
+    telegram.wait_for_message(USER, contains="Ticket")
+    telegram.block_chat(USER)
+
+    def answer(db):
+        tech = db.session.scalar(db.select(User).where(User.username == "bob"))
+        ticket_actions.answer(db.session.get(SupportMessage, 1), "hello", tech)
+        db.session.commit()
+
+    live_dashboard.query(answer)
+    failed = eventually(
+        lambda: live_dashboard.query(
+            lambda db: (r := db.session.get(SupportResponse, 1)).delivery_state.value == "failed"
+            and r.to_dict()
+        ),
+        what="answer recorded as failed",
+    )
+    assert "blocked" in failed["last_error"]
+    assert failed["attempts"] == 1  # a permanent error is not retried blindly
+
+    # A human presses retry after the user unblocks the bot.
+    telegram.unblock_chat(USER)
+
+    def retry(db):
+        tech = db.session.scalar(db.select(User).where(User.username == "bob"))
+        ticket_actions.retry_delivery(db.session.get(SupportResponse, 1), tech)
+        db.session.commit()
+
+    live_dashboard.query(retry)
+    assert telegram.wait_for_message(USER, contains="hello")
+
+
+def test_telegram_500_and_429_on_answers_are_retried_and_delivered_once(
+    bot, telegram, live_dashboard, team
+):
+    from desk import ticket_actions
+    from models import SupportMessage, User
+
+    telegram.send_message_update("@support help", user_id=USER)
+    telegram.wait_for_message(USER, contains="Ticket")
+    telegram.fail_next("sendMessage", status=500, count=1)
+    telegram.fail_next("sendMessage", status=429, count=1, retry_after=1)
+
+    def answer(db):
+        tech = db.session.scalar(db.select(User).where(User.username == "bob"))
+        ticket_actions.answer(db.session.get(SupportMessage, 1), "fixed now", tech)
+        db.session.commit()
+
+    live_dashboard.query(answer)
+    telegram.wait_for_message(USER, contains="fixed now", timeout=15)
+    failures = [c for c in telegram.calls if c.method == "sendMessage" and c.failed]
+    assert [c.status for c in failures] == [500, 429]
+    assert len([m for m in telegram.sent_messages(USER) if "fixed now" in m["text"]]) == 1
