@@ -9,13 +9,12 @@ from typing import Any
 
 from telegram import Message, ReplyParameters, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from botkit import messages
 from botkit.context import Desk, desk
 from botkit.dashboard import DashboardRefused, DashboardUnavailable
-from botkit.sending import send_notifications
+from botkit.sending import edit_page, send_notifications
 
 log = logging.getLogger(__name__)
 
@@ -263,19 +262,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def update_notifications(bot, bot_desk: Desk, notes: list[dict], ticket: dict) -> None:
     """Rewrite every page already sent about the ticket to say who has it."""
     for note in notes:
-        try:
-            await bot.edit_message_text(
-                messages.notification(note, ticket, bot_desk.settings.dashboard_url),
-                chat_id=note["chat_id"],
-                message_id=note["telegram_message_id"],
-                parse_mode=ParseMode.HTML,
-                reply_markup=messages.buttons(ticket),
-            )
-        except BadRequest as error:
-            if "not modified" not in error.message.lower():
-                log.warning("could not update page %s: %s", note["id"], error)
-        except TelegramError as error:
-            log.warning("could not update page %s: %s", note["id"], error)
+        await edit_page(bot, bot_desk, note, ticket)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

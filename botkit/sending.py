@@ -54,7 +54,6 @@ async def send_notification(bot: Bot, desk: Desk, note: dict, ticket: dict) -> N
             text=text,
             parse_mode=ParseMode.HTML,
             reply_markup=messages.buttons(ticket),
-            link_preview_options=None,
         )
     except TelegramError as error:
         log.warning(
@@ -74,7 +73,28 @@ async def send_notification(bot: Bot, desk: Desk, note: dict, ticket: dict) -> N
         note["kind"],
         ticket["number"],
     )
-    await report(desk, "notification", note["id"], sent=True, message_id=sent.message_id)
+    answer = await report(desk, "notification", note["id"], sent=True, message_id=sent.message_id)
+    current = (answer or {}).get("ticket")
+    if current and messages.handled_line(current) != messages.handled_line(ticket):
+        # Someone pressed a button on another page while this one was on its way.
+        await edit_page(bot, desk, note | {"telegram_message_id": sent.message_id}, current)
+
+
+async def edit_page(bot: Bot, desk: Desk, note: dict, ticket: dict) -> None:
+    """Rewrite a page already sent so it says who has the ticket and offers what is left."""
+    try:
+        await bot.edit_message_text(
+            messages.notification(note, ticket, desk.settings.dashboard_url),
+            chat_id=note["chat_id"],
+            message_id=note["telegram_message_id"],
+            parse_mode=ParseMode.HTML,
+            reply_markup=messages.buttons(ticket),
+        )
+    except BadRequest as error:
+        if "not modified" not in error.message.lower():
+            log.warning("could not update page %s: %s", note["id"], error)
+    except TelegramError as error:
+        log.warning("could not update page %s: %s", note["id"], error)
 
 
 async def report(
@@ -86,31 +106,29 @@ async def report(
     message_id: int | None = None,
     error: str | None = None,
     retryable: bool = False,
-) -> None:
+) -> dict | None:
     """Tell the dashboard; if it is down the journal keeps the outcome for a later report."""
-    path = (
-        f"/notifications/{item_id}/result"
-        if kind == "notification"
-        else (f"/responses/{item_id}/result")
-    )
+    path = f"/{'notifications' if kind == 'notification' else 'responses'}/{item_id}/result"
     body: dict[str, Any] = {"sent": sent}
     if sent:
         body["telegram_message_id"] = message_id
     else:
         body["error"] = (error or "unknown error")[:2000]
         body["retryable"] = retryable
+    answer = None
     try:
-        await desk.post(path, body)
+        answer = await desk.post(path, body)
     except DashboardUnavailable as unavailable:
         if not sent:
             # Nothing reached the user, so there is nothing to keep: the claim lease or the
             # next poll brings it back.
             desk.spool.settled(kind, item_id)
         log.warning("could not report %s %s: %s", kind, item_id, unavailable)
-        return
+        return None
     except DashboardRefused as refused:
         log.warning("dashboard refused the report of %s %s: %s", kind, item_id, refused)
     desk.spool.settled(kind, item_id)
+    return answer
 
 
 async def deliver_answers(bot: Bot, desk: Desk) -> int:

@@ -194,7 +194,10 @@ def notification_result(notification_id: int):
     error = fields.string("error", max_length=2000)
     fields.check()
     escalations.record_delivery(note, bool(sent), message_id, error)
-    return jsonify(note.to_dict())
+    # The ticket as it is now: if someone acted on it while this page was in flight, the bot
+    # updates the page it just sent.
+    ticket = db.session.get(SupportMessage, note.ticket_id)
+    return jsonify(note.to_dict() | {"ticket": ticket.to_dict()})
 
 
 @bp.get("/status")

@@ -127,3 +127,88 @@ def test_escalation_timeout_setting_changes_the_next_step(
     db.session.commit()
     clock.advance(minutes=1)
     assert paged(api.post(f"/api/escalate/{ticket['id']}")) == [("page", 9002)]
+
+
+def press(api, ticket_id, action, telegram_user_id):
+    return api.post(
+        f"/api/message/{ticket_id}/action",
+        {"action": action, "telegram_user_id": telegram_user_id},
+    )
+
+
+def test_take_by_a_second_tech_is_refused_and_changes_nothing(
+    api, clock, on_call_team, support_payload
+):
+    ticket = file_ticket(api, support_payload)
+    assert press(api, ticket["id"], "take", 9001).status_code == 200
+    second = press(api, ticket["id"], "take", 9002)
+    assert second.status_code == 409
+    assert second.get_json()["error"] == "Ticket #1 is already taken by Ann."
+    status = api.get("/api/message/1/status").get_json()
+    assert status["assignee"]["username"] == "ann"
+    assert status["status"] == "in_progress"
+
+
+def test_press_on_a_resolved_ticket_says_so(api, clock, on_call_team, support_payload):
+    ticket = file_ticket(api, support_payload)
+    assert press(api, ticket["id"], "resolve", 9002).status_code == 200
+    for action in ("ack", "take", "resolve"):
+        response = press(api, ticket["id"], action, 9001)
+        assert response.status_code == 409
+        assert response.get_json()["error"] == "Ticket #1 is already resolved."
+
+
+def test_second_acknowledge_names_who_acknowledged(api, clock, on_call_team, support_payload):
+    ticket = file_ticket(api, support_payload)
+    press(api, ticket["id"], "ack", 9001)
+    again = press(api, ticket["id"], "ack", 9002)
+    assert again.status_code == 409
+    assert again.get_json()["error"] == "Ticket #1 was already acknowledged by Ann."
+
+
+def test_press_by_unlinked_or_deactivated_user_is_forbidden(
+    api, clock, on_call_team, support_payload, db
+):
+    ticket = file_ticket(api, support_payload)
+    assert press(api, ticket["id"], "ack", 123).status_code == 403
+    ann = on_call_team[0]
+    ann.active = False
+    db.session.commit()
+    assert press(api, ticket["id"], "ack", 9001).status_code == 403
+    assert api.get("/api/message/1/status").get_json()["acknowledged_at"] is None
+
+
+def test_acknowledged_ticket_reminds_the_tech_once_then_resumes(
+    api, clock, on_call_team, support_payload
+):
+    ticket = file_ticket(api, support_payload)
+    api.post(f"/api/escalate/{ticket['id']}")
+    press(api, ticket["id"], "ack", 9001)
+    clock.advance(minutes=29)
+    assert api.get("/api/escalations/due").get_json()["tickets"] == []
+    clock.advance(minutes=1)
+    reminder = api.post(f"/api/escalate/{ticket['id']}")
+    assert reminder.get_json()["action"] == "remind"
+    assert paged(reminder) == [("reminder", 9001)]
+    assert api.post(f"/api/escalate/{ticket['id']}").get_json()["notifications"] == []
+    clock.advance(minutes=15)
+    assert paged(api.post(f"/api/escalate/{ticket['id']}")) == [("page", 9002)]
+
+
+def test_answer_ends_escalation(api, clock, on_call_team, support_payload, db):
+    from desk import ticket_actions
+    from models import SupportMessage
+
+    ticket = file_ticket(api, support_payload)
+    api.post(f"/api/escalate/{ticket['id']}")
+    ticket_actions.answer(db.session.get(SupportMessage, 1), "on it", on_call_team[1])
+    db.session.commit()
+    clock.advance(hours=3)
+    assert api.get("/api/escalations/due").get_json()["tickets"] == []
+
+
+def test_oncall_overview_lists_handovers(api, clock, on_call_team):
+    body = api.get("/api/oncall?hours=24").get_json()
+    assert body["now"]["primary"]["name"] == "Ann"
+    assert body["timezone"] == "UTC"
+    assert isinstance(body["handovers"], list)
