@@ -1,0 +1,112 @@
+"""Faults around the bot: dashboard down, restarts, Telegram errors, bad configuration."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from bot_harness import ANN, ROOT, eventually
+
+USER = 4242
+
+
+def tickets(live_dashboard):
+    from models import SupportMessage
+
+    return live_dashboard.query(
+        lambda db: [t.text for t in db.session.scalars(db.select(SupportMessage))]
+    )
+
+
+def test_request_while_dashboard_is_down_is_spooled_then_filed_once(
+    bot, telegram, live_dashboard, team
+):
+    live_dashboard.stop()
+    telegram.send_message_update("@support mail is down", user_id=USER)
+    received = telegram.wait_for_message(USER, contains="Received")
+    assert "saved" in received["text"]
+    live_dashboard.start()
+    later = telegram.wait_for_message(USER, contains="is now ticket", timeout=15)
+    assert "#1" in later["text"]
+    telegram.wait_for_message(ANN, contains="mail is down")
+    assert tickets(live_dashboard) == ["mail is down"]
+
+
+def test_spooled_request_survives_a_bot_restart(bot, telegram, live_dashboard, team):
+    live_dashboard.stop()
+    telegram.send_message_update("@support printer on fire", user_id=USER)
+    telegram.wait_for_message(USER, contains="Received")
+    bot.stop(kill=True)
+    live_dashboard.start()
+    bot.start()
+    telegram.wait_for_message(USER, contains="is now ticket", timeout=15)
+    assert tickets(live_dashboard) == ["printer on fire"]
+    eventually(lambda: len(telegram.sent_messages(ANN)) == 1, what="one page")
+
+
+def test_telegram_429_on_the_confirmation_is_waited_out(bot, telegram, live_dashboard, team):
+    telegram.fail_next("sendMessage", status=429, retry_after=1)
+    telegram.send_message_update("@support slow", user_id=USER)
+    reply = telegram.wait_for_message(USER, contains="Ticket", timeout=10)
+    assert "#1" in reply["text"]
+    assert [c.status for c in telegram.calls if c.method == "sendMessage" and c.failed] == [429]
+    assert len([m for m in telegram.sent_messages(USER) if "Ticket" in m["text"]]) == 1
+
+
+def page_states(live_dashboard):
+    from models import Notification
+
+    return live_dashboard.query(
+        lambda db: sorted(
+            (n.kind, n.state.value) for n in db.session.scalars(db.select(Notification))
+        )
+    )
+
+
+def test_a_page_to_a_blocked_tech_does_not_stop_the_others(bot, telegram, live_dashboard, team):
+    telegram.block_chat(ANN)
+    telegram.send_message_update("@support help", user_id=USER)
+    telegram.wait_for_message(-100555, contains="New support ticket")
+    eventually(
+        lambda: page_states(live_dashboard) == [("page", "failed"), ("post", "sent")],
+        what="the blocked page failed and the group post went out",
+    )
+
+
+BOT_CONFIG_CASES = [
+    ({"BOT_TOKEN": ""}, "bot: configuration error: BOT_TOKEN: is not set"),
+    ({"BOT_TOKEN": "not-a-token"}, "bot: configuration error: BOT_TOKEN: is malformed"),
+    ({"BOT_API_TOKEN": ""}, "bot: configuration error: BOT_API_TOKEN: is not set"),
+    (
+        {"SUPPORT_GROUP_ID": "team-chat"},
+        "bot: configuration error: SUPPORT_GROUP_ID: must be a numeric Telegram chat id",
+    ),
+    (
+        {"ESCALATION_POLL_INTERVAL": "soon"},
+        "bot: configuration error: ESCALATION_POLL_INTERVAL: must be a number of seconds",
+    ),
+]
+
+
+@pytest.mark.parametrize(("env", "message"), BOT_CONFIG_CASES)
+def test_bad_bot_setting_stops_with_one_line(tmp_path, env, message):
+    base = {k: v for k, v in os.environ.items()} | {
+        "BOT_TOKEN": "123456:TEST-token",
+        "BOT_API_TOKEN": "x",
+        "SUPPORT_GROUP_ID": "-100",
+        "PYTHONPATH": str(ROOT),
+    }
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bot.py")],
+        cwd=tmp_path,
+        env=base | env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(message)
