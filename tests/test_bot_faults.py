@@ -110,3 +110,56 @@ def test_bad_bot_setting_stops_with_one_line(tmp_path, env, message):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(message)
+
+
+def test_restart_between_sending_and_recording_never_sends_an_answer_twice(
+    telegram, live_dashboard, team, bot_env, tmp_path
+):
+    """A previous run handed two answers to Telegram and died before telling the dashboard:
+    one it knew was sent, one it never heard back about."""
+    from bot_harness import BotProcess
+    from botkit.spool import Spool
+    from desk import deliveries, ticket_actions
+    from models import SupportMessage, SupportResponse, User
+
+    def two_claimed_answers(db):
+        tech = db.session.scalar(db.select(User).where(User.username == "bob"))
+        ticket = SupportMessage(
+            chat_id=USER, message_id=1, sender_id=USER, sender_first_name="Al", text="help"
+        )
+        db.session.add(ticket)
+        db.session.flush()
+        answers = [ticket_actions.answer(ticket, text, tech) for text in ("one", "two")]
+        db.session.commit()
+        for answer in answers:
+            assert deliveries.claim(answer)
+        return [a.id for a in answers]
+
+    sent_id, unknown_id = live_dashboard.query(two_claimed_answers)
+    spool = Spool(bot_env["BOT_SPOOL_PATH"])
+    spool.sending("response", sent_id)
+    spool.sent("response", sent_id, 777)
+    spool.sending("response", unknown_id)
+    spool.close()
+
+    workdir = tmp_path / "restarted"
+    workdir.mkdir()
+    process = BotProcess(workdir, bot_env).start()
+    try:
+
+        def states(db):
+            return {
+                r.id: (r.delivery_state.value, r.telegram_message_id, r.last_error)
+                for r in db.session.scalars(db.select(SupportResponse))
+            }
+
+        result = eventually(
+            lambda: (s := live_dashboard.query(states))[unknown_id][0] == "failed" and s,
+            what="journal settled",
+        )
+        assert result[sent_id] == ("sent", 777, None)
+        assert "uncertain" in result[unknown_id][2]
+        telegram.wait_for("getUpdates")
+        assert telegram.sent_messages(USER) == []  # nothing was sent again
+    finally:
+        process.stop()
