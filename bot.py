@@ -34,6 +34,7 @@ def main() -> None:
     except ConfigError as error:
         exit_on_config_error(error, "bot")
     application = build_application(settings)
+    # Polling is started (and stopped, for a standby) by the PollingGuard in post_init.
     application.run_polling(allowed_updates=Update.ALL_TYPES)
 
 

@@ -21,6 +21,7 @@ from botkit.dashboard import DashboardClient
 from botkit.sending import settle_journal
 from botkit.settings import BotSettings
 from botkit.spool import Spool
+from botkit.standby import PollingGuard
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,13 @@ def add_jobs(application: Application, settings: BotSettings) -> None:
         job_kwargs=options,
     )
     queue.run_repeating(jobs.flush_spool, 2.0, first=1.0, name="spool", job_kwargs=options)
-    queue.run_repeating(jobs.heartbeat, 20.0, first=0.1, name="heartbeat", job_kwargs=options)
+    queue.run_repeating(
+        jobs.heartbeat,
+        settings.heartbeat_interval,
+        first=0.1,
+        name="heartbeat",
+        job_kwargs=options,
+    )
 
 
 async def post_init(application: Application) -> None:
@@ -99,6 +106,7 @@ async def post_init(application: Application) -> None:
     client = DashboardClient(settings.dashboard_url, settings.api_token, settings.request_timeout)
     desk = Desk(settings=settings, client=client, spool=Spool(settings.spool_path))
     application.bot_data["desk"] = desk
+    application.bot_data["guard"] = PollingGuard(application, settings.takeover_after)
     try:
         await application.bot.set_my_commands(COMMANDS)
     except Exception as error:  # noqa: BLE001 - a menu is nice to have, not worth dying for

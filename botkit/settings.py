@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from desk.config import ConfigError, group_id, positive_number, url
+from desk.config import ConfigError, group_id, positive_int, positive_number, url
 
 TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{5,}$")
 TELEGRAM_API = "https://api.telegram.org/bot"
@@ -23,6 +23,8 @@ class BotSettings:
     poll_interval: float
     delivery_interval: float
     spool_path: Path
+    heartbeat_interval: float = 10.0
+    takeover_after: int = 60
     request_timeout: float = 10.0
 
 
@@ -51,5 +53,7 @@ def load_bot_settings(environ: dict[str, str] | None = None) -> BotSettings:
         telegram_api_url=telegram_api,
         poll_interval=positive_number(env, "ESCALATION_POLL_INTERVAL", 5),
         delivery_interval=positive_number(env, "DELIVERY_POLL_INTERVAL", 2),
+        heartbeat_interval=positive_number(env, "BOT_HEARTBEAT_INTERVAL", 10),
+        takeover_after=positive_int(env, "BOT_TAKEOVER_AFTER", 60),
         spool_path=Path(env.get("BOT_SPOOL_PATH", "").strip() or "bot_spool.sqlite3"),
     )

@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import hmac
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from desk import clock, deliveries, escalations, linking, oncall, ticket_actions, tickets
+from desk import (
+    bot_presence,
+    clock,
+    deliveries,
+    escalations,
+    linking,
+    oncall,
+    ticket_actions,
+    tickets,
+)
 from desk.extensions import csrf, db
 from desk.validation import Fields, InvalidRequest, parse_instant
-from models import Notification, SupportMessage, SupportResponse, SystemConfig, User
+from models import Notification, SupportMessage, SupportResponse, User
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 csrf.exempt(bp)  # bearer-token requests carry no cookie, so there is no session to forge
@@ -323,12 +333,11 @@ def telegram_action(ticket_id: int):
 
 @bp.post("/heartbeat")
 def heartbeat():
-    """The bot says it is alive; the overview warns when it falls silent."""
-    row = db.session.get(SystemConfig, "bot_last_seen")
-    stamp = clock.now().isoformat()
-    if row is None:
-        db.session.add(SystemConfig(key="bot_last_seen", value=stamp))
-    else:
-        row.value = stamp
-    db.session.commit()
-    return jsonify({"ok": True, "at": stamp})
+    """The bot says it is alive, and asks whether it may poll Telegram (one poller at a time)."""
+    payload = request.get_json(silent=True) if request.content_length else {}
+    fields = Fields(payload if payload is not None else {})
+    instance = fields.string("instance", max_length=64)
+    stale_after = fields.integer("stale_after", required=False)
+    fields.check()
+    poller = bot_presence.heartbeat(instance, timedelta(seconds=stale_after or 60))
+    return jsonify({"ok": True, "at": clock.now().isoformat(), "poller": poller})

@@ -176,6 +176,8 @@ def bot_env(tmp_path, telegram, live_dashboard) -> dict[str, str]:
         TELEGRAM_API_URL=telegram.base_url,
         ESCALATION_POLL_INTERVAL="0.3",
         DELIVERY_POLL_INTERVAL="0.3",
+        BOT_HEARTBEAT_INTERVAL="0.3",
+        BOT_TAKEOVER_AFTER="2",
         BOT_SPOOL_PATH=str(tmp_path / "spool.sqlite3"),
         LOG_LEVEL="INFO",
         PYTHONPATH=str(ROOT),

@@ -99,7 +99,7 @@ def test_take_it_assigns_and_a_second_tech_is_told_it_is_taken(
 ):
     telegram.send_message_update("@support laptop broken", user_id=USER)
     ann_page = telegram.wait_for_message(ANN, contains="New support ticket")
-    group_post = telegram.wait_for_message(GROUP_ID, contains="New support ticket")
+    telegram.wait_for_message(GROUP_ID, contains="New support ticket")
     telegram.press_button(ann_page, "take:1", user_id=ANN, first_name="Ann")
     eventually(
         lambda: [e for e in telegram.edits(GROUP_ID) if "Taken by Ann" in e["text"]],

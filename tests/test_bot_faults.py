@@ -118,6 +118,7 @@ def test_restart_between_sending_and_recording_never_sends_an_answer_twice(
     """A previous run handed two answers to Telegram and died before telling the dashboard:
     one it knew was sent, one it never heard back about."""
     from bot_harness import BotProcess
+
     from botkit.spool import Spool
     from desk import deliveries, ticket_actions
     from models import SupportMessage, SupportResponse, User

@@ -49,7 +49,9 @@ def test_support_command_in_a_group_files_a_ticket(bot, telegram, live_dashboard
 
 
 def test_support_mention_in_a_group_files_a_ticket(bot, telegram, live_dashboard, team):
-    telegram.send_message_update("@support wifi is slow", user_id=USER, chat_id=-4002, chat_type="supergroup")
+    telegram.send_message_update(
+        "@support wifi is slow", user_id=USER, chat_id=-4002, chat_type="supergroup"
+    )
     telegram.wait_for_message(-4002, contains="Ticket")
     assert ticket(live_dashboard, 1)["text"] == "wifi is slow"
 
@@ -170,8 +172,10 @@ def test_answer_from_the_dashboard_reaches_the_user_once(bot, telegram, live_das
     assert delivered["reply_to_message"]["message_id"] == update["message"]["message_id"]
     state = eventually(
         lambda: live_dashboard.query(
-            lambda db: db.session.get(SupportResponse, 1).delivery_state.value == "sent"
-            and db.session.get(SupportResponse, 1).to_dict()
+            lambda db: (
+                db.session.get(SupportResponse, 1).delivery_state.value == "sent"
+                and db.session.get(SupportResponse, 1).to_dict()
+            )
         ),
         what="answer recorded as sent",
     )
@@ -199,8 +203,10 @@ def test_answer_to_a_user_who_blocked_the_bot_is_recorded_as_failed(
     live_dashboard.query(answer)
     failed = eventually(
         lambda: live_dashboard.query(
-            lambda db: (r := db.session.get(SupportResponse, 1)).delivery_state.value == "failed"
-            and r.to_dict()
+            lambda db: (
+                (r := db.session.get(SupportResponse, 1)).delivery_state.value == "failed"
+                and r.to_dict()
+            )
         ),
         what="answer recorded as failed",
     )

@@ -1,0 +1,31 @@
+"""A second bot process stands by while the first polls, and takes over when it dies."""
+
+from __future__ import annotations
+
+from bot_harness import BotProcess, eventually
+
+USER = 4242
+
+
+def test_second_bot_stands_by_then_takes_over_when_the_first_dies(
+    bot, telegram, live_dashboard, team, bot_env, tmp_path
+):
+    workdir = tmp_path / "standby"
+    workdir.mkdir()
+    standby = BotProcess(workdir, bot_env | {"BOT_SPOOL_PATH": str(workdir / "s.sqlite3")})
+    standby.start()
+    try:
+        eventually(lambda: "standing by" in standby.log(), what="the second bot to stand by")
+        assert "standing by" not in bot.log()
+
+        telegram.send_message_update("@support first", user_id=USER)
+        assert "#1" in telegram.wait_for_message(USER, contains="Ticket")["text"]
+
+        bot.stop(kill=True)
+        eventually(lambda: "taking over polling" in standby.log(), timeout=15, what="the takeover")
+        telegram.send_message_update("@support second", user_id=USER)
+        assert telegram.wait_for_message(USER, contains="#2", timeout=10)
+        confirmations = [m for m in telegram.sent_messages(USER) if "filed" in m["text"]]
+        assert len(confirmations) == 2  # each request answered once, by one of the two
+    finally:
+        standby.stop()
