@@ -37,7 +37,8 @@ def load_bot_settings(environ: dict[str, str] | None = None) -> BotSettings:
         raise ConfigError(
             "BOT_TOKEN", "is malformed: expected the form 123456789:AAH... from @BotFather"
         )
-    api_token = env.get("BOT_API_TOKEN", "").strip()
+    # During a rotation the shared .env may list "new,old"; the bot sends the first.
+    api_token = env.get("BOT_API_TOKEN", "").split(",")[0].strip()
     if not api_token:
         raise ConfigError(
             "BOT_API_TOKEN", "is not set: use the same shared secret as the dashboard"

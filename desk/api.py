@@ -69,15 +69,20 @@ def handle_http_error(error: HTTPException):
 
 @bp.before_request
 def require_token():
-    """Only the bot, holding BOT_API_TOKEN, may call the API."""
-    expected = current_app.config.get("BOT_API_TOKEN") or ""
-    if not expected:
+    """Only the bot, holding BOT_API_TOKEN, may call the API.
+
+    BOT_API_TOKEN may list several tokens separated by commas, so a token can be rotated
+    without downtime: add the new one, move the bot over, remove the old one.
+    """
+    accepted = [t.strip() for t in (current_app.config.get("BOT_API_TOKEN") or "").split(",")]
+    accepted = [t for t in accepted if t]
+    if not accepted:
         raise ApiError(503, "the API is disabled: set BOT_API_TOKEN for the dashboard and the bot")
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(
-        token.strip().encode(), expected.encode()
-    ):
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    offered = token.strip().encode()
+    # Compare with every token (no early exit), each in constant time.
+    matches = [hmac.compare_digest(offered, t.encode()) for t in accepted]
+    if scheme.lower() != "bearer" or not any(matches):
         raise ApiError(401, "missing or wrong bearer token")
 
 

@@ -22,9 +22,12 @@ def create_schema() -> None:
         try:
             db.create_all()
             return
-        except (OperationalError, ProgrammingError) as error:
+        except (OperationalError, ProgrammingError, IntegrityError) as error:
+            # SQLite says "already exists"; PostgreSQL may also trip over its catalog's
+            # unique index when two workers create the same table at once.
             db.session.rollback()
-            if "already exists" not in str(error).lower() or attempt == 2:
+            message = str(error).lower()
+            if ("already exists" not in message and "duplicate" not in message) or attempt == 2:
                 raise
 
 

@@ -46,7 +46,7 @@ def eventually(check: Callable[[], Any], timeout: float = 10.0, what: str = "con
 class LiveDashboard:
     """The real Flask app served by werkzeug in a thread; start/stop to simulate outages."""
 
-    def __init__(self, db_path: Path, port: int, config: dict[str, Any]) -> None:
+    def __init__(self, database_url: str, port: int, config: dict[str, Any]) -> None:
         from app import create_app
 
         self.port = port
@@ -54,7 +54,7 @@ class LiveDashboard:
         self.app = create_app(
             {
                 "TESTING": True,
-                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
+                "SQLALCHEMY_DATABASE_URI": database_url,
                 "SECRET_KEY": "e2e",
                 "BOT_API_TOKEN": API_TOKEN,
                 "SUPPORT_GROUP_ID": GROUP_ID,
@@ -151,12 +151,12 @@ def dashboard_config() -> dict[str, Any]:
 
 
 @pytest.fixture
-def live_dashboard(tmp_path, dashboard_config, monkeypatch) -> Iterator[LiveDashboard]:
+def live_dashboard(database_url, dashboard_config, monkeypatch) -> Iterator[LiveDashboard]:
     monkeypatch.setattr("models.BCRYPT_ROUNDS", 4)
     for name in ("DATABASE_URL", "BOT_API_TOKEN", "SUPPORT_GROUP_ID", "TIMEZONE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SECRET_KEY", "e2e")
-    dashboard = LiveDashboard(tmp_path / "desk.db", free_port(), dashboard_config).start()
+    dashboard = LiveDashboard(database_url, free_port(), dashboard_config).start()
     yield dashboard
     dashboard.stop()
     from desk.extensions import db

@@ -29,14 +29,14 @@ def test_api_refuses_a_wrong_token(client, header):
     assert response.get_json()["error"] == "missing or wrong bearer token"
 
 
-def test_api_without_configured_token_answers_503_naming_the_variable(tmp_path, monkeypatch):
+def test_api_without_configured_token_answers_503_naming_the_variable(database_url, monkeypatch):
     from app import create_app
 
     monkeypatch.delenv("BOT_API_TOKEN", raising=False)
     app = create_app(
         {
             "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}",
+            "SQLALCHEMY_DATABASE_URI": database_url,
             "SECRET_KEY": "s",
             "BOT_API_TOKEN": "",
         }
@@ -195,3 +195,12 @@ def test_current_oncall_rejects_a_naive_or_malformed_time(api):
     garbage = api.get("/api/current_oncall?at=yesterday")
     assert garbage.status_code == 400
     assert garbage.get_json()["fields"]["at"] == "must be an ISO 8601 time"
+
+
+def test_during_token_rotation_old_and_new_tokens_both_work(app, client):
+    app.config["BOT_API_TOKEN"] = "new-token-123, old-token-456"
+    for token in ("new-token-123", "old-token-456"):
+        response = client.get("/api/status", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 200, token
+    wrong = client.get("/api/status", headers={"Authorization": "Bearer new-token-123, old"})
+    assert wrong.status_code == 401

@@ -31,6 +31,7 @@ def test_starting_twice_keeps_one_admin(app_config, app):
     again = create_app(app_config)
     with again.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 1
+        db.session.remove()
         db.engine.dispose()
 
 
@@ -43,12 +44,14 @@ def test_admin_renamed_is_not_recreated(app_config, app, db):
     again = create_app(app_config)
     with again.app_context():
         assert db.session.scalars(sa.select(User.username)).all() == ["root"]
+        db.session.remove()
+        db.engine.dispose()
 
 
-def test_several_workers_starting_at_once_create_one_admin(tmp_path):
-    """Four processes race through first start against one fresh SQLite file."""
+def test_several_workers_starting_at_once_create_one_admin(tmp_path, database_url):
+    """Four processes race through first start against one fresh database."""
     env = {k: v for k, v in os.environ.items()} | {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'race.db'}",
+        "DATABASE_URL": database_url,
         "SECRET_KEY": "x",
         "PYTHONPATH": str(ROOT),
     }
@@ -66,7 +69,7 @@ def test_several_workers_starting_at_once_create_one_admin(tmp_path):
     ]
     outputs = [w.communicate(timeout=60) for w in workers]
     assert [w.returncode for w in workers] == [0, 0, 0, 0], outputs
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'race.db'}")
+    engine = sa.create_engine(database_url)
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT username FROM users")).scalars().all() == ["admin"]
     engine.dispose()
