@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
+from databases import fresh_database
 
 from app import create_app
 from desk.extensions import db as _db
@@ -15,11 +16,18 @@ API_TOKEN = "test-api-token-0123456789"
 
 
 @pytest.fixture
-def app_config(tmp_path):
+def database_url(tmp_path):
+    """An empty database for this test (SQLite file, or a PostgreSQL schema)."""
+    with fresh_database(tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def app_config(database_url):
     """Overrides for create_app; tests may add to it before `app` is built."""
     return {
         "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.db'}",
+        "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": "test-secret",
         "BOT_API_TOKEN": API_TOKEN,
         "WTF_CSRF_ENABLED": False,
@@ -156,3 +164,106 @@ def on_call_team(db, make_user):
         db.session.add(slot)
     db.session.commit()
     return ann, bob, cid
+
+
+# ------------------------------------------------------------------------ dashboard pages
+
+ADMIN_PASSWORD = "admin-pass-123"
+TECH_PASSWORD = "tech-pass-123"
+
+
+@pytest.fixture
+def fresh_g_per_request(app):
+    """Give every test-client request a fresh `g`, as a real request has.
+
+    The `db` fixture keeps one app context open for the whole test and test-client requests
+    reuse it, so `g` (where Flask-Login caches the user and Flask-WTF the CSRF token) would
+    carry one client's login into another client's request.
+    """
+    from flask import g
+
+    def forget() -> None:
+        for name in list(vars(g)):
+            delattr(g, name)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, forget)
+
+
+class AuthActions:
+    """Log a test client in and out through the real login form."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+
+    def login(self, username: str = "admin", password: str = ADMIN_PASSWORD, **extra):
+        return self.client.post(
+            "/login", data={"username": username, "password": password, **extra}
+        )
+
+    def logout(self):
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client, fresh_g_per_request):
+    return AuthActions(client)
+
+
+@pytest.fixture
+def admin(db):
+    """The bootstrap admin, past the forced password change (password ADMIN_PASSWORD)."""
+    import sqlalchemy as sa
+
+    from models import User
+
+    user = db.session.scalar(sa.select(User).where(User.username == "admin"))
+    user.set_password(ADMIN_PASSWORD)
+    user.must_change_password = False
+    db.session.commit()
+    return user
+
+
+@pytest.fixture
+def tech(make_user):
+    """A tech without admin rights (password TECH_PASSWORD)."""
+    return make_user("tess", password=TECH_PASSWORD, full_name="Tess Tech")
+
+
+def logged_in_client(app, username: str, password: str):
+    test_client = app.test_client()
+    response = AuthActions(test_client).login(username, password)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return test_client
+
+
+@pytest.fixture
+def admin_client(app, admin, fresh_g_per_request):
+    return logged_in_client(app, "admin", ADMIN_PASSWORD)
+
+
+@pytest.fixture
+def tech_client(app, tech, fresh_g_per_request):
+    return logged_in_client(app, "tess", TECH_PASSWORD)
+
+
+@pytest.fixture
+def make_ticket(db):
+    """File a ticket as the bot would, in one line: make_ticket(text="Printer on fire")."""
+    from desk import tickets
+
+    counter = iter(range(1, 1_000_000))
+
+    def make(**overrides):
+        fields = {
+            "chat_id": 1001,
+            "chat_type": "private",
+            "message_id": next(counter),
+            "user_id": 555,
+            "username": "alice",
+            "first_name": "Alice",
+            "last_name": "Liddell",
+            "text": "The VPN is down",
+        } | overrides
+        return tickets.file_request(tickets.Intake(**fields)).ticket
+
+    return make
