@@ -94,9 +94,7 @@ def test_acknowledge_stops_escalation_and_updates_every_page(bot, telegram, live
     assert status["acknowledged_by"]["username"] == "ann"
 
 
-def test_take_it_assigns_and_a_second_tech_is_told_it_is_taken(
-    bot, telegram, live_dashboard, team
-):
+def test_take_it_assigns_and_leaves_only_resolve_on_every_page(bot, telegram, live_dashboard, team):
     telegram.send_message_update("@support laptop broken", user_id=USER)
     ann_page = telegram.wait_for_message(ANN, contains="New support ticket")
     telegram.wait_for_message(GROUP_ID, contains="New support ticket")
