@@ -1,0 +1,108 @@
+"""The overview: ticket counts, who is on call, recent tickets; refreshed live by static/js."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import Blueprint, jsonify, render_template, url_for
+from sqlalchemy.orm import selectinload
+
+import escalation
+from desk import clock, oncall, tickets
+from desk.extensions import db
+from desk.permissions import require_login
+from desk.web import ago, localtime, priority_label, status_label, weekday_name
+from models import Status, SupportMessage
+
+bp = Blueprint("overview", __name__)
+bp.before_request(require_login)
+
+RECENT_TICKETS = 10
+PREVIEW_CHARS = 140
+HANDOVER_HORIZON_HOURS = 7 * 24  # a weekly schedule changes hands within a week, or never
+
+
+def preview(text: str, limit: int = PREVIEW_CHARS) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def ticket_row(ticket: SupportMessage) -> dict[str, object]:
+    """A ticket as the overview's list shows it; the JSON and the template share this shape."""
+    return {
+        "id": ticket.id,
+        "number": ticket.number,
+        "url": url_for("ticket_pages.detail", ticket_id=ticket.id),
+        "preview": preview(ticket.text),
+        "sender": ticket.sender_name,
+        "status": ticket.status.value,
+        "status_label": status_label(ticket.status),
+        "priority": ticket.priority.value,
+        "priority_label": priority_label(ticket.priority),
+        "assignee": ticket.assignee.display_name if ticket.assignee else None,
+        "created": localtime(ticket.created_at),
+        "age": ago(ticket.created_at),
+        "take_url": (
+            url_for("ticket_pages.take", ticket_id=ticket.id)
+            if ticket.assignee_id is None and ticket.status != Status.RESOLVED
+            else None
+        ),
+    }
+
+
+def recent_tickets() -> list[dict[str, object]]:
+    rows = db.session.scalars(
+        sa.select(SupportMessage)
+        .options(selectinload(SupportMessage.assignee))
+        .order_by(SupportMessage.created_at.desc(), SupportMessage.id.desc())
+        .limit(RECENT_TICKETS)
+    )
+    return [ticket_row(t) for t in rows]
+
+
+def slot_label(slot: escalation.Slot | None) -> str | None:
+    if slot is None:
+        return None
+    return f"{weekday_name(slot.weekday)} {slot.start:%H:%M}–{slot.end:%H:%M}"
+
+
+def chain_summary(on_call: escalation.OnCall) -> dict[str, object]:
+    return {
+        "primary": on_call.primary.name if on_call.primary else None,
+        "backups": [p.name for p in on_call.chain[1:]],
+        "skipped": [f"{s.name} ({s.reason.replace('_', ' ')})" for s in on_call.skipped],
+        "fallback": on_call.fallback,
+        "slot": slot_label(on_call.slot),
+    }
+
+
+def on_call_summary(now: datetime) -> dict[str, object]:
+    """Who is paged now, and the next change of hands within a week."""
+    summary = chain_summary(oncall.on_call_at(now))
+    upcoming = oncall.upcoming_handovers(now, hours=HANDOVER_HORIZON_HOURS)
+    summary["next"] = None
+    if upcoming:
+        handover = upcoming[0]
+        summary["next"] = chain_summary(handover.on_call) | {"at": localtime(handover.at)}
+    return summary
+
+
+def live_data() -> dict[str, object]:
+    return {
+        "counts": tickets.status_counts(),
+        "on_call": on_call_summary(clock.now()),
+        "recent": recent_tickets(),
+    }
+
+
+@bp.get("/")
+def index():
+    """The overview page a tech keeps open during an incident."""
+    return render_template("overview.html", **live_data())
+
+
+@bp.get("/overview/live.json")
+def live():
+    """The overview's changing blocks, polled by static/js/overview.js."""
+    return jsonify(live_data())

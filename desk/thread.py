@@ -1,0 +1,167 @@
+"""A ticket's thread: the user's messages, the team's answers, pages and changes, in time order.
+
+One flat entry shape serves the template and the live JSON, so the page rendered by the server
+and the entries added later by static/js/ticket.js look the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import url_for
+from sqlalchemy.orm import selectinload
+
+from desk.extensions import db
+from desk.web import localtime, priority_label, status_label
+from models import (
+    DeliveryState,
+    FollowUp,
+    Notification,
+    SupportMessage,
+    SupportResponse,
+    TicketEvent,
+)
+
+STATE_LABELS = {
+    DeliveryState.PENDING: "Pending",
+    DeliveryState.SENDING: "Sending",
+    DeliveryState.SENT: "Sent",
+    DeliveryState.FAILED: "Failed",
+}
+
+
+@dataclass(frozen=True)
+class Entry:
+    key: str  # stable DOM id, so the live script can update an entry in place
+    at: datetime
+    kind: str  # user | team | bot | event: how the entry is drawn
+    who: str
+    what: str
+    text: str | None = None
+    state: str | None = None
+    state_label: str | None = None
+    detail: str | None = None
+    retry_url: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self) | {"at": localtime(self.at), "iso": self.at.isoformat()}
+
+
+def message_entries(ticket: SupportMessage) -> list[Entry]:
+    first = Entry(
+        f"message-{ticket.id}", ticket.created_at, "user", ticket.sender_name, "wrote", ticket.text
+    )
+    entries = [first]
+    followups = db.session.scalars(
+        sa.select(FollowUp).where(FollowUp.ticket_id == ticket.id).order_by(FollowUp.id)
+    )
+    entries += [
+        Entry(f"followup-{f.id}", f.created_at, "user", ticket.sender_name, "replied", f.text)
+        for f in followups
+    ]
+    return entries
+
+
+def answer_entry(response: SupportResponse) -> Entry:
+    failed = response.delivery_state == DeliveryState.FAILED
+    return Entry(
+        key=f"answer-{response.id}",
+        at=response.created_at,
+        kind="team",
+        who=response.author.display_name if response.author else "Team",
+        what="answered",
+        text=response.text,
+        state=response.delivery_state.value,
+        state_label=STATE_LABELS[response.delivery_state],
+        detail=response.last_error if failed else None,
+        retry_url=(
+            url_for("ticket_pages.retry", ticket_id=response.ticket_id, response_id=response.id)
+            if failed
+            else None
+        ),
+    )
+
+
+def notification_what(note: Notification) -> str:
+    name = note.user.display_name if note.user else "the team group"
+    return {
+        "page": f"paged {name} (level {note.level})",
+        "post": "posted the ticket to the team group",
+        "group": f"escalated to the team group (level {note.level})",
+        "reminder": f"reminded {name} to answer",
+    }.get(note.kind, f"sent a {note.kind} notification (level {note.level})")
+
+
+def notification_entry(note: Notification) -> Entry:
+    return Entry(
+        key=f"notification-{note.id}",
+        at=note.created_at,
+        kind="bot",
+        who="Bot",
+        what=notification_what(note),
+        state=note.state.value,
+        state_label=STATE_LABELS[note.state],
+        detail=note.error if note.state == DeliveryState.FAILED else None,
+    )
+
+
+def change(detail: str, label) -> str:
+    """An event detail such as "open → in_progress", told as "from Open to In progress"."""
+    before, _, after = detail.partition(" → ")
+    try:
+        return f"from {label(before)} to {label(after)}"
+    except ValueError:
+        return detail
+
+
+def event_what(event: TicketEvent) -> str:
+    if event.kind == "acknowledged":
+        return "acknowledged the ticket"
+    if event.kind == "assigned":
+        if event.detail == "unassigned":
+            return "unassigned the ticket"
+        return f"assigned the ticket {event.detail}"
+    if event.kind == "status":
+        return f"changed the status {change(event.detail, status_label)}"
+    if event.kind == "priority":
+        return f"changed the priority {change(event.detail, priority_label)}"
+    if event.kind == "retry":
+        return "queued a failed answer again"
+    words = event.kind.replace("_", " ")
+    return f"{words}: {event.detail}" if event.detail else words
+
+
+def event_entry(event: TicketEvent) -> Entry:
+    who = event.actor.display_name if event.actor else "System"
+    return Entry(f"event-{event.id}", event.created_at, "event", who, event_what(event))
+
+
+def build_thread(ticket: SupportMessage) -> list[Entry]:
+    """Everything that happened to a ticket, oldest first (ties keep the order built here)."""
+    responses = db.session.scalars(
+        sa.select(SupportResponse)
+        .options(selectinload(SupportResponse.author))
+        .where(SupportResponse.ticket_id == ticket.id)
+        .order_by(SupportResponse.id)
+    )
+    notes = db.session.scalars(
+        sa.select(Notification)
+        .options(selectinload(Notification.user))
+        .where(Notification.ticket_id == ticket.id)
+        .order_by(Notification.id)
+    )
+    events = db.session.scalars(
+        sa.select(TicketEvent)
+        .options(selectinload(TicketEvent.actor))
+        .where(TicketEvent.ticket_id == ticket.id)
+        .order_by(TicketEvent.id)
+    )
+    entries = [
+        *message_entries(ticket),
+        *(answer_entry(r) for r in responses),
+        *(notification_entry(n) for n in notes),
+        *(event_entry(e) for e in events),
+    ]
+    return sorted(entries, key=lambda e: e.at)

@@ -1,0 +1,280 @@
+"""Ticket pages: the filtered list, the detail page with its thread, and what a tech does there."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from desk import ticket_actions, tickets
+from desk.extensions import db
+from desk.permissions import require_login
+from desk.thread import build_thread
+from desk.web import priority_label, status_label
+from forms import (
+    ANY,
+    NOBODY,
+    AnswerForm,
+    AssignForm,
+    EmptyForm,
+    PriorityForm,
+    StatusForm,
+    TicketFilterForm,
+)
+from models import Priority, Status, SupportMessage, SupportResponse, User
+
+bp = Blueprint("ticket_pages", __name__, url_prefix="/tickets")
+bp.before_request(require_login)
+
+MAX_TICKET_NUMBER_DIGITS = 18  # beyond a 64-bit id; such a "number" is only searched as text
+
+
+def escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_clause(term: str) -> sa.ColumnElement[bool]:
+    """Case-insensitive match on the text and the sender's names; `42` or `#42` also finds #42."""
+    pattern = f"%{escape_like(term)}%"
+    name_pattern = f"%{escape_like(term.lstrip('@'))}%"
+    clauses = [
+        SupportMessage.text.ilike(pattern, escape="\\"),
+        SupportMessage.sender_username.ilike(name_pattern, escape="\\"),
+        SupportMessage.sender_first_name.ilike(pattern, escape="\\"),
+        SupportMessage.sender_last_name.ilike(pattern, escape="\\"),
+    ]
+    number = term.lstrip("#")
+    if number.isdigit() and len(number) <= MAX_TICKET_NUMBER_DIGITS:
+        clauses.append(SupportMessage.id == int(number))
+    return sa.or_(*clauses)
+
+
+def ticket_query(form: TicketFilterForm) -> sa.Select:
+    """Newest first; each equality filter matches one of the (column, created_at) indexes."""
+    query = sa.select(SupportMessage).options(selectinload(SupportMessage.assignee))
+    if form.status.data != ANY:
+        query = query.where(SupportMessage.status == Status(form.status.data))
+    if form.priority.data != ANY:
+        query = query.where(SupportMessage.priority == Priority(form.priority.data))
+    if form.assignee.data == "me":
+        query = query.where(SupportMessage.assignee_id == current_user.id)
+    elif form.assignee.data == "none":
+        query = query.where(SupportMessage.assignee_id.is_(None))
+    elif form.assignee.data != ANY:
+        query = query.where(SupportMessage.assignee_id == int(form.assignee.data))
+    term = (form.q.data or "").strip()
+    if term:
+        query = query.where(search_clause(term))
+    return query.order_by(SupportMessage.created_at.desc(), SupportMessage.id.desc())
+
+
+def filter_args(form: TicketFilterForm, **changes: str) -> dict[str, str]:
+    """The list's query arguments with `changes` applied, leaving out the defaults."""
+    args = {name: form[name].data or "" for name in ("status", "priority", "assignee", "q")}
+    args.update(changes)
+    return {k: v for k, v in args.items() if v and v != ANY}
+
+
+@bp.get("/")
+def index():
+    """Tickets, filtered by status, priority, assignee and text, newest first, paginated."""
+    form = TicketFilterForm(request.args)
+    form.clean()
+    page = db.paginate(
+        ticket_query(form),
+        per_page=current_app.config["TICKETS_PER_PAGE"],
+        max_per_page=100,
+        error_out=False,
+    )
+    return render_template(
+        "tickets/list.html",
+        form=form,
+        page=page,
+        counts=tickets.status_counts(),
+        filter_args=lambda **changes: filter_args(form, **changes),
+        page_url=lambda number: url_for("ticket_pages.index", page=number, **filter_args(form)),
+    )
+
+
+def get_ticket(ticket_id: int) -> SupportMessage:
+    return db.get_or_404(SupportMessage, ticket_id)
+
+
+def detail_forms(ticket: SupportMessage) -> dict[str, object]:
+    """The detail page's forms, filled from the ticket (not from any posted data)."""
+    return {
+        "answer_form": AnswerForm(formdata=None),
+        "status_form": StatusForm(formdata=None, status=ticket.status.value),
+        "priority_form": PriorityForm(formdata=None, priority=ticket.priority.value),
+        "assign_form": AssignForm(formdata=None, assignee=ticket.assignee_id or NOBODY),
+        "button_form": EmptyForm(formdata=None),
+    }
+
+
+def render_detail(ticket: SupportMessage, status: int = 200, **failed_forms: object):
+    """The detail page; `failed_forms` replace their clean twins to show their errors."""
+    forms = detail_forms(ticket) | failed_forms
+    return (
+        render_template("tickets/detail.html", ticket=ticket, thread=build_thread(ticket), **forms),
+        status,
+    )
+
+
+def apply(ticket: SupportMessage, action: Callable[[], object], success: str):
+    """Run a ticket action, commit, say how it went and go back to the ticket."""
+    try:
+        action()
+    except ticket_actions.ActionRefused as refusal:
+        db.session.rollback()
+        flash(str(refusal), "error")
+    else:
+        db.session.commit()
+        flash(success, "success")
+    return redirect(url_for("ticket_pages.detail", ticket_id=ticket.id))
+
+
+@bp.get("/<int:ticket_id>")
+def detail(ticket_id: int):
+    """A ticket: its sender, the whole thread, the answer form and the controls."""
+    return render_detail(get_ticket(ticket_id))
+
+
+@bp.get("/<int:ticket_id>/live.json")
+def live(ticket_id: int):
+    """The ticket's state and thread, polled by static/js/ticket.js (delivery states change)."""
+    ticket = get_ticket(ticket_id)
+    return jsonify(
+        {
+            "status": ticket.status.value,
+            "status_label": status_label(ticket.status),
+            "priority": ticket.priority.value,
+            "priority_label": priority_label(ticket.priority),
+            "assignee": ticket.assignee.display_name if ticket.assignee else None,
+            "thread": [entry.to_dict() for entry in build_thread(ticket)],
+        }
+    )
+
+
+@bp.post("/<int:ticket_id>/answer")
+def answer(ticket_id: int):
+    """Queue an answer; the bot delivers it to the user's chat."""
+    ticket = get_ticket(ticket_id)
+    form = AnswerForm()
+    if not form.validate_on_submit():
+        return render_detail(ticket, 422, answer_form=form)
+    ticket_actions.answer(ticket, form.text.data.strip(), current_user)
+    db.session.commit()
+    flash(f"Answer queued: the bot will deliver it to {ticket.sender_name}.", "success")
+    return redirect(url_for("ticket_pages.detail", ticket_id=ticket.id, _anchor="thread-end"))
+
+
+@bp.post("/<int:ticket_id>/status")
+def set_status(ticket_id: int):
+    """Set the ticket's status (resolving ends escalation)."""
+    ticket = get_ticket(ticket_id)
+    form = StatusForm()
+    if not form.validate_on_submit():
+        return render_detail(ticket, 422, status_form=form)
+    status = Status(form.status.data)
+    return apply(
+        ticket,
+        lambda: ticket_actions.set_status(ticket, status, current_user),
+        f"Status set to {status_label(status)}.",
+    )
+
+
+@bp.post("/<int:ticket_id>/priority")
+def set_priority(ticket_id: int):
+    """Set the ticket's priority."""
+    ticket = get_ticket(ticket_id)
+    form = PriorityForm()
+    if not form.validate_on_submit():
+        return render_detail(ticket, 422, priority_form=form)
+    priority = Priority(form.priority.data)
+    return apply(
+        ticket,
+        lambda: ticket_actions.set_priority(ticket, priority, current_user),
+        f"Priority set to {priority_label(priority)}.",
+    )
+
+
+@bp.post("/<int:ticket_id>/assign")
+def assign(ticket_id: int):
+    """Assign the ticket to an active user, or to nobody."""
+    ticket = get_ticket(ticket_id)
+    form = AssignForm()
+    if not form.validate_on_submit():
+        return render_detail(ticket, 422, assign_form=form)
+    assignee = db.session.get(User, form.assignee.data) if form.assignee.data else None
+    message = f"Assigned to {assignee.display_name}." if assignee else "Unassigned."
+    return apply(ticket, lambda: ticket_actions.assign(ticket, assignee, current_user), message)
+
+
+@bp.post("/<int:ticket_id>/take")
+def take(ticket_id: int):
+    """Assign to me in one click: acknowledge, assign and set in progress."""
+    ticket = get_ticket(ticket_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    return apply(
+        ticket,
+        lambda: ticket_actions.take(ticket, current_user),
+        f"Ticket #{ticket.number} is yours.",
+    )
+
+
+@bp.post("/<int:ticket_id>/acknowledge")
+def acknowledge(ticket_id: int):
+    """Say "seen": escalation pauses until the acknowledgement timeout."""
+    ticket = get_ticket(ticket_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+
+    def acknowledge_once() -> None:
+        if not ticket_actions.acknowledge(ticket, current_user):
+            who = ticket.acknowledged_by.display_name if ticket.acknowledged_by else "someone"
+            raise ticket_actions.ActionRefused(f"{who} had already acknowledged it.")
+
+    return apply(ticket, acknowledge_once, "Acknowledged: paging has stopped.")
+
+
+@bp.post("/<int:ticket_id>/resolve")
+def resolve(ticket_id: int):
+    """Resolve the ticket."""
+    ticket = get_ticket(ticket_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    return apply(
+        ticket,
+        lambda: ticket_actions.resolve(ticket, current_user),
+        f"Ticket #{ticket.number} resolved.",
+    )
+
+
+@bp.post("/<int:ticket_id>/answers/<int:response_id>/retry")
+def retry(ticket_id: int, response_id: int):
+    """Queue a failed answer for delivery again."""
+    ticket = get_ticket(ticket_id)
+    response = db.get_or_404(SupportResponse, response_id)
+    if response.ticket_id != ticket.id:
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    return apply(
+        ticket,
+        lambda: ticket_actions.retry_delivery(response, current_user),
+        "The answer is queued for delivery again.",
+    )

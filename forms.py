@@ -1,0 +1,291 @@
+"""The dashboard's forms: one FlaskForm per form, validators next to the fields they check."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+from desk.extensions import db
+from models import MAX_TEXT, Priority, Status, User
+
+try:
+    from wtforms import SelectChoice
+except ImportError:  # WTForms before 3.3 takes plain (value, label) pairs
+    SelectChoice = None
+
+MIN_PASSWORD = 8
+BACKUP_SLOTS = 4  # backups a slot may list, in paging order
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+STATUS_LABELS = {
+    Status.OPEN: "Open",
+    Status.IN_PROGRESS: "In progress",
+    Status.RESOLVED: "Resolved",
+}
+PRIORITY_LABELS = {p: p.value.capitalize() for p in Priority}
+NOBODY = 0  # the "nobody" choice of a user select
+
+
+def options(pairs) -> list:
+    """Select choices from (value, label) pairs; WTForms 3.3 deprecates bare tuples."""
+    if SelectChoice is None:
+        return list(pairs)
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+class EmptyForm(FlaskForm):
+    """A button-only POST (take, resolve, logout): the form exists to carry the CSRF token."""
+
+    submit = SubmitField("Submit")
+
+
+class LoginForm(FlaskForm):
+    username = StringField("Username", validators=[DataRequired(), Length(max=64)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
+    remember = BooleanField("Remember me on this device")
+    submit = SubmitField("Log in")
+
+
+def new_password_field(label: str = "New password") -> PasswordField:
+    return PasswordField(
+        label,
+        validators=[
+            DataRequired(),
+            Length(min=MIN_PASSWORD, max=256, message=f"Use at least {MIN_PASSWORD} characters."),
+        ],
+    )
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[DataRequired()])
+    new_password = new_password_field()
+    confirm = PasswordField(
+        "Repeat the new password",
+        validators=[DataRequired(), EqualTo("new_password", message="The passwords differ.")],
+    )
+    submit = SubmitField("Change password")
+
+    def validate_new_password(self, field: PasswordField) -> None:
+        if field.data == self.current_password.data:
+            raise ValidationError("Choose a password different from the current one.")
+
+
+class AnswerForm(FlaskForm):
+    text = TextAreaField(
+        "Answer",
+        validators=[
+            DataRequired(message="Write an answer first."),
+            Length(max=MAX_TEXT, message=f"Telegram takes at most {MAX_TEXT} characters."),
+        ],
+    )
+    submit = SubmitField("Send answer")
+
+
+class StatusForm(FlaskForm):
+    status = SelectField(
+        "Status", choices=options((s.value, label) for s, label in STATUS_LABELS.items())
+    )
+    submit = SubmitField("Set status")
+
+
+class PriorityForm(FlaskForm):
+    priority = SelectField(
+        "Priority", choices=options((p.value, label) for p, label in PRIORITY_LABELS.items())
+    )
+    submit = SubmitField("Set priority")
+
+
+def active_user_choices(empty_label: str | None = None) -> list:
+    """Active users for a select, by name; `empty_label` adds a "nobody" choice first."""
+    users = db.session.scalars(
+        sa.select(User).where(User.active.is_(True)).order_by(User.full_name, User.username)
+    )
+    choices = [(u.id, u.display_name) for u in users]
+    return options([(NOBODY, empty_label), *choices] if empty_label else choices)
+
+
+class AssignForm(FlaskForm):
+    assignee = SelectField("Assignee", coerce=int, validate_choice=True)
+    submit = SubmitField("Assign")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.assignee.choices = active_user_choices("Nobody")
+
+
+class SlotForm(FlaskForm):
+    weekday = SelectField("Day", coerce=int, choices=options(enumerate(WEEKDAYS)))
+    start = TimeField("Start", validators=[InputRequired(message="Give a start time (HH:MM).")])
+    end = TimeField("End", validators=[InputRequired(message="Give an end time (HH:MM).")])
+    primary = SelectField("Primary", coerce=int)
+    backup_1 = SelectField("Backup 1", coerce=int)
+    backup_2 = SelectField("Backup 2", coerce=int)
+    backup_3 = SelectField("Backup 3", coerce=int)
+    backup_4 = SelectField("Backup 4", coerce=int)
+    submit = SubmitField("Save slot")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.primary.choices = active_user_choices()
+        for field in self.backup_fields:
+            field.choices = active_user_choices("—")
+
+    @property
+    def backup_fields(self) -> list[SelectField]:
+        return [self[f"backup_{n}"] for n in range(1, BACKUP_SLOTS + 1)]
+
+    @property
+    def backup_ids(self) -> list[int]:
+        """The chosen backups in order, gaps closed."""
+        return [f.data for f in self.backup_fields if f.data != NOBODY]
+
+    def fill_backups(self, user_ids: list[int]) -> None:
+        for field, user_id in zip(self.backup_fields, user_ids, strict=False):
+            field.data = user_id
+
+    def validate(self, extra_validators=None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        ok = True
+        seen: set[int] = set()
+        for field in self.backup_fields:
+            if field.data == NOBODY:
+                continue
+            if field.data == self.primary.data:
+                field.errors.append("The primary cannot also be a backup of the same slot.")
+                ok = False
+            elif field.data in seen:
+                field.errors.append("This person is already an earlier backup.")
+                ok = False
+            seen.add(field.data)
+        return ok
+
+
+USERNAME_RULE = Regexp(
+    r"^[A-Za-z0-9_.-]+$", message="Use letters, digits, dot, dash and underscore only."
+)
+
+
+class UserForm(FlaskForm):
+    """Create a user (with a first password) or edit one (`editing` = the user being edited)."""
+
+    username = StringField("Username", validators=[DataRequired(), Length(max=64), USERNAME_RULE])
+    full_name = StringField("Full name", validators=[Optional(), Length(max=120)])
+    is_admin = BooleanField("Administrator")
+    password = PasswordField(
+        "First password",
+        validators=[
+            DataRequired(),
+            Length(min=MIN_PASSWORD, max=256, message=f"Use at least {MIN_PASSWORD} characters."),
+        ],
+    )
+    must_change_password = BooleanField("Must choose a new password at first login", default=True)
+    submit = SubmitField("Save user")
+
+    def __init__(self, *args, editing: User | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.editing = editing
+        if editing is not None:
+            # Passwords and the admin flag have their own actions on an existing user.
+            del self.password
+            del self.must_change_password
+            del self.is_admin
+
+    def validate_username(self, field: StringField) -> None:
+        query = sa.select(User.id).where(sa.func.lower(User.username) == field.data.lower())
+        if self.editing is not None:
+            query = query.where(User.id != self.editing.id)
+        if db.session.scalar(query) is not None:
+            raise ValidationError("This username is taken.")
+
+
+class ResetPasswordForm(FlaskForm):
+    password = new_password_field("Temporary password")
+    submit = SubmitField("Reset password")
+
+
+def setting_field(setting) -> IntegerField:
+    return IntegerField(
+        setting.label,
+        description=setting.help,
+        validators=[
+            InputRequired(message="Give a whole number."),
+            NumberRange(
+                min=setting.minimum,
+                max=setting.maximum,
+                message=f"Must be between {setting.minimum} and {setting.maximum}.",
+            ),
+        ],
+    )
+
+
+def settings_form_class(settings) -> type[FlaskForm]:
+    """A form with one whole-number field per run-time setting, named by its key."""
+    fields = {key: setting_field(s) for key, s in settings.items()}
+    fields["submit"] = SubmitField("Save settings")
+    return type("SettingsForm", (FlaskForm,), fields)
+
+
+ANY = "all"
+
+
+class TicketFilterForm(FlaskForm):
+    """The ticket list's filters: a GET form, bookmarkable, so it carries no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    status = SelectField(
+        "Status",
+        choices=options([(ANY, "All"), *((s.value, label) for s, label in STATUS_LABELS.items())]),
+        default=ANY,
+    )
+    priority = SelectField(
+        "Priority",
+        choices=options(
+            [(ANY, "Any priority"), *((p.value, label) for p, label in PRIORITY_LABELS.items())]
+        ),
+        default=ANY,
+    )
+    assignee = SelectField("Assignee", default=ANY)
+    q = StringField("Search", validators=[Optional(), Length(max=200)])
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        users = db.session.scalars(sa.select(User).order_by(User.full_name, User.username))
+        self.assignee.choices = options(
+            [
+                (ANY, "Anyone"),
+                ("me", "Me"),
+                ("none", "Unassigned"),
+                *((str(u.id), u.display_name) for u in users),
+            ]
+        )
+
+    def clean(self) -> None:
+        """Forgive a mangled URL: each invalid filter falls back to "all" instead of failing."""
+        if self.validate():
+            return
+        for name in list(self.errors):
+            if name != "q":
+                self[name].data = self[name].default
+        self.q.data = (self.q.data or "")[:200]

@@ -1,0 +1,85 @@
+// Small behaviours shared by every page. The pages work without this script.
+"use strict";
+
+document.addEventListener("submit", (event) => {
+  // Destructive buttons ask first (forms carry data-confirm="Remove the slot?").
+  const form = event.target;
+  if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+    event.preventDefault();
+  }
+});
+
+document.addEventListener("change", (event) => {
+  // Filter selects apply at once; the Filter button stays for keyboards and no-JS.
+  const field = event.target;
+  if (field.matches && field.matches("select[data-autosubmit]") && field.form) {
+    field.form.requestSubmit();
+  }
+});
+
+// Helpers for the live scripts: DOM built with textContent only, never from HTML strings,
+// so nothing a Telegram user wrote can become markup.
+window.desk = {
+  el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  },
+  csrfToken() {
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
+  },
+  postButton(action, label, className) {
+    const form = this.el("form", "inline-form");
+    form.method = "post";
+    form.action = action;
+    const token = this.el("input");
+    token.type = "hidden";
+    token.name = "csrf_token";
+    token.value = this.csrfToken();
+    const button = this.el("button", className, label);
+    button.type = "submit";
+    form.append(token, button);
+    return form;
+  },
+  badge(kind, value, label) {
+    const node = this.el("span", `badge ${kind}-${value}`, label);
+    node.dataset.role = kind;
+    return node;
+  },
+  // Poll `url` every `interval` ms; `onData` gets the parsed JSON. Pauses while the tab is
+  // hidden and polls at once when it comes back, so a laptop lid does not queue requests.
+  poll(url, interval, onData, stateNode) {
+    let timer = null;
+    const setState = (text, stale) => {
+      if (!stateNode) return;
+      stateNode.textContent = text;
+      stateNode.classList.toggle("is-stale", Boolean(stale));
+    };
+    const tick = async () => {
+      timer = null;
+      try {
+        const response = await fetch(url, {
+          headers: { Accept: "application/json" },
+          credentials: "same-origin",
+          cache: "no-store",
+        });
+        if (response.status === 401 || response.status === 403) {
+          setState("Logged out: reload the page", true);
+          return; // nothing more to fetch until the user logs in again
+        }
+        if (!response.ok) throw new Error(`HTTP ${response.status}`);
+        onData(await response.json());
+        setState("Live", false);
+      } catch (error) {
+        setState("Reconnecting…", true);
+      }
+      if (!document.hidden) timer = window.setTimeout(tick, interval);
+    };
+    document.addEventListener("visibilitychange", () => {
+      if (!document.hidden && timer === null) tick();
+    });
+    timer = window.setTimeout(tick, interval);
+  },
+};

@@ -1,0 +1,122 @@
+// The overview refreshes its counts, on-call block and recent tickets from live.json.
+// Only those three blocks are rebuilt, so nothing else on the page (a half-typed search, an
+// open form) is disturbed.
+"use strict";
+
+(() => {
+  const root = document.getElementById("overview");
+  if (!root) return;
+  const { el } = window.desk;
+  const seen = new Set(
+    Array.from(root.querySelectorAll("[data-ticket]"), (node) => node.dataset.ticket),
+  );
+  const last = {};
+  const baseTitle = document.title;
+  let unseen = 0;
+
+  function changed(key, value) {
+    const json = JSON.stringify(value);
+    if (last[key] === json) return false;
+    last[key] = json;
+    return true;
+  }
+
+  function renderCounts(counts) {
+    for (const node of root.querySelectorAll("[data-count]")) {
+      const value = String(counts[node.dataset.count] ?? 0);
+      if (node.textContent !== value) {
+        node.textContent = value;
+        node.classList.remove("is-changed");
+        void node.offsetWidth; // restart the animation
+        node.classList.add("is-changed");
+      }
+    }
+  }
+
+  function chainLine(people) {
+    return people.join(", ");
+  }
+
+  function renderOnCall(data) {
+    const now = el("div", "oncall-now");
+    now.append(el("p", "eyebrow", data.slot ? `Now · ${data.slot}` : "Now"));
+    const primary = el(
+      "p",
+      data.primary ? "oncall-primary" : "oncall-primary is-empty",
+      data.primary || "Nobody can be paged",
+    );
+    primary.dataset.role = "primary";
+    now.append(primary);
+    if (data.backups.length) now.append(el("p", "oncall-backups", `Backups: ${chainLine(data.backups)}`));
+    if (data.fallback) {
+      now.append(el("p", "notice notice-warning",
+        "No reachable person in the schedule right now: the admins are paged."));
+    }
+    if (data.skipped.length) now.append(el("p", "hint", `Skipped: ${chainLine(data.skipped)}`));
+    const blocks = [now];
+    if (data.next) {
+      const next = el("div", "oncall-next");
+      next.append(el("p", "eyebrow", `Next · ${data.next.at}`));
+      const line = el("p");
+      line.append(el("strong", null, data.next.primary || "Nobody (admins are paged)"));
+      if (data.next.backups.length) line.append(`, then ${chainLine(data.next.backups)}`);
+      next.append(line);
+      blocks.push(next);
+    }
+    document.getElementById("oncall").replaceChildren(...blocks);
+  }
+
+  function ticketItem(t) {
+    const item = el("li", "ticket-item");
+    item.dataset.ticket = String(t.id);
+    const link = el("a", "ticket-link");
+    link.href = t.url;
+    link.append(el("span", "ticket-number", `#${t.number}`), el("span", "ticket-preview", t.preview));
+    const meta = el("div", "ticket-meta");
+    meta.append(
+      window.desk.badge("status", t.status, t.status_label),
+      window.desk.badge("priority", t.priority, t.priority_label),
+    );
+    // Non-breaking spaces keep each "·" with the word before it when the line wraps.
+    const text = el("span", "meta-text", [t.sender, t.assignee || "unassigned", t.age].join("\u00a0· "));
+    text.title = t.created;
+    meta.append(text);
+    item.append(link, meta);
+    if (t.take_url) {
+      const take = window.desk.postButton(t.take_url, "Take", "btn btn-small");
+      take.className = "ticket-action";
+      item.append(take);
+    }
+    if (!seen.has(String(t.id))) {
+      seen.add(String(t.id));
+      item.classList.add("is-new");
+      if (document.hidden) unseen += 1;
+    }
+    return item;
+  }
+
+  function renderRecent(rows) {
+    const list = document.getElementById("recent");
+    if (!rows.length) return;
+    list.replaceChildren(...rows.map(ticketItem));
+    document.title = unseen ? `(${unseen} new) ${baseTitle}` : baseTitle;
+  }
+
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden) {
+      unseen = 0;
+      document.title = baseTitle;
+    }
+  });
+
+  window.desk.poll(
+    root.dataset.liveUrl,
+    Number(root.dataset.pollMs) || 5000,
+    (data) => {
+      if (changed("counts", data.counts)) renderCounts(data.counts);
+      if (changed("on_call", data.on_call)) renderOnCall(data.on_call);
+      if (changed("recent", data.recent)) renderRecent(data.recent);
+    },
+    root.querySelector('[data-role="live-state"]'),
+  );
+})();

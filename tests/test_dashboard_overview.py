@@ -1,0 +1,128 @@
+"""The overview: counts, who is on call now and next, recent tickets, the live JSON."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+
+from desk import ticket_actions
+from models import ScheduleBackup, ScheduleSlot, Status, SupportMessage
+
+
+def text_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def count_on_page(page: str, key: str) -> int:
+    return int(re.search(rf'data-count="{key}">(\d+)<', page).group(1))
+
+
+def test_overview_counts_tickets_by_state(admin_client, admin, make_ticket, db):
+    tickets = [make_ticket(text=f"Problem {n}") for n in range(6)]
+    ticket_actions.take(tickets[0], admin)
+    ticket_actions.take(tickets[1], admin)
+    ticket_actions.resolve(tickets[2], admin)
+    db.session.commit()
+    page = text_of(admin_client.get("/"))
+    assert [count_on_page(page, k) for k in ("total", "open", "in_progress", "resolved")] == [
+        6,
+        3,
+        2,
+        1,
+    ]
+
+
+def test_overview_shows_who_is_on_call_now_and_next(admin_client, make_user, clock, db):
+    ann = make_user("ann", full_name="Ann", telegram_user_id=9001)
+    bob = make_user("bob", full_name="Bob", telegram_user_id=9002)
+    cid = make_user("cid", full_name="Cid", telegram_user_id=9003)
+    day = ScheduleSlot(weekday=2, start_time=time(8), end_time=time(16), primary_id=ann.id)
+    day.backups = [ScheduleBackup(user_id=bob.id, position=0)]
+    evening = ScheduleSlot(weekday=2, start_time=time(16), end_time=time(0), primary_id=bob.id)
+    evening.backups = [ScheduleBackup(user_id=cid.id, position=0)]
+    db.session.add_all([day, evening])
+    db.session.commit()
+
+    page = text_of(admin_client.get("/"))  # Wednesday 09:00 UTC
+    assert "Now · Wednesday 08:00–16:00" in page
+    assert re.search(r'data-role="primary">Ann<', page)
+    assert "Backups: Bob" in page
+    assert "Next · Wed 25 Nov 16:00" in page
+    assert "<strong>Bob</strong>, then Cid" in page
+
+
+def test_overview_shows_times_in_the_configured_zone(app, admin_client, on_call_team, clock):
+    app.config["TIMEZONE"] = "Europe/Berlin"
+    page = text_of(admin_client.get("/"))
+    assert "Next · Thu 26 Nov 00:00" in page  # the next day's slot starts at Berlin midnight
+
+
+def test_overview_warns_when_nobody_in_the_schedule_can_be_paged(admin_client, clock):
+    page = text_of(admin_client.get("/"))
+    assert "Nobody can be paged" in page
+    assert "the admins are paged" in page
+
+
+def test_overview_lists_recent_tickets_newest_first_with_a_take_button(
+    admin_client, admin, make_ticket, clock, db
+):
+    for n in range(12):
+        clock.advance(minutes=1)
+        make_ticket(text=f"Request number {n}")
+    ticket_actions.take(db.session.get(SupportMessage, 12), admin)
+    db.session.commit()
+    page = text_of(admin_client.get("/"))
+    shown = re.findall(r'data-ticket="(\d+)"', page)
+    assert shown == [str(n) for n in range(12, 2, -1)]  # the ten newest
+    assert 'action="/tickets/12/take"' not in page  # already taken
+    assert 'action="/tickets/11/take"' in page
+
+
+def test_take_from_the_overview_makes_the_ticket_mine(admin_client, admin, make_ticket, db):
+    ticket = make_ticket()
+    response = admin_client.post(f"/tickets/{ticket.id}/take")
+    assert response.location == f"/tickets/{ticket.id}"
+    assert f"Ticket #{ticket.id} is yours." in text_of(admin_client.get(response.location))
+    db.session.refresh(ticket)
+    assert (ticket.assignee_id, ticket.status) == (admin.id, Status.IN_PROGRESS)
+
+
+def test_live_json_follows_new_tickets_and_state_changes(admin_client, api, support_payload, db):
+    before = admin_client.get("/overview/live.json").get_json()
+    assert before["counts"] == {"open": 0, "in_progress": 0, "resolved": 0, "total": 0}
+    assert before["recent"] == []
+
+    api.post("/api/support_message", support_payload(text="Mail server <down>"))
+    after = admin_client.get("/overview/live.json").get_json()
+    assert after["counts"]["open"] == 1
+    row = after["recent"][0]
+    assert row["preview"] == "Mail server <down>"  # raw text: the script sets textContent
+    assert (row["status"], row["status_label"], row["url"]) == ("open", "Open", "/tickets/1")
+    assert row["take_url"] == "/tickets/1/take"
+
+    admin_client.post("/tickets/1/take")
+    changed = admin_client.get("/overview/live.json").get_json()
+    assert changed["counts"]["in_progress"] == 1
+    assert changed["recent"][0]["status_label"] == "In progress"
+    assert changed["recent"][0]["assignee"] == "Administrator"
+    assert changed["recent"][0]["take_url"] is None
+
+
+def test_live_json_includes_the_on_call_chain(admin_client, on_call_team, clock):
+    on_call = admin_client.get("/overview/live.json").get_json()["on_call"]
+    assert on_call["primary"] == "Ann"
+    assert on_call["backups"] == ["Bob", "Cid"]
+    assert on_call["fallback"] is False
+    assert on_call["next"]["primary"] == "Ann"
+
+
+def test_live_json_answers_401_to_a_logged_out_script(client):
+    response = client.get("/overview/live.json")
+    assert response.status_code == 401
+
+
+def test_overview_page_loads_its_live_script_with_the_poll_interval(app, admin_client):
+    app.config["LIVE_POLL_MS"] = 750
+    page = text_of(admin_client.get("/"))
+    assert 'src="/static/js/overview.js"' in page
+    assert 'data-live-url="/overview/live.json" data-poll-ms="750"' in page

@@ -1,0 +1,327 @@
+"""The ticket page: sender, thread in time order, answers and their delivery, the controls."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from desk import ticket_actions
+from models import (
+    DeliveryState,
+    FollowUp,
+    Notification,
+    Priority,
+    Status,
+    SupportResponse,
+    TicketEvent,
+)
+
+
+def text_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def thread_keys(page: str) -> list[str]:
+    return re.findall(r'<li class="entry entry-\w+" id="([\w-]+)">', page)
+
+
+def test_ticket_page_shows_the_telegram_sender(admin_client, make_ticket):
+    ticket = make_ticket(
+        chat_id=-100777, chat_type="supergroup", chat_title="Ops <team>", user_id=4321
+    )
+    page = text_of(admin_client.get(f"/tickets/{ticket.id}"))
+    assert "<dt>Name</dt><dd>Alice Liddell</dd>" in page
+    assert "<dd>@alice</dd>" in page
+    assert "<code>4321</code>" in page
+    assert "<code>-100777</code>" in page
+    assert "supergroup · Ops &lt;team&gt;" in page
+
+
+def test_thread_merges_everything_in_time_order(admin_client, admin, make_ticket, db):
+    start = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+    ticket = make_ticket(text="Printer is on fire")
+    ticket.created_at = start
+
+    def at(minutes: int) -> datetime:
+        return start + timedelta(minutes=minutes)
+
+    db.session.add_all(
+        [
+            Notification(
+                ticket_id=ticket.id,
+                user_id=admin.id,
+                chat_id=1,
+                level=1,
+                kind="page",
+                state=DeliveryState.SENT,
+                created_at=at(1),
+            ),
+            TicketEvent(
+                ticket_id=ticket.id, actor_id=admin.id, kind="acknowledged", created_at=at(3)
+            ),
+            SupportResponse(
+                ticket_id=ticket.id, author_id=admin.id, text="On my way", created_at=at(4)
+            ),
+            FollowUp(
+                ticket_id=ticket.id, chat_id=1001, message_id=99, text="Hurry!", created_at=at(2)
+            ),
+            TicketEvent(
+                ticket_id=ticket.id,
+                actor_id=admin.id,
+                kind="status",
+                detail="open → resolved",
+                created_at=at(5),
+            ),
+        ]
+    )
+    db.session.commit()
+    page = text_of(admin_client.get(f"/tickets/{ticket.id}"))
+    assert thread_keys(page) == [
+        f"message-{ticket.id}",
+        "notification-1",
+        "followup-1",
+        "event-1",
+        "answer-1",
+        "event-2",
+    ]
+    assert "paged Administrator (level 1)" in page
+    assert "Hurry!" in page
+    assert "changed the status from Open to Resolved" in page
+    assert (
+        '<time class="entry-time" datetime="2026-11-20T08:04:00+00:00">Fri 20 Nov 08:04</time>'
+        in page
+    )
+
+
+def test_answer_is_queued_for_the_bot_and_shown_as_pending(
+    admin_client, admin, make_ticket, clock, db
+):
+    ticket = make_ticket()
+    response = admin_client.post(f"/tickets/{ticket.id}/answer", data={"text": "  Try again now  "})
+    assert response.location == f"/tickets/{ticket.id}#thread-end"
+    page = text_of(admin_client.get(f"/tickets/{ticket.id}"))
+    assert "Answer queued: the bot will deliver it to Alice Liddell." in page
+    assert re.search(
+        r'Try again now</div>\s*<div class="entry-state">\s*'
+        r'<span class="badge state-pending" data-role="state">Pending</span>',
+        page,
+    )
+    answer = db.session.scalar(sa.select(SupportResponse))
+    assert (answer.text, answer.author_id, answer.delivery_state) == (
+        "Try again now",
+        admin.id,
+        DeliveryState.PENDING,
+    )
+    db.session.refresh(ticket)
+    assert ticket.status == Status.IN_PROGRESS
+    assert ticket.answered_at == clock.current
+    assert ticket.next_escalation_at is None  # answering ends escalation
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "Write an answer first."),
+        ("   ", "Write an answer first."),
+        ("x" * 4097, "Telegram takes at most 4096 characters."),
+    ],
+)
+def test_a_bad_answer_is_refused_next_to_the_field_keeping_the_text(
+    admin_client, make_ticket, db, text, message
+):
+    ticket = make_ticket()
+    response = admin_client.post(f"/tickets/{ticket.id}/answer", data={"text": text})
+    assert response.status_code == 422
+    page = text_of(response)
+    assert re.search(r'id="text-errors">\s*<li>' + re.escape(message), page)
+    if text.strip():
+        assert text in page  # what the tech wrote is not thrown away
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SupportResponse)) == 0
+
+
+def failed_answer(ticket, author, db) -> SupportResponse:
+    answer = SupportResponse(
+        ticket_id=ticket.id,
+        author_id=author.id,
+        text="Reboot it",
+        delivery_state=DeliveryState.FAILED,
+        last_error="Forbidden: bot was blocked by the user",
+        attempts=3,
+    )
+    db.session.add(answer)
+    db.session.commit()
+    return answer
+
+
+def test_a_failed_answer_shows_the_error_and_can_be_retried(admin_client, admin, make_ticket, db):
+    ticket = make_ticket()
+    answer = failed_answer(ticket, admin, db)
+    page = text_of(admin_client.get(f"/tickets/{ticket.id}"))
+    assert "Failed</span>" in page
+    assert "Forbidden: bot was blocked by the user" in page
+    retry_url = f"/tickets/{ticket.id}/answers/{answer.id}/retry"
+    assert f'action="{retry_url}"' in page
+
+    response = admin_client.post(retry_url)
+    assert response.location == f"/tickets/{ticket.id}"
+    page = text_of(admin_client.get(response.location))
+    assert "The answer is queued for delivery again." in page
+    assert "Pending</span>" in page and f'action="{retry_url}"' not in page
+    db.session.refresh(answer)
+    assert (answer.delivery_state, answer.attempts) == (DeliveryState.PENDING, 0)
+
+
+def test_a_sent_answer_cannot_be_retried(admin_client, admin, make_ticket, db):
+    ticket = make_ticket()
+    answer = ticket_actions.answer(ticket, "Done", admin)
+    answer.delivery_state = DeliveryState.SENT
+    db.session.commit()
+    response = admin_client.post(f"/tickets/{ticket.id}/answers/{answer.id}/retry")
+    page = text_of(admin_client.get(response.location))
+    assert "Only a failed answer can be sent again." in page
+    db.session.refresh(answer)
+    assert answer.delivery_state == DeliveryState.SENT
+
+
+def test_retrying_another_tickets_answer_is_not_found(admin_client, admin, make_ticket, db):
+    first, second = make_ticket(), make_ticket()
+    answer = failed_answer(first, admin, db)
+    assert admin_client.post(f"/tickets/{second.id}/answers/{answer.id}/retry").status_code == 404
+
+
+def test_status_priority_and_assignee_controls(admin_client, admin, make_user, make_ticket, db):
+    bob = make_user("bob", full_name="Bob")
+    ticket = make_ticket()
+    url = f"/tickets/{ticket.id}"
+
+    admin_client.post(f"{url}/priority", data={"priority": "high"})
+    assert "Priority set to High." in text_of(admin_client.get(url))
+    admin_client.post(f"{url}/assign", data={"assignee": bob.id})
+    assert "Assigned to Bob." in text_of(admin_client.get(url))
+    admin_client.post(f"{url}/status", data={"status": "resolved"})
+    page = text_of(admin_client.get(url))
+    assert "Status set to Resolved." in page
+    assert '<span class="badge status-resolved" data-role="status">Resolved</span>' in page
+    assert "changed the priority from Normal to High" in page
+    assert 'Administrator</strong>\n    <span class="entry-what">assigned the ticket to Bob' in page
+
+    db.session.refresh(ticket)
+    assert (ticket.priority, ticket.assignee_id, ticket.status) == (
+        Priority.HIGH,
+        bob.id,
+        Status.RESOLVED,
+    )
+    admin_client.post(f"{url}/assign", data={"assignee": 0})
+    assert "Unassigned." in text_of(admin_client.get(url))
+    db.session.refresh(ticket)
+    assert ticket.assignee_id is None
+
+
+@pytest.mark.parametrize(
+    ("action", "data", "field"),
+    [
+        ("status", {"status": "closed"}, "status"),
+        ("priority", {"priority": "whenever"}, "priority"),
+        ("assign", {"assignee": "999"}, "assignee"),
+    ],
+)
+def test_an_invalid_choice_is_refused_next_to_the_control(
+    admin_client, make_ticket, action, data, field
+):
+    ticket = make_ticket()
+    response = admin_client.post(f"/tickets/{ticket.id}/{action}", data=data)
+    assert response.status_code == 422
+    assert re.search(rf'id="{field}-errors">\s*<li>Not a valid choice', text_of(response))
+
+
+def test_a_deactivated_user_cannot_be_assigned(admin_client, make_user, make_ticket):
+    gone = make_user("gone", active=False)
+    ticket = make_ticket()
+    response = admin_client.post(f"/tickets/{ticket.id}/assign", data={"assignee": gone.id})
+    assert response.status_code == 422
+
+
+def test_assign_to_me_is_one_click(tech_client, tech, make_ticket, db):
+    ticket = make_ticket()
+    page = text_of(tech_client.get(f"/tickets/{ticket.id}"))
+    assert "Assign to me" in page
+    tech_client.post(f"/tickets/{ticket.id}/take")
+    page = text_of(tech_client.get(f"/tickets/{ticket.id}"))
+    assert f"Ticket #{ticket.id} is yours." in page
+    assert '<strong data-role="assignee">Tess Tech</strong>' in page
+    assert "Assign to me" not in page
+    db.session.refresh(ticket)
+    assert (ticket.assignee_id, ticket.status, ticket.acknowledged_by_id) == (
+        tech.id,
+        Status.IN_PROGRESS,
+        tech.id,
+    )
+
+
+def test_taking_a_ticket_someone_else_has_is_refused(tech_client, admin, make_ticket, db):
+    ticket = make_ticket()
+    ticket_actions.take(ticket, admin)
+    db.session.commit()
+    response = tech_client.post(f"/tickets/{ticket.id}/take")
+    page = text_of(tech_client.get(response.location))
+    assert f"Ticket #{ticket.id} is already taken by Administrator." in page
+    db.session.refresh(ticket)
+    assert ticket.assignee_id == admin.id
+
+
+def test_acknowledge_stops_paging_once(admin_client, tech_client, make_ticket, db):
+    ticket = make_ticket()
+    admin_client.post(f"/tickets/{ticket.id}/acknowledge")
+    assert "Acknowledged: paging has stopped." in text_of(admin_client.get(f"/tickets/{ticket.id}"))
+    tech_client.post(f"/tickets/{ticket.id}/acknowledge")
+    page = text_of(tech_client.get(f"/tickets/{ticket.id}"))
+    assert "Administrator had already acknowledged it." in page
+
+
+def test_resolve_button_and_resolving_twice(admin_client, make_ticket):
+    ticket = make_ticket()
+    admin_client.post(f"/tickets/{ticket.id}/resolve")
+    page = text_of(admin_client.get(f"/tickets/{ticket.id}"))
+    assert f"Ticket #{ticket.id} resolved." in page
+    assert f'action="/tickets/{ticket.id}/resolve"' not in page
+    admin_client.post(f"/tickets/{ticket.id}/resolve")
+    assert "is already resolved" in text_of(admin_client.get(f"/tickets/{ticket.id}"))
+
+
+def test_live_json_reports_delivery_state_changes(admin_client, admin, make_ticket, db):
+    ticket = make_ticket(text="Hi <b>there</b>")
+    answer = ticket_actions.answer(ticket, "Fixed", admin)
+    db.session.commit()
+    data = admin_client.get(f"/tickets/{ticket.id}/live.json").get_json()
+    assert (data["status"], data["status_label"], data["assignee"]) == (
+        "in_progress",
+        "In progress",
+        None,
+    )
+    assert data["thread"][0]["text"] == "Hi <b>there</b>"
+    entry = next(e for e in data["thread"] if e["key"] == f"answer-{answer.id}")
+    assert (entry["state"], entry["state_label"], entry["retry_url"]) == (
+        "pending",
+        "Pending",
+        None,
+    )
+
+    answer.delivery_state = DeliveryState.FAILED
+    answer.last_error = "chat not found"
+    db.session.commit()
+    data = admin_client.get(f"/tickets/{ticket.id}/live.json").get_json()
+    entry = next(e for e in data["thread"] if e["key"] == f"answer-{answer.id}")
+    assert entry["state_label"] == "Failed"
+    assert entry["detail"] == "chat not found"
+    assert entry["retry_url"] == f"/tickets/{ticket.id}/answers/{answer.id}/retry"
+
+
+def test_unknown_ticket_is_a_404_page(admin_client):
+    response = admin_client.get("/tickets/4242")
+    assert response.status_code == 404
+    assert "Not found" in text_of(response)
+    assert admin_client.post("/tickets/4242/take").status_code == 404
+    assert admin_client.get("/tickets/4242/live.json").status_code == 404
