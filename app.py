@@ -40,12 +40,26 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
 
-    from desk import api, auth, errors, overview, permissions, ticket_pages, web
+    from desk import (
+        api,
+        auth,
+        errors,
+        overview,
+        permissions,
+        schedule_pages,
+        settings_pages,
+        ticket_pages,
+        user_pages,
+        web,
+    )
 
     app.register_blueprint(api.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(overview.bp)
     app.register_blueprint(ticket_pages.bp)
+    app.register_blueprint(schedule_pages.bp)
+    app.register_blueprint(user_pages.bp)
+    app.register_blueprint(settings_pages.bp)
     app.before_request(permissions.enforce_account_state)
     errors.init_app(app)
     web.init_app(app)

@@ -123,6 +123,15 @@ def test_a_deactivated_user_cannot_log_in(auth, make_user):
     assert auth.client.get("/").status_code == 302
 
 
+def test_a_deactivated_users_open_session_ends_at_the_next_click(admin_client, tech_client, tech):
+    assert tech_client.get("/").status_code == 200
+    admin_client.post(f"/users/{tech.id}/deactivate")
+    response = tech_client.get("/tickets/")
+    assert response.location == "/login"
+    page = page_text(tech_client.get("/login"))
+    assert "Your account has been deactivated" in page
+
+
 def test_logout_needs_a_post_and_ends_the_session(auth, admin):
     auth.login()
     assert auth.client.get("/logout").status_code == 405
@@ -154,7 +163,15 @@ def test_remember_me_sets_a_long_lived_httponly_cookie(auth, admin):
 
 # ------------------------------------------------------------------- forced password change
 
-PAGES_HELD_BACK = ["/", "/tickets/", "/tickets/1", "/account"]
+PAGES_HELD_BACK = [
+    "/",
+    "/tickets/",
+    "/tickets/1",
+    "/schedule/",
+    "/users/",
+    "/settings/",
+    "/account",
+]
 
 
 def test_bootstrap_admin_must_change_password_before_anything_else(auth, make_ticket):

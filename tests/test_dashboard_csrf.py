@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from conftest import ADMIN_PASSWORD
 
-from models import SupportResponse
+from models import SupportResponse, User
 
 
 @pytest.fixture
@@ -65,6 +65,28 @@ def test_an_answer_without_a_token_is_refused(browser, make_ticket, db):
     )
     assert response.status_code == 302
     assert db.session.scalar(sa.select(sa.func.count()).select_from(SupportResponse)) == 1
+
+
+def test_an_admin_action_without_a_token_is_refused(browser, make_user, db):
+    bob = make_user("bob")
+    assert browser.post(f"/users/{bob.id}/grant-admin").status_code == 400
+    db.session.refresh(bob)
+    assert bob.is_admin is False
+    token = csrf_token(browser, f"/users/{bob.id}")
+    assert (
+        browser.post(f"/users/{bob.id}/grant-admin", data={"csrf_token": token}).status_code == 302
+    )
+    db.session.refresh(bob)
+    assert bob.is_admin is True
+
+
+def test_a_token_from_another_session_is_refused(browser, app, make_user, db):
+    bob = make_user("bob")
+    stranger = app.test_client()
+    foreign_token = csrf_token(stranger, "/login")
+    response = browser.post(f"/users/{bob.id}/grant-admin", data={"csrf_token": foreign_token})
+    assert response.status_code == 400
+    assert db.session.get(User, bob.id).is_admin is False
 
 
 def test_the_bot_api_needs_no_csrf_token(api, support_payload):

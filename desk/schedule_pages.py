@@ -1,0 +1,209 @@
+"""The weekly on-call schedule (admins): slots with a primary and ordered backups, and a grid."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from sqlalchemy.orm import selectinload
+
+import escalation
+from desk import clock, oncall
+from desk.extensions import db
+from desk.permissions import require_admin
+from desk.web import weekday_name
+from forms import EmptyForm, SlotForm
+from models import ScheduleBackup, ScheduleSlot
+
+bp = Blueprint("schedule_pages", __name__, url_prefix="/schedule")
+bp.before_request(require_admin)
+
+NEW_SLOT_ID = 0  # ids start at 1, so 0 stands for the slot being added
+SLOTS_NAMED = 3  # a warning names this many of a person's slots, then counts the rest
+PALETTE_SIZE = 8  # colour classes c0..c7 in static/css/desk.css, one per primary
+
+
+def describe(slot: escalation.Slot | ScheduleSlot) -> str:
+    """How a slot is named in messages and lists: "Tuesday 22:00–06:00 (next day)"."""
+    start = slot.start if isinstance(slot, escalation.Slot) else slot.start_time
+    end = slot.end if isinstance(slot, escalation.Slot) else slot.end_time
+    suffix = " (24 hours)" if end == start else " (next day)" if end < start else ""
+    return f"{weekday_name(slot.weekday)} {start:%H:%M}–{end:%H:%M}{suffix}"
+
+
+def candidate(form: SlotForm, slot_id: int) -> escalation.Slot:
+    return escalation.Slot(
+        id=slot_id,
+        weekday=form.weekday.data,
+        start=form.start.data,
+        end=form.end.data,
+        primary_id=form.primary.data,
+        backup_ids=tuple(form.backup_ids),
+    )
+
+
+def collision(new: escalation.Slot) -> str | None:
+    """Why the slot cannot be saved next to the others: the first slot it overlaps."""
+    others = [s for s in oncall.load_slots() if s.id != new.id]
+    people = oncall.load_people()
+    for first, second in escalation.find_overlaps([*others, new]):
+        if new is first or new is second:
+            other = first if second is new else second
+            owner = people[other.primary_id].name if other.primary_id in people else "?"
+            return f"This slot overlaps the {describe(other)} slot of {owner}."
+    return None
+
+
+def save(slot: ScheduleSlot, form: SlotForm) -> None:
+    slot.weekday = form.weekday.data
+    slot.start_time = form.start.data
+    slot.end_time = form.end.data
+    slot.primary_id = form.primary.data
+    # Old rows go first: (slot, position) is unique and the flush would insert before deleting.
+    slot.backups.clear()
+    db.session.flush()
+    slot.backups = [ScheduleBackup(user_id=u, position=i) for i, u in enumerate(form.backup_ids)]
+
+
+def submit_slot(form: SlotForm, slot: ScheduleSlot) -> bool:
+    """Validate and store a slot; False (with the reason on the form) when it collides."""
+    if not form.validate_on_submit():
+        return False
+    problem = collision(candidate(form, slot.id or NEW_SLOT_ID))
+    if problem:
+        form.form_errors.append(problem)
+        return False
+    if slot.id is None:
+        db.session.add(slot)
+    save(slot, form)
+    db.session.commit()
+    flash(f"Saved the {describe(slot)} slot.", "success")
+    return True
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A run of hours in one day's column of the grid, covered by one slot or by none."""
+
+    rowspan: int
+    slot: escalation.Slot | None
+    primary: str = ""
+    backups: tuple[str, ...] = ()
+    primary_short: str = ""  # first names, for narrow screens
+    backups_short: tuple[str, ...] = ()
+    colour: int = 0
+    now: bool = False
+
+
+def grid_rows(
+    slots: list[escalation.Slot], people: dict[int, escalation.Person]
+) -> list[list[Cell | None]]:
+    """24 rows of 7 cells; hours continuing the run above are None (covered by a rowspan)."""
+    covering = escalation.coverage(slots)
+    local_now = clock.now().astimezone(oncall.schedule_zone())
+    rows: list[list[Cell | None]] = [[None] * 7 for _ in range(24)]
+
+    def name(person_id: int) -> str:
+        return people[person_id].name if person_id in people else f"user #{person_id}"
+
+    def first_name(person_id: int) -> str:
+        return name(person_id).split()[0]
+
+    for day in range(7):
+        hour = 0
+        while hour < 24:
+            slot = covering[(day, hour)]
+            end = hour + 1
+            while end < 24 and covering[(day, end)] == slot:
+                end += 1
+            rows[hour][day] = Cell(
+                rowspan=end - hour,
+                slot=slot,
+                primary=name(slot.primary_id) if slot else "",
+                backups=tuple(name(b) for b in slot.backup_ids) if slot else (),
+                primary_short=first_name(slot.primary_id) if slot else "",
+                backups_short=tuple(first_name(b) for b in slot.backup_ids) if slot else (),
+                colour=slot.primary_id % PALETTE_SIZE if slot else 0,
+                now=local_now.weekday() == day and hour <= local_now.hour < end,
+            )
+            hour = end
+    return rows
+
+
+def reach_warnings(slots: list[escalation.Slot], people: dict[int, escalation.Person]) -> list[str]:
+    """People named in the schedule whom the bot cannot page, once each, with their slots."""
+    unreachable: dict[int, list[str]] = {}
+    for slot in slots:
+        for person_id in dict.fromkeys(slot.person_ids):
+            person = people.get(person_id)
+            if person is not None and not person.reachable:
+                unreachable.setdefault(person_id, []).append(describe(slot))
+    warnings = []
+    for person_id, where in unreachable.items():
+        person = people[person_id]
+        reason = "is deactivated" if not person.active else "has no linked Telegram account"
+        shown = "; ".join(where[:SLOTS_NAMED])
+        more = f" and {len(where) - SLOTS_NAMED} more" if len(where) > SLOTS_NAMED else ""
+        warnings.append(f"{person.name} {reason} and will be skipped in: {shown}{more}.")
+    return warnings
+
+
+@bp.get("/")
+def index():
+    """The week at a glance: every slot, the hour grid and who cannot be paged."""
+    slots = sorted(oncall.load_slots(), key=lambda s: s.week_offset)
+    people = oncall.load_people()
+    rows = db.session.scalars(
+        sa.select(ScheduleSlot)
+        .options(selectinload(ScheduleSlot.primary), selectinload(ScheduleSlot.backups))
+        .order_by(ScheduleSlot.weekday, ScheduleSlot.start_time)
+    ).all()
+    uncovered = sum(1 for slot in escalation.coverage(slots).values() if slot is None)
+    return render_template(
+        "schedule/index.html",
+        slots=rows,
+        grid=grid_rows(slots, people),
+        uncovered=uncovered,
+        warnings=reach_warnings(slots, people),
+        describe=describe,
+        delete_form=EmptyForm(formdata=None),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    """Add a weekly slot."""
+    form = SlotForm()
+    if submit_slot(form, ScheduleSlot()):
+        return redirect(url_for("schedule_pages.index"))
+    status = 422 if form.errors else 200
+    return render_template("schedule/form.html", form=form, slot=None, describe=describe), status
+
+
+@bp.route("/<int:slot_id>/edit", methods=["GET", "POST"])
+def edit(slot_id: int):
+    """Change a slot's day, times, primary or backups."""
+    slot = db.get_or_404(ScheduleSlot, slot_id)
+    form = SlotForm(
+        weekday=slot.weekday, start=slot.start_time, end=slot.end_time, primary=slot.primary_id
+    )
+    if not form.is_submitted():
+        form.fill_backups([b.user_id for b in slot.backups])
+    if submit_slot(form, slot):
+        return redirect(url_for("schedule_pages.index"))
+    status = 422 if form.errors else 200
+    return render_template("schedule/form.html", form=form, slot=slot, describe=describe), status
+
+
+@bp.post("/<int:slot_id>/delete")
+def delete(slot_id: int):
+    """Remove a slot; its hours become uncovered (the admins are paged then)."""
+    slot = db.get_or_404(ScheduleSlot, slot_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    label = describe(slot)
+    db.session.delete(slot)
+    db.session.commit()
+    flash(f"Removed the {label} slot.", "success")
+    return redirect(url_for("schedule_pages.index"))

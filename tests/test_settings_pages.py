@@ -1,0 +1,68 @@
+"""The settings page: run-time escalation settings with range checks, kept in SystemConfig."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from desk import runtime_settings
+from models import SystemConfig
+
+DEFAULTS = {"escalation_timeout": "900", "ack_timeout": "1800", "escalation_repeats": "1"}
+
+
+def text_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def test_settings_page_shows_the_current_values_and_limits(app, admin_client):
+    app.config["ESCALATION_TIMEOUT"] = 600  # from the environment
+    page = text_of(admin_client.get("/settings/"))
+    assert re.search(r'id="escalation_timeout"[^>]*value="600"', page)
+    assert re.search(r'id="ack_timeout"[^>]*value="1800"', page)
+    assert "Allowed: 1–86400." in page
+    assert "How long a level has to react before the next one is paged." in page
+
+
+def test_saving_a_setting_stores_it_for_the_escalation_logic(admin_client, admin, db):
+    response = admin_client.post("/settings/", data=DEFAULTS | {"escalation_timeout": "300"})
+    assert response.location == "/settings/"
+    page = text_of(admin_client.get("/settings/"))
+    assert "Saved Escalation timeout (seconds). It applies from the next escalation step." in page
+    assert runtime_settings.get_int("escalation_timeout") == 300
+    row = db.session.get(SystemConfig, "escalation_timeout")
+    assert (row.value, row.updated_by_id) == ("300", admin.id)
+    # Untouched settings are not pinned: they keep following the environment's default.
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SystemConfig)) == 1
+
+
+def test_saving_unchanged_settings_stores_nothing(admin_client, db):
+    response = admin_client.post("/settings/", data=DEFAULTS)
+    assert "Nothing changed." in text_of(admin_client.get(response.location))
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SystemConfig)) == 0
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("escalation_timeout", "0", "Must be between 1 and 86400."),
+        ("escalation_timeout", "86401", "Must be between 1 and 86400."),
+        ("ack_timeout", "ten", "Not a valid integer value."),
+        ("escalation_repeats", "11", "Must be between 0 and 10."),
+        ("escalation_repeats", "", "Give a whole number."),
+    ],
+)
+def test_an_out_of_range_setting_is_refused_next_to_the_field(
+    admin_client, db, key, value, message
+):
+    response = admin_client.post("/settings/", data=DEFAULTS | {key: value})
+    assert response.status_code == 422
+    assert re.search(rf'id="{key}-errors">\s*<li>{re.escape(message)}', text_of(response))
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SystemConfig)) == 0
+
+
+def test_zero_repeats_is_a_valid_choice(admin_client):
+    admin_client.post("/settings/", data=DEFAULTS | {"escalation_repeats": "0"})
+    assert runtime_settings.get_int("escalation_repeats") == 0
