@@ -43,6 +43,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from desk import (
         api,
         auth,
+        demo,
         errors,
         overview,
         permissions,
@@ -63,6 +64,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.before_request(permissions.enforce_account_state)
     errors.init_app(app)
     web.init_app(app)
+    app.cli.add_command(demo.seed_demo)
 
     with app.app_context():
         from desk.bootstrap import create_schema, ensure_bootstrap_admin

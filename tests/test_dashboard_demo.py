@@ -1,0 +1,58 @@
+"""`flask --app app seed-demo`: a living dashboard for a newcomer, only on an empty database."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+import escalation
+from desk import oncall
+from models import DeliveryState, Notification, Status, SupportMessage, SupportResponse, User
+
+
+def count(db, model, *where) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
+
+
+def test_seed_demo_fills_an_empty_database(app, db, clock):
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert "Created 5 techs, 21 schedule slots and 36 tickets." in result.output
+
+    assert count(db, User) == 6
+    for status in Status:
+        assert count(db, SupportMessage, SupportMessage.status == status) >= 5, status
+    for state in (DeliveryState.PENDING, DeliveryState.SENT, DeliveryState.FAILED):
+        assert count(db, SupportResponse, SupportResponse.delivery_state == state) >= 1, state
+    assert count(db, Notification) >= 36
+    # Demo tickets never page anyone for real.
+    assert count(db, SupportMessage, SupportMessage.next_escalation_at.is_not(None)) == 0
+
+    slots = oncall.load_slots()
+    assert escalation.find_overlaps(slots) == []
+    assert None not in escalation.coverage(slots).values()
+    assert any(s.end < s.start for s in slots)  # a night shift runs past midnight
+
+
+def test_seeded_dashboard_is_alive(app, db, clock, admin_client):
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    page = admin_client.get("/").get_data(as_text=True)
+    assert 'data-count="total">36<' in page
+    assert "Nobody can be paged" not in page
+    schedule = admin_client.get("/schedule/").get_data(as_text=True)
+    assert "not covered" not in schedule
+    assert "Eve Evans" not in schedule  # not in the schedule: her Telegram is not linked yet
+
+
+def test_demo_logins_work(app, db, clock):
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    client = app.test_client()
+    response = client.post("/login", data={"username": "ann", "password": "demo-pass-123"})
+    assert response.location == "/"
+
+
+def test_seed_demo_refuses_a_database_in_use(app, db, make_ticket):
+    make_ticket()
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 1
+    assert "the database already has 1 ticket(s)" in result.output
+    assert count(db, User) == 1
