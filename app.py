@@ -9,10 +9,12 @@ from typing import Any
 
 from dotenv import load_dotenv
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from desk import database  # noqa: F401  (registers the SQLite connection settings)
+from desk.bootstrap import MIGRATIONS, prepare_database
 from desk.config import ConfigError, exit_on_config_error, load_dashboard_settings
-from desk.extensions import csrf, db, login_manager
+from desk.extensions import csrf, db, login_manager, migrate
 
 log = logging.getLogger(__name__)
 
@@ -36,15 +38,23 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
 
+    if app.config["PROXY_COUNT"]:
+        # Behind N reverse proxies: trust their X-Forwarded-For/-Proto/-Host, no more.
+        hops = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
     db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS))
     login_manager.init_app(app)
     csrf.init_app(app)
 
     from desk import (
         api,
         auth,
+        backup,
         demo,
         errors,
+        health,
         overview,
         permissions,
         schedule_pages,
@@ -55,6 +65,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
 
     app.register_blueprint(api.bp)
+    app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(overview.bp)
     app.register_blueprint(ticket_pages.bp)
@@ -65,12 +76,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     web.init_app(app)
     app.cli.add_command(demo.seed_demo)
+    app.cli.add_command(backup.backup_command)
 
-    with app.app_context():
-        from desk.bootstrap import create_schema, ensure_bootstrap_admin
-
-        create_schema()
-        ensure_bootstrap_admin()
+    if app.config.get("DESK_BOOTSTRAP", True):
+        # Off only to write a migration against an empty database (see docs/development.md).
+        with app.app_context():
+            prepare_database()
     return app
 
 
@@ -87,6 +98,8 @@ def main() -> None:
         level=os.environ.get("LOG_LEVEL", "INFO").upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Alembic narrates every schema check; only its warnings matter at start-up.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         app = create_app()
     except ConfigError as error:

@@ -1,12 +1,24 @@
-"""First-start work: the schema and the bootstrap admin, safe to run from many workers at once."""
+"""First-start work: the schema and the bootstrap admin, safe to run from many workers at once.
+
+A fresh database gets the whole schema at once and is stamped with the newest migration; an
+existing one must already be at that migration, or the dashboard refuses to start and says
+which command brings it up to date.
+"""
 
 from __future__ import annotations
 
 import logging
+import time
+from pathlib import Path
 
+import click
 import sqlalchemy as sa
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import current_app
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
+from desk.config import ConfigError
 from desk.extensions import db
 from models import User
 
@@ -14,21 +26,78 @@ log = logging.getLogger(__name__)
 
 BOOTSTRAP_USERNAME = "admin"
 BOOTSTRAP_PASSWORD = "admin123"
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+UPGRADE_COMMAND = "flask --app app db upgrade"
+
+
+class SchemaOutdated(ConfigError):
+    def __init__(self, current: str | None, head: str | None) -> None:
+        super().__init__(
+            "DATABASE_URL",
+            f"the database schema is at revision {current or 'none'} but this code needs "
+            f"{head}: back it up, then run `{UPGRADE_COMMAND}`",
+        )
+
+
+def prepare_database() -> None:
+    """Create or check the schema, then make sure there is an admin.
+
+    Several workers may start at once on a fresh database: one creates the schema, the others
+    trip over it (already exists, locked, duplicate key) and simply look again.
+    """
+    for attempt in range(6):
+        try:
+            if _schema_ready():
+                ensure_bootstrap_admin()
+            return
+        except (OperationalError, ProgrammingError, IntegrityError) as error:
+            db.session.rollback()
+            if not _lost_a_race(error) or attempt == 5:
+                raise
+            time.sleep(0.1 * (attempt + 1))
+
+
+def _lost_a_race(error: Exception) -> bool:
+    message = str(error).lower()
+    return any(word in message for word in ("already exists", "duplicate", "locked"))
+
+
+def _schema_ready() -> bool:
+    """True when the schema matches the code; creates it on an empty database."""
+    tables = set(sa.inspect(db.engine).get_table_names())
+    if not tables - {"alembic_version"}:
+        create_schema()
+        return True
+    current, head = schema_revision(), head_revision()
+    if current == head:
+        return True
+    if click.get_current_context(silent=True) is not None:
+        # A `flask` command (db upgrade, backup) must be able to run on an old schema.
+        log.warning("database schema %s is older than the code (%s)", current, head)
+        return False
+    raise SchemaOutdated(current, head)
+
+
+def migration_scripts() -> ScriptDirectory:
+    config = current_app.extensions["migrate"].migrate.get_config(str(MIGRATIONS))
+    return ScriptDirectory.from_config(config)
+
+
+def head_revision() -> str | None:
+    return migration_scripts().get_current_head()
+
+
+def schema_revision() -> str | None:
+    with db.engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
 
 
 def create_schema() -> None:
-    """Create missing tables; a concurrent worker creating them first is not an error."""
-    for attempt in range(3):
-        try:
-            db.create_all()
-            return
-        except (OperationalError, ProgrammingError, IntegrityError) as error:
-            # SQLite says "already exists"; PostgreSQL may also trip over its catalog's
-            # unique index when two workers create the same table at once.
-            db.session.rollback()
-            message = str(error).lower()
-            if ("already exists" not in message and "duplicate" not in message) or attempt == 2:
-                raise
+    """The whole schema and the stamp of the newest migration, in one transaction, so no
+    other worker ever sees tables without a revision."""
+    with db.engine.begin() as connection:
+        db.metadata.create_all(connection)
+        MigrationContext.configure(connection).stamp(migration_scripts(), "head")
 
 
 def ensure_bootstrap_admin() -> bool:

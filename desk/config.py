@@ -64,6 +64,16 @@ def positive_number(environ: dict[str, str], name: str, default: float) -> float
     return value
 
 
+def flag(environ: dict[str, str], name: str) -> bool:
+    """Read an on/off setting: 1/true/yes/on or 0/false/no/off."""
+    raw = environ.get(name, "").strip().lower()
+    if raw in {"", "0", "false", "no", "off"}:
+        return False
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    raise ConfigError(name, f"must be 1 or 0 (true/false), got {raw!r}")
+
+
 def timezone(environ: dict[str, str], name: str = "TIMEZONE") -> ZoneInfo:
     """Read an IANA time zone name such as Europe/Berlin."""
     raw = environ.get(name, "").strip() or "UTC"
@@ -141,6 +151,8 @@ class DashboardSettings:
     support_group_id: int | None
     host: str
     port: int
+    proxy_count: int = 0
+    secure_cookies: bool = False
 
     def flask_config(self) -> dict[str, object]:
         return {
@@ -152,6 +164,9 @@ class DashboardSettings:
             "ACK_TIMEOUT": self.ack_timeout,
             "WEB_DASHBOARD_URL": self.dashboard_url,
             "SUPPORT_GROUP_ID": self.support_group_id,
+            "PROXY_COUNT": self.proxy_count,
+            "SESSION_COOKIE_SECURE": self.secure_cookies,
+            "REMEMBER_COOKIE_SECURE": self.secure_cookies,
         }
 
 
@@ -195,6 +210,8 @@ def load_dashboard_settings(environ: dict[str, str], instance_path: str) -> Dash
         dashboard_url=url(environ, "WEB_DASHBOARD_URL", DEFAULT_DASHBOARD_URL),
         support_group_id=group_id(environ),
         host=environ.get("HOST", "").strip() or "127.0.0.1",
+        proxy_count=positive_int(environ, "PROXY_COUNT", 0, minimum=0),
+        secure_cookies=flag(environ, "SECURE_COOKIES"),
         port=port,
         secret_key=secret_key(environ, instance_path),
     )

@@ -149,7 +149,11 @@ def add_followup(ticket: SupportMessage, intake: Intake, now: datetime) -> Suppo
 def record_event(ticket: SupportMessage, kind: str, detail: str, actor: User | None) -> None:
     db.session.add(
         TicketEvent(
-            ticket_id=ticket.id, kind=kind, detail=detail, actor_id=actor.id if actor else None
+            ticket_id=ticket.id,
+            kind=kind,
+            detail=detail,
+            actor_id=actor.id if actor else None,
+            created_at=clock.now(),
         )
     )
 

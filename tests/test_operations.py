@@ -1,0 +1,320 @@
+"""Operations: migrations, health, backups, gunicorn, proxies."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+import sqlalchemy as sa
+from bot_harness import eventually, free_port
+from databases import backend
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def bare_app(database_url: str):
+    """The app without first-start work, as `flask db ...` commands see it."""
+    from app import create_app
+
+    return create_app(
+        {"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "x", "DESK_BOOTSTRAP": False}
+    )
+
+
+def dispose(app) -> None:
+    from desk.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_migrations_build_exactly_the_schema_of_the_models(database_url, monkeypatch):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from flask_migrate import upgrade
+
+    from desk.bootstrap import MIGRATIONS
+    from desk.extensions import db
+
+    monkeypatch.setenv("SECRET_KEY", "x")
+    app = bare_app(database_url)
+    with app.app_context():
+        upgrade(directory=str(MIGRATIONS))
+        with db.engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            differences = compare_metadata(context, db.metadata)
+    dispose(app)
+    assert differences == []
+
+
+def test_upgrading_a_database_from_the_first_migration_keeps_its_data(database_url, monkeypatch):
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from desk.bootstrap import MIGRATIONS
+    from desk.extensions import db
+
+    monkeypatch.setenv("SECRET_KEY", "x")
+    old = bare_app(database_url)
+    with old.app_context():
+        upgrade(directory=str(MIGRATIONS), revision="0001_initial")
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO users (username, full_name, password_hash, is_admin, active,"
+                    " must_change_password, failed_logins, created_at, updated_at)"
+                    " VALUES ('olga', 'Olga', 'x', true, true, false, 0,"
+                    " '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+                )
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO support_messages (chat_id, chat_type, message_id, sender_id,"
+                    " sender_first_name, text, status, priority, escalation_level,"
+                    " created_at, updated_at) VALUES (1, 'private', 1, 5, 'Al', 'old ticket',"
+                    " 'open', 'high', 0, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+                )
+            )
+        upgrade(directory=str(MIGRATIONS))
+    dispose(old)
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "x"})
+    with app.app_context():
+        from models import SupportMessage, User
+
+        ticket = db.session.get(SupportMessage, 1)
+        assert (ticket.text, ticket.priority.value) == ("old ticket", "high")
+        usernames = db.session.scalars(sa.select(User.username)).all()
+        assert usernames == ["olga"]  # an admin exists, so no bootstrap admin is added
+    dispose(app)
+
+
+def test_dashboard_refuses_a_database_older_than_the_code(database_url, tmp_path):
+    engine = sa.create_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("CREATE TABLE users (id INTEGER PRIMARY KEY)"))
+    engine.dispose()
+    env = dict(os.environ) | {"DATABASE_URL": database_url, "SECRET_KEY": "x"}
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "app.py")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "schema is at revision none" in lines[0]
+    assert "flask --app app db upgrade" in lines[0]
+
+
+def test_healthz_answers_without_auth_and_reveals_nothing(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_is_503_when_the_database_is_down(client, app, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from desk.extensions import db
+
+    def broken(*args, **kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(db.session, "execute", broken)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["status"] == "unavailable"
+
+
+@pytest.mark.skipif(backend() != "sqlite", reason="the backup command copies SQLite databases")
+def test_backup_while_tickets_are_written_is_consistent(app, tmp_path):
+    from desk.backup import backup_sqlite, sqlite_path
+
+    source = sqlite_path(app.config["SQLALCHEMY_DATABASE_URI"])
+    api_headers = {"Authorization": f"Bearer {app.config['BOT_API_TOKEN']}"}
+    stop = threading.Event()
+    written = []
+
+    def write_tickets():
+        client = app.test_client()
+        number = 0
+        while not stop.is_set() and number < 2000:
+            number += 1
+            response = client.post(
+                "/api/support_message",
+                json={"chat_id": 1, "message_id": number, "user_id": 2, "text": f"t{number}"},
+                headers=api_headers,
+            )
+            assert response.status_code == 201
+            written.append(number)
+
+    writer = threading.Thread(target=write_tickets)
+    writer.start()
+    eventually(lambda: len(written) > 20, what="tickets being written")
+    target = tmp_path / "backup.db"
+    backup_sqlite(source, target, pages_per_step=1)
+    stop.set()
+    writer.join(30)
+    copy = sqlite3.connect(target)
+    try:
+        assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        count = copy.execute("SELECT count(*) FROM support_messages").fetchone()[0]
+        texts = {row[0] for row in copy.execute("SELECT text FROM support_messages")}
+    finally:
+        copy.close()
+    assert 20 < count <= len(written)
+    assert texts == {f"t{n}" for n in range(1, count + 1)}  # a prefix, nothing half-written
+
+
+@pytest.mark.skipif(backend() != "sqlite", reason="the backup command copies SQLite databases")
+def test_backup_command_writes_a_copy(app, runner_env, tmp_path):
+    target = tmp_path / "copy.db"
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "backup", str(target)],
+        cwd=ROOT,
+        env=runner_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Backed up" in result.stdout
+    copy = sqlite3.connect(target)
+    try:
+        assert copy.execute("SELECT username FROM users").fetchall() == [("admin",)]
+    finally:
+        copy.close()
+    again = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "backup", str(target)],
+        cwd=ROOT,
+        env=runner_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert again.returncode != 0
+    assert "exists" in again.stderr
+
+
+@pytest.fixture
+def runner_env(app_config):
+    return dict(os.environ) | {
+        "DATABASE_URL": app_config["SQLALCHEMY_DATABASE_URI"],
+        "SECRET_KEY": "x",
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+def test_behind_a_proxy_cookies_are_secure_and_forwarded_scheme_is_trusted(
+    database_url, monkeypatch
+):
+    from app import create_app
+
+    monkeypatch.setenv("PROXY_COUNT", "1")
+    monkeypatch.setenv("SECURE_COOKIES", "1")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "x"})
+    client = app.test_client()
+    response = client.get("/login", headers={"X-Forwarded-Proto": "https"})
+    assert response.status_code == 200
+    cookie = response.headers.get("Set-Cookie", "")
+    assert "Secure" in cookie and "HttpOnly" in cookie
+    redirect = client.get("/", headers={"X-Forwarded-Proto": "https", "Host": "desk.example"})
+    assert redirect.headers["Location"].startswith(("https://desk.example/", "/login"))
+    dispose(app)
+
+
+def submit_form(session: requests.Session, url: str, **fields: str) -> requests.Response:
+    """GET a form, then POST it back with its CSRF token, as a browser does."""
+    page = session.get(url, timeout=5).text
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    assert token, f"no CSRF token on {url}"
+    response = session.post(url, data={"csrf_token": token.group(1), **fields}, timeout=5)
+    assert response.status_code == 200, response.status_code
+    return response
+
+
+def test_gunicorn_with_four_workers_serves_the_dashboard(database_url, tmp_path):
+    port = free_port()
+    env = dict(os.environ) | {
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "gunicorn-test",
+        "BOT_API_TOKEN": "tok",
+        "PYTHONPATH": str(ROOT),
+    }
+    log = (tmp_path / "gunicorn.log").open("w")
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            "4",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "app:create_app()",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+
+        def healthy():
+            try:
+                return requests.get(f"{base}/healthz", timeout=5).status_code == 200
+            except requests.RequestException:  # not listening yet, or workers still booting
+                return False
+
+        eventually(healthy, timeout=30, what="gunicorn to answer")
+        time.sleep(1)  # let every worker finish its first start
+        api = {"Authorization": "Bearer tok"}
+        for number in range(1, 21):
+            response = requests.post(
+                f"{base}/api/support_message",
+                json={"chat_id": 1, "message_id": number, "user_id": 2, "text": f"n{number}"},
+                headers=api,
+                timeout=5,
+            )
+            assert response.status_code == 201
+        # A tech's browser, spread over the four workers, sees the new tickets live.
+        session = requests.Session()
+        submit_form(session, f"{base}/login", username="admin", password="admin123")
+        submit_form(
+            session,
+            f"{base}/account/password",
+            current_password="admin123",
+            new_password="a-new-long-password",
+            confirm="a-new-long-password",
+        )
+        for _ in range(8):
+            live = session.get(f"{base}/overview/live.json", timeout=5)
+            assert live.status_code == 200
+            assert live.json()["counts"]["open"] == 20
+        status = requests.get(f"{base}/api/status", headers=api, timeout=5).json()
+        assert status["tickets"]["open"] == 20
+        engine = sa.create_engine(database_url)
+        with engine.connect() as connection:
+            admins = connection.execute(sa.text("SELECT username FROM users")).scalars().all()
+        engine.dispose()
+        assert admins == ["admin"]
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(20)
+        log.close()
+    assert "Traceback" not in (tmp_path / "gunicorn.log").read_text()
