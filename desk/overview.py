@@ -9,7 +9,7 @@ from flask import Blueprint, jsonify, render_template, url_for
 from sqlalchemy.orm import selectinload
 
 import escalation
-from desk import clock, oncall, tickets
+from desk import bot_presence, clock, oncall, tickets
 from desk.extensions import db
 from desk.permissions import require_login
 from desk.web import ago, localtime, priority_label, status_label, weekday_name
@@ -88,8 +88,19 @@ def on_call_summary(now: datetime) -> dict[str, object]:
     return summary
 
 
+def bot_presence_summary() -> dict[str, object]:
+    """When the bot last reported; a silent bot means nobody is paged."""
+    seen = bot_presence.last_seen()
+    return {
+        "last_seen": seen.isoformat() if seen else None,
+        "label": f"{localtime(seen, '%a %d %b %H:%M:%S')} ({ago(seen)})" if seen else "never",
+        "silent": bot_presence.is_silent(clock.now()),
+    }
+
+
 def live_data() -> dict[str, object]:
     return {
+        "bot": bot_presence_summary(),
         "counts": tickets.status_counts(),
         "on_call": on_call_summary(clock.now()),
         "recent": recent_tickets(),

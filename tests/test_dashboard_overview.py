@@ -126,3 +126,15 @@ def test_overview_page_loads_its_live_script_with_the_poll_interval(app, admin_c
     page = text_of(admin_client.get("/"))
     assert 'src="/static/js/overview.js"' in page
     assert 'data-live-url="/overview/live.json" data-poll-ms="750"' in page
+
+
+def test_overview_warns_when_the_bot_is_silent_and_clears_when_it_beats(admin_client, api, clock):
+    assert "The bot is silent" in text_of(admin_client.get("/"))
+    api.post("/api/heartbeat", {"instance": "bot-a"})
+    page = text_of(admin_client.get("/"))
+    assert "The bot is silent" not in page
+    assert "Bot last seen" in page
+    clock.advance(seconds=61)
+    live = admin_client.get("/overview/live.json").get_json()
+    assert live["bot"]["silent"] is True
+    assert "1 min ago" in live["bot"]["label"]

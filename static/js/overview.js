@@ -21,6 +21,22 @@
     return true;
   }
 
+  function renderBot(bot) {
+    const box = document.getElementById("bot-presence");
+    if (!box) return;
+    const seen = document.createElement("span");
+    seen.dataset.role = "bot-seen";
+    seen.textContent = bot.label;
+    box.className = bot.silent ? "bot-presence flash flash-warning" : "bot-presence muted";
+    if (bot.silent) {
+      const strong = document.createElement("strong");
+      strong.textContent = "The bot is silent";
+      box.replaceChildren(strong, " (last seen: ", seen, "): nobody is paged until it runs again.");
+    } else {
+      box.replaceChildren("Bot last seen: ", seen);
+    }
+  }
+
   function renderCounts(counts) {
     for (const node of root.querySelectorAll("[data-count]")) {
       const value = String(counts[node.dataset.count] ?? 0);
@@ -113,6 +129,7 @@
     root.dataset.liveUrl,
     Number(root.dataset.pollMs) || 5000,
     (data) => {
+      if (changed("bot", data.bot)) renderBot(data.bot);
       if (changed("counts", data.counts)) renderCounts(data.counts);
       if (changed("on_call", data.on_call)) renderOnCall(data.on_call);
       if (changed("recent", data.recent)) renderRecent(data.recent);
