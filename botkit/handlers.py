@@ -63,6 +63,7 @@ async def support_request(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     message = update.effective_message
     text = request_text(message)
     if not text:
+        log.info("empty @support in chat %s: asked what is needed", message.chat_id)
         await message.reply_text(messages.ASK_FOR_TEXT, parse_mode=ParseMode.HTML)
         return
     await file_request(context, message, payload_for(message, text))
@@ -164,16 +165,19 @@ async def escalate(bot, bot_desk: Desk, ticket_id: int, level: int | None = None
 
 async def private_hint(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A plain private message without @support: explain how to open a ticket."""
+    log.info("hint sent to chat %s", update.effective_chat.id)
     await update.effective_message.reply_text(messages.PRIVATE_HINT, parse_mode=ParseMode.HTML)
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/help: the commands."""
+    log.info("/help in chat %s", update.effective_chat.id)
     await update.effective_message.reply_text(messages.HELP, parse_mode=ParseMode.HTML)
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/start, or /start CODE from a deep link, which links the account."""
+    log.info("/start in chat %s", update.effective_chat.id)
     if context.args:
         await link_account(update, context, context.args[0])
         return
@@ -214,6 +218,7 @@ async def link_account(update: Update, context: ContextTypes.DEFAULT_TYPE, code:
 
 async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/status: is the desk up, how many tickets are open, who is on call."""
+    log.info("/status in chat %s", update.effective_chat.id)
     bot_desk = desk(context)
     try:
         health, error = await bot_desk.get("/status"), ""
@@ -230,6 +235,7 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def oncall(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/oncall: who is on call now and the handovers in the next 24 hours."""
+    log.info("/oncall in chat %s", update.effective_chat.id)
     try:
         overview = await desk(context).get("/oncall", hours=24)
     except (DashboardUnavailable, DashboardRefused):

@@ -224,3 +224,24 @@ def refuse_repeated_action(ticket: SupportMessage, action: str, actor: User) -> 
         who = ticket.acknowledged_by.display_name if ticket.acknowledged_by else "someone"
         return f"Ticket #{ticket.number} was already acknowledged by {who}."
     return None
+
+
+def reschedule_open_tickets(now: datetime | None = None) -> int:
+    """Recompute every pending step after an admin changed a timeout, so the new value applies
+    to the next step of tickets already escalating, not only to new ones."""
+    now = now or clock.now()
+    rules = policy()
+    changed = 0
+    waiting = db.session.scalars(
+        sa.select(SupportMessage).where(SupportMessage.next_escalation_at.is_not(None))
+    )
+    for ticket in waiting:
+        if ticket.escalation_level == 0 and ticket.acknowledged_at is None:
+            continue  # not paged yet: due already
+        decision = escalation.decide(ticket_state(ticket), 1, rules, now)
+        next_at = decision.next_at if decision.action is escalation.Action.WAIT else now
+        if next_at != ticket.next_escalation_at:
+            ticket.next_escalation_at = next_at
+            changed += 1
+    db.session.commit()
+    return changed

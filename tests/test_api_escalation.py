@@ -119,13 +119,16 @@ def test_notification_result_is_recorded_once(api, clock, on_call_team, support_
 def test_escalation_timeout_setting_changes_the_next_step(
     api, clock, on_call_team, support_payload, db
 ):
-    from desk import runtime_settings
+    from desk import escalations, runtime_settings
 
     ticket = file_ticket(api, support_payload)
     api.post(f"/api/escalate/{ticket['id']}")
     runtime_settings.set_int("escalation_timeout", 60, user_id=None)
     db.session.commit()
+    escalations.reschedule_open_tickets()  # what saving the settings page does
     clock.advance(minutes=1)
+    # The poller sees it due after the new timeout, not the 15 minutes it was scheduled for.
+    assert [t["id"] for t in api.get("/api/escalations/due").get_json()["tickets"]] == [1]
     assert paged(api.post(f"/api/escalate/{ticket['id']}")) == [("page", 9002)]
 
 

@@ -66,3 +66,13 @@ def test_an_out_of_range_setting_is_refused_next_to_the_field(
 def test_zero_repeats_is_a_valid_choice(admin_client):
     admin_client.post("/settings/", data=DEFAULTS | {"escalation_repeats": "0"})
     assert runtime_settings.get_int("escalation_repeats") == 0
+
+
+def test_a_shorter_timeout_applies_to_tickets_already_escalating(
+    admin_client, api, clock, on_call_team, support_payload
+):
+    api.post("/api/support_message", support_payload())
+    api.post("/api/escalate/1")  # Ann paged; Bob due in 15 minutes
+    admin_client.post("/settings/", data=DEFAULTS | {"escalation_timeout": "120"})
+    clock.advance(minutes=2)
+    assert [t["id"] for t in api.get("/api/escalations/due").get_json()["tickets"]] == [1]
