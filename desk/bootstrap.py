@@ -39,22 +39,31 @@ class SchemaOutdated(ConfigError):
         )
 
 
-def prepare_database() -> None:
+def prepare_database(patience: float = 10.0) -> None:
     """Create or check the schema, then make sure there is an admin.
 
     Several workers may start at once on a fresh database: one creates the schema, the others
-    trip over it (already exists, locked, duplicate key) and simply look again.
+    trip over it (already exists, locked, duplicate key) or see its tables before its revision
+    stamp (SQLite commits each CREATE TABLE at once) and simply look again, for `patience`
+    seconds, before calling the schema outdated.
     """
-    for attempt in range(6):
+    deadline = time.monotonic() + patience
+    while True:
         try:
-            if _schema_ready():
+            if _schema_ready(last_look=time.monotonic() > deadline):
                 ensure_bootstrap_admin()
             return
+        except _BeingCreated:
+            pass
         except (OperationalError, ProgrammingError, IntegrityError) as error:
             db.session.rollback()
-            if not _lost_a_race(error) or attempt == 5:
+            if not _lost_a_race(error) or time.monotonic() > deadline:
                 raise
-            time.sleep(0.1 * (attempt + 1))
+        time.sleep(0.2)
+
+
+class _BeingCreated(Exception):
+    """Tables without a revision: most likely another worker is creating the schema now."""
 
 
 def _lost_a_race(error: Exception) -> bool:
@@ -62,7 +71,7 @@ def _lost_a_race(error: Exception) -> bool:
     return any(word in message for word in ("already exists", "duplicate", "locked"))
 
 
-def _schema_ready() -> bool:
+def _schema_ready(*, last_look: bool) -> bool:
     """True when the schema matches the code; creates it on an empty database."""
     tables = set(sa.inspect(db.engine).get_table_names())
     if not tables - {"alembic_version"}:
@@ -71,6 +80,8 @@ def _schema_ready() -> bool:
     current, head = schema_revision(), head_revision()
     if current == head:
         return True
+    if current is None and not last_look:
+        raise _BeingCreated
     if click.get_current_context(silent=True) is not None:
         # A `flask` command (db upgrade, backup) must be able to run on an old schema.
         log.warning("database schema %s is older than the code (%s)", current, head)
