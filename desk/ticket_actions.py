@@ -6,6 +6,8 @@ any handling pauses paging (acknowledged), an answer or resolution ends it.
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from desk import clock, runtime_settings
 from desk.extensions import db
 from desk.tickets import record_event
@@ -40,6 +42,22 @@ def take(ticket: SupportMessage, actor: User) -> None:
         raise ActionRefused(
             f"Ticket #{ticket.number} is already taken by {ticket.assignee.display_name}."
         )
+    # Two techs pressing Take at once both read "unassigned": only one conditional UPDATE wins.
+    claimed = db.session.execute(
+        sa.update(SupportMessage)
+        .where(
+            SupportMessage.id == ticket.id,
+            sa.or_(SupportMessage.assignee_id.is_(None), SupportMessage.assignee_id == actor.id),
+        )
+        .values(assignee_id=actor.id)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        db.session.rollback()
+        db.session.refresh(ticket)
+        taker = ticket.assignee.display_name if ticket.assignee else "someone else"
+        raise ActionRefused(f"Ticket #{ticket.number} is already taken by {taker}.")
+    ticket.assignee_id = None  # let assign() below record the change and its event
     acknowledge(ticket, actor)
     assign(ticket, actor, actor)
     set_status(ticket, Status.IN_PROGRESS, actor)
@@ -51,7 +69,13 @@ def assign(ticket: SupportMessage, assignee: User | None, actor: User) -> None:
     if assignee is not None and not assignee.active:
         raise ActionRefused(f"{assignee.display_name} is deactivated.")
     if assignee is not None and ticket.status != Status.RESOLVED:
-        acknowledge(ticket, actor)
+        if not acknowledge(ticket, actor) and ticket.answered_at is None:
+            # A new owner gets a fresh acknowledgement clock (and reminder), so taking a
+            # ticket after the previous tech's reminder does not resume paging.
+            now = clock.now()
+            ticket.acknowledged_at = now
+            ticket.reminded_at = None
+            ticket.next_escalation_at = now + runtime_settings.ack_timeout()
     ticket.assignee_id = assignee.id if assignee else None
     ticket.assignee = assignee
     ticket.updated_at = clock.now()
@@ -71,6 +95,7 @@ def set_status(ticket: SupportMessage, status: Status, actor: User) -> None:
     else:
         if previous == Status.RESOLVED:
             ticket.resolved_at = None
+            ticket.status = status  # reopened first, so it can be acknowledged below
         if ticket.acknowledged_at is None:
             acknowledge(ticket, actor)
     ticket.status = status

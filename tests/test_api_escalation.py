@@ -215,3 +215,62 @@ def test_oncall_overview_lists_handovers(api, clock, on_call_team):
     assert body["now"]["primary"]["name"] == "Ann"
     assert body["timezone"] == "UTC"
     assert isinstance(body["handovers"], list)
+
+
+def test_taking_a_ticket_after_the_reminder_does_not_page_the_taker(
+    api, clock, on_call_team, support_payload
+):
+    ticket = file_ticket(api, support_payload)
+    api.post(f"/api/escalate/{ticket['id']}")
+    press(api, ticket["id"], "ack", 9001)  # Ann acknowledges and goes quiet
+    clock.advance(minutes=31)
+    assert paged(api.post(f"/api/escalate/{ticket['id']}")) == [("reminder", 9001)]
+    assert press(api, ticket["id"], "take", 9002).status_code == 200  # Bob takes it over
+    clock.advance(minutes=16)
+    assert api.get("/api/escalations/due").get_json()["tickets"] == []
+    clock.advance(minutes=15)  # Bob's own acknowledgement timeout: he is reminded, not paged
+    assert paged(api.post(f"/api/escalate/{ticket['id']}")) == [("reminder", 9002)]
+
+
+def test_a_resolved_ticket_can_be_reopened_in_the_dashboard(
+    api, clock, on_call_team, support_payload, db
+):
+    from desk import ticket_actions
+    from models import Status, SupportMessage
+
+    ticket = file_ticket(api, support_payload)
+    press(api, ticket["id"], "resolve", 9001)
+    row = db.session.get(SupportMessage, ticket["id"])
+    db.session.refresh(row)
+    ticket_actions.set_status(row, Status.OPEN, on_call_team[1])
+    db.session.commit()
+    assert api.get("/api/message/1/status").get_json()["status"] == "open"
+
+
+def test_two_techs_taking_at_once_only_one_wins(api, clock, on_call_team, support_payload, app):
+    """Both requests read "unassigned" before either writes; the conditional update decides."""
+    import threading
+
+    from conftest import API_TOKEN
+
+    ticket = file_ticket(api, support_payload)
+    barrier = threading.Barrier(2)
+    results = {}
+
+    def take(telegram_id):
+        client = app.test_client()
+        barrier.wait()
+        results[telegram_id] = client.post(
+            f"/api/message/{ticket['id']}/action",
+            json={"action": "take", "telegram_user_id": telegram_id},
+            headers={"Authorization": f"Bearer {API_TOKEN}"},
+        ).status_code
+
+    threads = [threading.Thread(target=take, args=(tid,)) for tid in (9002, 9003)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(results.values()) == [200, 409]
+    winner = api.get("/api/message/1/status").get_json()["assignee"]["username"]
+    assert winner == ("bob" if results[9002] == 200 else "cid")
