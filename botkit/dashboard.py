@@ -13,6 +13,10 @@ log = logging.getLogger(__name__)
 class DashboardUnavailable(Exception):
     """The dashboard could not be reached or failed (connection error, timeout, 5xx)."""
 
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status  # the HTTP status of a 5xx; None when it could not be reached
+
 
 class DashboardRefused(Exception):
     """The dashboard answered with a 4xx; `status` and the JSON `error` say why."""
@@ -48,7 +52,9 @@ class DashboardClient:
         except requests.RequestException as error:
             raise DashboardUnavailable(f"{method} {path}: {error.__class__.__name__}") from error
         if response.status_code >= 500:
-            raise DashboardUnavailable(f"{method} {path}: HTTP {response.status_code}")
+            raise DashboardUnavailable(
+                f"{method} {path}: HTTP {response.status_code}", response.status_code
+            )
         try:
             body = response.json()
         except ValueError:

@@ -86,6 +86,10 @@ async def file_request(
 ) -> None:
     bot_desk = desk(context)
     key = (payload["chat_id"], payload["message_id"])
+    if payload.get("followup_only") and replies_to_spooled_notice(message):
+        # The notice names no ticket yet: this is more about the saved request, so it is
+        # filed (or spooled) as a request of its own rather than refused.
+        payload = {k: v for k, v in payload.items() if k != "followup_only"}
     # Written down before anything else: a crash or a dead dashboard must not lose it.
     bot_desk.spool.keep_request(payload)
     bot_desk.in_flight.add(key)
@@ -141,6 +145,11 @@ async def after_filing(bot, bot_desk: Desk, ticket: dict, payload: dict, *, late
             log.warning("could not record confirmation of #%s: %s", ticket["number"], error)
     if ticket["escalation_level"] == 0:
         await escalate(bot, bot_desk, ticket["id"], level=1)
+
+
+def replies_to_spooled_notice(message: Message) -> bool:
+    reply = message.reply_to_message
+    return bool(reply and (reply.text or "").startswith(messages.SPOOLED[:10]))
 
 
 def reply_to(message_id: int) -> ReplyParameters:

@@ -46,9 +46,14 @@ async def flush_spool(context: ContextTypes.DEFAULT_TYPE) -> None:
         if key in bot_desk.in_flight:
             continue
         try:
-            ticket = await bot_desk.post("/support_message", payload)
-        except DashboardUnavailable:
-            return  # still down; try again next round
+            ticket = await file_spooled(bot_desk, payload)
+        except DashboardUnavailable as error:
+            if error.status is None:
+                break  # still unreachable: try again next round
+            # The dashboard failed on this one request; the others must not wait behind it.
+            log.warning("spooled request from chat %s failed: %s", key[0], error)
+            bot_desk.spool.request_failed(*key)
+            continue
         except DashboardRefused as refused:
             log.warning("spooled request from chat %s refused: %s", key[0], refused)
             bot_desk.spool.request_filed(*key)
@@ -60,6 +65,19 @@ async def flush_spool(context: ContextTypes.DEFAULT_TYPE) -> None:
         await settle_journal(bot_desk)
     except DashboardUnavailable:
         pass
+
+
+async def file_spooled(bot_desk, payload: dict) -> dict:
+    """File a spooled request. A spooled reply whose ticket cannot be found (it replied to the
+    "received" notice, which names no ticket) becomes a ticket of its own: the user was told
+    it was received, so it must not be dropped."""
+    try:
+        return await bot_desk.post("/support_message", payload)
+    except DashboardRefused as refused:
+        if refused.status != 404 or not payload.get("followup_only"):
+            raise
+    standalone = {k: v for k, v in payload.items() if k not in ("followup_only",)}
+    return await bot_desk.post("/support_message", standalone)
 
 
 async def heartbeat(context: ContextTypes.DEFAULT_TYPE) -> None:

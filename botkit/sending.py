@@ -7,9 +7,17 @@ import logging
 from collections import defaultdict
 from typing import Any
 
+import httpx
 from telegram import Bot, ReplyParameters
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 
 from botkit import messages
 from botkit.context import Desk
@@ -20,23 +28,40 @@ log = logging.getLogger(__name__)
 NETWORK_RETRIES = 3
 
 
-def permanent(error: TelegramError) -> bool:
-    """Errors that another attempt cannot fix: blocked bot, missing chat, bad request."""
-    return isinstance(error, Forbidden | BadRequest)
+def retryable(error: TelegramError) -> bool:
+    """Whether another attempt is right: not for a blocked bot or a bad request (it cannot
+    help) nor after a timeout (the message may have arrived; a human decides)."""
+    if isinstance(error, Forbidden | BadRequest | TimedOut):
+        return False
+    if isinstance(error, NetworkError) and not isinstance(error, RetryAfter):
+        return safe_to_resend(error)
+    return True
 
 
 async def send_with_retries(bot: Bot, **kwargs: Any):
-    """send_message, retrying network errors and 5xx; 429 is retried by the rate limiter."""
+    """send_message, retrying only failures after which Telegram has certainly sent nothing.
+
+    A refused connection or a 5xx is safe to retry. A timeout is not: Telegram may have
+    delivered the message before the answer was lost, so it is raised for the caller to record
+    as uncertain rather than sent again. 429 is retried by the rate limiter.
+    """
     for attempt in range(1, NETWORK_RETRIES + 1):
         try:
             return await bot.send_message(**kwargs)
-        except RetryAfter:
+        except (RetryAfter, TimedOut, BadRequest, Forbidden):
             raise
         except NetworkError as error:
-            if isinstance(error, BadRequest) or attempt == NETWORK_RETRIES:
+            if attempt == NETWORK_RETRIES or not safe_to_resend(error):
                 raise
             await asyncio.sleep(0.5 * 2**attempt)
     raise AssertionError("unreachable")
+
+
+def safe_to_resend(error: NetworkError) -> bool:
+    """A refused connection (nothing was sent) or a 5xx answer (Telegram failed the request);
+    not a connection that broke while the request was out."""
+    cause = error.__cause__
+    return cause is None or isinstance(cause, httpx.ConnectError)
 
 
 async def send_notifications(bot: Bot, desk: Desk, notes: list[dict], ticket: dict) -> None:
@@ -179,7 +204,7 @@ async def deliver_answer(bot: Bot, desk: Desk, delivery: dict) -> int:
             delivery["id"],
             sent=False,
             error=describe(error),
-            retryable=not permanent(error),
+            retryable=retryable(error),
         )
         return 0
     desk.spool.sent("response", delivery["id"], sent.message_id)
@@ -196,6 +221,13 @@ async def deliver_answer(bot: Bot, desk: Desk, delivery: dict) -> int:
 def describe(error: TelegramError) -> str:
     if isinstance(error, Forbidden):
         return f"Forbidden: {error.message} (the user blocked the bot or left the chat)"
+    if isinstance(error, BadRequest | RetryAfter):
+        return f"{error.__class__.__name__}: {error.message}"
+    if isinstance(error, TimedOut) or not retryable(error):
+        return (
+            "delivery uncertain: the connection to Telegram broke while sending; the message"
+            " may have arrived, check the user's chat before retrying"
+        )
     return f"{error.__class__.__name__}: {error.message}"
 
 

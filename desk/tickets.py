@@ -50,7 +50,7 @@ def ticket_replied_to(intake: Intake) -> SupportMessage | None:
     if intake.reply_to_message_id is None:
         return None
     ticket = ticket_for_bot_message(intake.chat_id, intake.reply_to_message_id)
-    if ticket is None and intake.reply_to_ticket is not None:
+    if ticket is None and intake.reply_to_ticket is not None and 0 < intake.reply_to_ticket < 2**31:
         candidate = db.session.get(SupportMessage, intake.reply_to_ticket)
         # Only a ticket from this very chat: a number typed elsewhere must not leak threads.
         if candidate is not None and candidate.chat_id == intake.chat_id:
@@ -110,15 +110,21 @@ def file_request(intake: Intake, now: datetime | None = None) -> IntakeResult:
         next_escalation_at=now,
     )
     db.session.add(ticket)
+    session = db.session()
+    # Every column of the new ticket was set here, so keep them through the commit: expiring
+    # them would make the API's answer re-SELECT the row it has just written (a fifth of intake).
+    session.expire_on_commit = False
     try:
-        db.session.commit()
+        session.commit()
     except IntegrityError:
         # The same message raced in through a second request; that one's ticket stands.
-        db.session.rollback()
+        session.rollback()
         existing = find_by_telegram_message(intake.chat_id, intake.message_id)
         if existing is None:
             raise
         return IntakeResult(existing, created=False)
+    finally:
+        session.expire_on_commit = True
     return IntakeResult(ticket, created=True)
 
 

@@ -36,6 +36,10 @@ class Fields:
         if isinstance(value, bool) or not isinstance(value, int):
             self.errors[name] = "must be an integer"
             return None
+        if not -(2**63) <= value < 2**63:
+            # Telegram ids fit in 64 bits; anything larger cannot be stored or looked up.
+            self.errors[name] = "is out of range"
+            return None
         return value
 
     def string(

@@ -204,3 +204,14 @@ def test_during_token_rotation_old_and_new_tokens_both_work(app, client):
         assert response.status_code == 200, token
     wrong = client.get("/api/status", headers={"Authorization": "Bearer new-token-123, old"})
     assert wrong.status_code == 401
+
+
+def test_out_of_range_numbers_are_refused_not_a_server_error(api, support_payload):
+    huge = api.post("/api/support_message", support_payload(chat_id=2**70))
+    assert huge.status_code == 400
+    assert huge.get_json()["fields"]["chat_id"] == "is out of range"
+    reply = api.post(
+        "/api/support_message",
+        support_payload(message_id=9, reply_to_message_id=5, reply_to_ticket=2**40),
+    )
+    assert reply.status_code == 201  # no such ticket: a new one

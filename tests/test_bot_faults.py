@@ -164,3 +164,20 @@ def test_restart_between_sending_and_recording_never_sends_an_answer_twice(
         assert telegram.sent_messages(USER) == []  # nothing was sent again
     finally:
         process.stop()
+
+
+def test_a_reply_to_the_received_notice_is_not_lost(bot, telegram, live_dashboard, team):
+    live_dashboard.stop()
+    telegram.send_message_update("@support mail is down", user_id=USER)
+    notice = telegram.wait_for_message(USER, contains="Received")
+    telegram.send_message_update("also the calendar", user_id=USER, reply_to=notice)
+    eventually(
+        lambda: len([m for m in telegram.sent_messages(USER) if "Received" in m["text"]]) == 2,
+        what="the reply spooled too",
+    )
+    live_dashboard.start()
+    eventually(
+        lambda: sorted(tickets(live_dashboard)) == ["also the calendar", "mail is down"],
+        timeout=15,
+        what="both filed",
+    )
