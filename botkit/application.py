@@ -106,7 +106,9 @@ async def post_init(application: Application) -> None:
     client = DashboardClient(settings.dashboard_url, settings.api_token, settings.request_timeout)
     desk = Desk(settings=settings, client=client, spool=Spool(settings.spool_path))
     application.bot_data["desk"] = desk
-    application.bot_data["guard"] = PollingGuard(application, settings.takeover_after)
+    application.bot_data["guard"] = PollingGuard(
+        application, settings.takeover_after, instance=desk.spool.instance_id()
+    )
     try:
         await application.bot.set_my_commands(COMMANDS)
     except Exception as error:  # noqa: BLE001 - a menu is nice to have, not worth dying for

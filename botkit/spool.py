@@ -12,6 +12,7 @@ import json
 import sqlite3
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,10 @@ CREATE TABLE IF NOT EXISTS intake (
     created_at REAL NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (chat_id, message_id)
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS sent (
     kind TEXT NOT NULL,          -- response | notification
@@ -53,6 +58,16 @@ class Spool:
         self.conn.execute("PRAGMA journal_mode = WAL")
         self.conn.execute("PRAGMA synchronous = FULL")  # a spooled request survives power loss
         self.conn.executescript(SCHEMA)
+
+    def instance_id(self) -> str:
+        """This bot's stable identity: the same after a restart, so a restarted bot keeps its
+        polling grant instead of waiting for its own previous run to go stale."""
+        with self.lock:
+            self.conn.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('instance', ?)",
+                (uuid.uuid4().hex[:12],),
+            )
+            return self.conn.execute("SELECT value FROM meta WHERE key = 'instance'").fetchone()[0]
 
     def close(self) -> None:
         with self.lock:

@@ -29,3 +29,14 @@ def test_second_bot_stands_by_then_takes_over_when_the_first_dies(
         assert len(confirmations) == 2  # each request answered once, by one of the two
     finally:
         standby.stop()
+
+
+def test_a_restarted_bot_keeps_polling_at_once(bot, telegram, live_dashboard, team):
+    """Its identity survives the restart, so it does not wait out its own old grant."""
+    telegram.send_message_update("@support one", user_id=USER)
+    telegram.wait_for_message(USER, contains="#1")
+    bot.stop()
+    bot.start()
+    telegram.send_message_update("@support two", user_id=USER)
+    assert telegram.wait_for_message(USER, contains="#2", timeout=5)
+    assert "standing by" not in bot.log()
