@@ -15,6 +15,7 @@ from desk import database  # noqa: F401  (registers the SQLite connection settin
 from desk.bootstrap import MIGRATIONS, prepare_database
 from desk.config import ConfigError, exit_on_config_error, load_dashboard_settings
 from desk.extensions import csrf, db, login_manager, migrate
+from desk.routing import DatabaseId
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         hops = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
+    app.url_map.converters["int"] = DatabaseId  # before any route is added
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS))
     login_manager.init_app(app)

@@ -28,6 +28,9 @@ from wtforms.validators import (
 from desk.extensions import db
 from models import MAX_TEXT, Priority, Status, User
 
+# Room for the bot's header ("💬 Name · ticket #N") inside Telegram's 4096 characters.
+MAX_ANSWER = MAX_TEXT - 200
+
 try:
     from wtforms import SelectChoice
 except ImportError:  # WTForms before 3.3 takes plain (value, label) pairs
@@ -94,7 +97,11 @@ class AnswerForm(FlaskForm):
         "Answer",
         validators=[
             DataRequired(message="Write an answer first."),
-            Length(max=MAX_TEXT, message=f"Telegram takes at most {MAX_TEXT} characters."),
+            Length(
+                max=MAX_ANSWER,
+                message=f"At most {MAX_ANSWER} characters: Telegram takes {MAX_TEXT} in one "
+                "message, and the bot adds who answered and the ticket number.",
+            ),
         ],
     )
     submit = SubmitField("Send answer")

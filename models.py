@@ -21,6 +21,12 @@ MAX_TEXT = 4096  # Telegram's limit for one message
 BCRYPT_ROUNDS = 12  # the test suite lowers this; bcrypt is meant to be slow
 
 
+def bcrypt_input(password: str) -> bytes:
+    """bcrypt reads 72 bytes; bcrypt 5 refuses longer input instead of cutting it, so cut it
+    here, as earlier bcrypt releases did (their hashes keep matching)."""
+    return password.encode()[:72]
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -116,11 +122,11 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     def set_password(self, password: str) -> None:
         self.password_hash = bcrypt.hashpw(
-            password.encode(), bcrypt.gensalt(BCRYPT_ROUNDS)
+            bcrypt_input(password), bcrypt.gensalt(BCRYPT_ROUNDS)
         ).decode()
 
     def check_password(self, password: str) -> bool:
-        return bcrypt.checkpw(password.encode(), self.password_hash.encode())
+        return bcrypt.checkpw(bcrypt_input(password), self.password_hash.encode())
 
     def to_dict(self) -> dict[str, object]:
         return {

@@ -71,7 +71,7 @@ def check_login(username: str, password: str) -> tuple[User | None, str | None]:
         password_ok = user.check_password(password)
         attempts: User | Attempts = user
     else:
-        bcrypt.checkpw(password.encode(), dummy_hash(models.BCRYPT_ROUNDS))
+        bcrypt.checkpw(models.bcrypt_input(password), dummy_hash(models.BCRYPT_ROUNDS))
         password_ok = False
         attempts = unknown_attempts(username.strip().lower())
 
@@ -81,12 +81,34 @@ def check_login(username: str, password: str) -> tuple[User | None, str | None]:
         attempts.failed_logins = 0
         attempts.locked_until = None
         return user, None
-    attempts.failed_logins = (attempts.failed_logins or 0) + 1
-    if attempts.failed_logins >= MAX_FAILURES:
+    if user is not None:
+        failures = count_failure(user)
+    else:
+        attempts.failed_logins = (attempts.failed_logins or 0) + 1
+        failures = attempts.failed_logins
+    if failures >= MAX_FAILURES:
         attempts.failed_logins = 0
         attempts.locked_until = now + LOCK_DURATION
         return None, LOCKED_MESSAGE
     return None, FAILED_MESSAGE
+
+
+def count_failure(user: User) -> int:
+    """Add one failed login in the database itself and return the new count.
+
+    Guesses sent in parallel each read the old count before any writes; an increment in the
+    UPDATE counts every one of them, so parallel requests cannot get around the lock.
+    """
+    failures = db.session.execute(
+        sa.update(User)
+        .where(User.id == user.id)
+        .values(failed_logins=User.failed_logins + 1)
+        .returning(User.failed_logins)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+    db.session.commit()
+    db.session.refresh(user)
+    return failures
 
 
 def safe_next(target: str | None) -> str:

@@ -26,6 +26,7 @@ from desk.thread import build_thread
 from desk.web import priority_label, status_label
 from forms import (
     ANY,
+    MAX_ANSWER,
     NOBODY,
     AnswerForm,
     AssignForm,
@@ -38,8 +39,6 @@ from models import Priority, Status, SupportMessage, SupportResponse, User
 
 bp = Blueprint("ticket_pages", __name__, url_prefix="/tickets")
 bp.before_request(require_login)
-
-MAX_TICKET_NUMBER_DIGITS = 18  # beyond a 64-bit id; such a "number" is only searched as text
 
 
 def escape_like(term: str) -> str:
@@ -57,7 +56,8 @@ def search_clause(term: str) -> sa.ColumnElement[bool]:
         SupportMessage.sender_last_name.ilike(pattern, escape="\\"),
     ]
     number = term.lstrip("#")
-    if number.isdigit() and len(number) <= MAX_TICKET_NUMBER_DIGITS:
+    # isascii: "²" and other Unicode digits pass isdigit() but not int().
+    if number.isascii() and number.isdigit() and int(number) < 2**31:
         clauses.append(SupportMessage.id == int(number))
     return sa.or_(*clauses)
 
@@ -128,7 +128,13 @@ def render_detail(ticket: SupportMessage, status: int = 200, **failed_forms: obj
     """The detail page; `failed_forms` replace their clean twins to show their errors."""
     forms = detail_forms(ticket) | failed_forms
     return (
-        render_template("tickets/detail.html", ticket=ticket, thread=build_thread(ticket), **forms),
+        render_template(
+            "tickets/detail.html",
+            ticket=ticket,
+            thread=build_thread(ticket),
+            answer_max=MAX_ANSWER,
+            **forms,
+        ),
         status,
     )
 

@@ -215,3 +215,12 @@ def test_out_of_range_numbers_are_refused_not_a_server_error(api, support_payloa
         support_payload(message_id=9, reply_to_message_id=5, reply_to_ticket=2**40),
     )
     assert reply.status_code == 201  # no such ticket: a new one
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/message/99999999999/status", "/api/message/2147483648/status"]
+)
+def test_ids_beyond_any_table_are_404_not_a_server_error(api, path):
+    response = api.get(path)
+    assert response.status_code == 404
+    assert response.is_json

@@ -291,3 +291,32 @@ def test_a_linked_account_shows_the_telegram_identity(tech_client, tech, db):
     db.session.commit()
     page = page_text(tech_client.get("/account"))
     assert "Linked" in page and "@tess_tg" in page and "4242" in page
+
+
+def test_a_password_longer_than_bcrypt_reads_is_a_wrong_password_not_a_crash(auth, admin):
+    response = auth.login("admin", "x" * 100)
+    assert response.status_code == 200
+    assert "Wrong username or password" in response.get_data(as_text=True)
+
+
+def test_parallel_wrong_passwords_all_count_towards_the_lock(app, tech, db):
+    """Guesses sent at once must not slip past the lock by overwriting each other's count."""
+    import threading
+
+    from models import User
+
+    barrier = threading.Barrier(8)
+
+    def guess():
+        client = app.test_client()
+        barrier.wait()
+        client.post("/login", data={"username": "tess", "password": "wrong-guess"})
+
+    threads = [threading.Thread(target=guess) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    db.session.expire_all()
+    user = db.session.get(User, tech.id)
+    assert user.locked_until is not None

@@ -187,3 +187,13 @@ def test_ticket_list_stays_fast_with_100000_tickets(admin_client, db):
         assert elapsed < 1.5, f"{query or 'all'} took {elapsed:.2f}s"
     assert numbers_on(admin_client.get("/tickets/"))[:2] == [100_000, 99_999]
     assert numbers_on(admin_client.get("/tickets/?q=%2399999")) == [99_999]
+
+
+@pytest.mark.parametrize("query", ["²", "#99999999999", "99999999999"])
+def test_odd_numbers_in_the_search_are_searched_not_a_crash(admin_client, query):
+    response = admin_client.get("/tickets/", query_string={"q": query})
+    assert response.status_code == 200
+
+
+def test_unknown_huge_ticket_id_is_a_404_page(admin_client):
+    assert admin_client.get("/tickets/99999999999").status_code == 404
