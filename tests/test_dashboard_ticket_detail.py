@@ -126,7 +126,7 @@ def test_answer_is_queued_for_the_bot_and_shown_as_pending(
     [
         ("", "Write an answer first."),
         ("   ", "Write an answer first."),
-        ("x" * 4097, "Telegram takes at most 4096 characters."),
+        ("x" * 3897, "At most 3896 characters: Telegram takes 4096 in one message"),
     ],
 )
 def test_a_bad_answer_is_refused_next_to_the_field_keeping_the_text(
