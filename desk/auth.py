@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -14,7 +13,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_required, login_user, logout_user
 
 import models
-from desk import clock
+from desk import clock, linking
 from desk.extensions import db
 from forms import ChangePasswordForm, EmptyForm, LoginForm
 from models import User
@@ -28,9 +27,7 @@ FAILED_MESSAGE = "Wrong username or password."
 LOCKED_MESSAGE = "Too many failed attempts for this username. Wait a few minutes, then try again."
 UNKNOWN_NAMES_KEPT = 10_000  # bounds the memory a flood of made-up names can take
 
-LINK_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I/L to misread
-LINK_CODE_LENGTH = 8
-LINK_CODE_TTL = timedelta(minutes=15)
+LINK_ALPHABET = linking.CODE_ALPHABET
 
 
 @dataclass
@@ -121,22 +118,8 @@ def safe_next(target: str | None) -> str:
     return url_for("overview.index")
 
 
-def issue_link_code(user: User) -> str:
-    """A fresh one-time code the user sends to the bot as `/link CODE`."""
-    for _ in range(5):
-        code = "".join(secrets.choice(LINK_ALPHABET) for _ in range(LINK_CODE_LENGTH))
-        if db.session.scalar(sa.select(User.id).where(User.link_code == code)) is None:
-            break
-    user.link_code = code
-    user.link_code_expires_at = clock.now() + LINK_CODE_TTL
-    return code
-
-
-def live_link_code(user: User) -> str | None:
-    """The user's link code while it is still valid."""
-    if user.link_code and user.link_code_expires_at and user.link_code_expires_at > clock.now():
-        return user.link_code
-    return None
+issue_link_code = linking.new_code
+live_link_code = linking.live_code
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -11,7 +11,7 @@ from desk import clock
 from desk.extensions import db
 from models import User
 
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I/L to misread
 CODE_LENGTH = 8
 CODE_LIFETIME = timedelta(minutes=15)
 
@@ -23,10 +23,22 @@ class LinkRefused(Exception):
 
 
 def new_code(user: User) -> str:
-    """Give the user a fresh one-time code (the old one stops working)."""
-    user.link_code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    """Give the user a fresh one-time code to send the bot as `/link CODE` (the old one stops
+    working)."""
+    for _ in range(5):
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        if db.session.scalar(sa.select(User.id).where(User.link_code == code)) is None:
+            break
+    user.link_code = code
     user.link_code_expires_at = clock.now() + CODE_LIFETIME
-    return user.link_code
+    return code
+
+
+def live_code(user: User) -> str | None:
+    """The user's link code while it is still valid."""
+    if user.link_code and user.link_code_expires_at and user.link_code_expires_at > clock.now():
+        return user.link_code
+    return None
 
 
 def link(code: str, telegram_user_id: int, telegram_username: str | None) -> User:

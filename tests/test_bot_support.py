@@ -113,19 +113,26 @@ def test_help_and_start_explain_the_commands(bot, telegram):
     assert telegram.wait_for_message(USER + 1, contains="/oncall")
 
 
-def test_link_code_links_the_telegram_account(bot, telegram, live_dashboard):
+def link_code_for(live_dashboard, username: str) -> str:
+    """A dashboard user with a fresh one-time link code, as the account page shows it."""
     from desk import linking
     from models import User
 
     def make_code(db):
-        user = User(username="dora", full_name="Dora")
+        user = User(username=username, full_name=username.title())
         user.set_password("password123")
         db.session.add(user)
         code = linking.new_code(user)
         db.session.commit()
         return code
 
-    code = live_dashboard.query(make_code)
+    return live_dashboard.query(make_code)
+
+
+def test_link_code_links_the_telegram_account(bot, telegram, live_dashboard):
+    from models import User
+
+    code = link_code_for(live_dashboard, "dora")
     telegram.send_message_update(f"/link {code.lower()}", user_id=7777, username="dora_tg")
     reply = telegram.wait_for_message(7777, contains="Linked")
     assert "dora" in reply["text"]
@@ -139,18 +146,7 @@ def test_link_code_links_the_telegram_account(bot, telegram, live_dashboard):
 
 
 def test_deep_link_start_code_links_too(bot, telegram, live_dashboard):
-    from desk import linking
-    from models import User
-
-    def make_code(db):
-        user = User(username="eve")
-        user.set_password("password123")
-        db.session.add(user)
-        code = linking.new_code(user)
-        db.session.commit()
-        return code
-
-    code = live_dashboard.query(make_code)
+    code = link_code_for(live_dashboard, "eve")
     telegram.send_message_update(f"/start {code}", user_id=7779)
     assert telegram.wait_for_message(7779, contains="Linked")
 
