@@ -1,0 +1,264 @@
+"""Benchmark 4, paging latency: from the stand-in handing out an @support update to it
+receiving the on-call primary's page.
+
+Target: p50 < 50 ms and p99 < 250 ms over 500 tickets, and p50 within 2x of the floor, a
+minimal echo bot answering through a fresh stand-in in the same run. Updates arrive open-loop
+at a steady rate below Telegram's limit (each ticket costs the bot two messages: the user's
+confirmation and the page), so the figure is latency, not rate-limiter queueing.
+
+The same p99 target is also applied to a burst of 40 new tickets with SUPPORT_GROUP_ID set
+(the README's configuration), where every ticket is also posted to the team group, which
+Telegram holds to 20 messages a minute.
+
+Escalation lateness: tickets whose next level falls due at known instants, spread over a few
+poll intervals; the time from each due instant to the first backup's page must stay within
+ESCALATION_POLL_INTERVAL + 1 s.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from bench.context import Context
+from bench.dataset import ANN_CHAT, BOB_CHAT, ESCALATION_TIMEOUT, Spec, dispose, make_app
+from bench.live import LiveDesk
+from bench.procs import ROOT, bot_env, python_script, wait_until
+from bench.report import BenchResult, Metric, percentile, require
+from bench.standin import TimedStandIn, numbers_in
+
+NAME = "paging"
+FIRST_USER = 300_000  # each request comes from its own private chat
+WARMUP_FIRST = 100_000  # request numbers of the warm-up, apart from the measured 0, 1, ...
+LATE_USER = 900_000  # senders of the escalation-lateness tickets
+GROUP_BURST = 40  # tickets in a burst, twice what the team group may receive in a minute
+POLL_INTERVAL = 5.0  # ESCALATION_POLL_INTERVAL's default; 1 s in smoke mode, to finish fast
+
+
+def inject(telegram: TimedStandIn, count: int, per_second: float, first: int = 0) -> list[int]:
+    """Queue `count` @support messages at a steady rate; the update ids, in order."""
+    ids = []
+    started = time.perf_counter()
+    for i in range(first, first + count):
+        delay = started + (i - first) / per_second - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        update = telegram.send_message_update(
+            f"@support bench-{i} the printer on floor {i % 9} is jammed",
+            user_id=FIRST_USER + i,
+        )
+        ids.append(update["update_id"])
+    return ids
+
+
+def latencies(telegram: TimedStandIn, update_ids: list[int], answers: dict[int, float]) -> list:
+    """Seconds from each update's hand-out to its answer, by request index."""
+    out = []
+    for index, update_id in enumerate(update_ids):
+        require(update_id in telegram.handed_out, f"update {update_id} never handed out")
+        out.append(answers[index] - telegram.handed_out[update_id])
+    return out
+
+
+def product_run(
+    ctx: Context, count: int, per_second: float, poll: float
+) -> tuple[list[float], list[float]]:
+    """Paging latencies of `count` new tickets, then escalation lateness, on the real bot."""
+    workdir = ctx.directory(NAME)
+    dataset = ctx.datasets.copy(Spec(history=ctx.pick(1_000, 100)), workdir / "desk.db")
+    warmup = ctx.pick(20, 5)
+    with LiveDesk(workdir, dataset, poll_interval=poll) as desk:
+        telegram = desk.telegram
+        pattern = r"bench-(\d+)\b"
+
+        def pages() -> dict[int, float]:
+            return {n: c.time for n, c in numbers_in(telegram.sends_to(ANN_CHAT), pattern).items()}
+
+        def wait_pages(upto: int, bound: float) -> None:
+            wait_until(
+                lambda: len(pages()) >= upto,
+                bound,
+                f"{upto} pages to the on-call primary",
+                interval=0.2,
+                watch=desk.bot,
+            )
+
+        inject(telegram, warmup, per_second, first=WARMUP_FIRST)
+        wait_pages(warmup, 30)
+        update_ids = inject(telegram, count, per_second)
+        wait_pages(warmup + count, 30 + count / 10)
+        paged = pages()
+        result = latencies(telegram, update_ids, {i: paged[i] for i in range(count)})
+        lateness = escalation_lateness(ctx, desk, dataset.path, poll)
+    return result, lateness
+
+
+def escalation_lateness(ctx: Context, desk: LiveDesk, database: Path, poll: float) -> list[float]:
+    """Seconds from each ticket's due instant to its escalation page."""
+    count = ctx.pick(20, 4)
+    spread = 2 * poll
+    first_due = datetime.now(UTC) + timedelta(seconds=2)
+    due = [first_due + timedelta(seconds=spread * i / count) for i in range(count)]
+    add_escalating_tickets(database, due)
+    wait_until(
+        lambda: desk.telegram.count_sends(BOB_CHAT) >= count,
+        spread + poll + 30,
+        f"{count} escalation pages to the first backup",
+        interval=0.2,
+        watch=desk.bot,
+    )
+    pages = numbers_in(desk.telegram.sends_to(BOB_CHAT), r"late-(\d+)\b")
+    require(sorted(pages) == list(range(count)), "an escalation page is missing or doubled")
+    require(desk.telegram.count_sends(BOB_CHAT) == count, "escalated more often than due")
+    return [pages[i].time - due[i].timestamp() for i in range(count)]
+
+
+def add_escalating_tickets(database: Path, due: list[datetime]) -> None:
+    """Open tickets paged at level 1, whose next level falls due at each of `due`."""
+    from desk.extensions import db
+    from models import Status, SupportMessage
+
+    app = make_app(database)
+    try:
+        with app.app_context():
+            rows = []
+            for i, at in enumerate(due):
+                paged = at - ESCALATION_TIMEOUT
+                rows.append(
+                    {
+                        "chat_id": LATE_USER + i,
+                        "message_id": 1,
+                        "sender_id": LATE_USER + i,
+                        "sender_first_name": "Late",
+                        "text": f"late-{i} nobody answered this one",
+                        "status": Status.OPEN,
+                        "escalation_level": 1,
+                        "last_escalated_at": paged,
+                        "next_escalation_at": at,
+                        "created_at": paged,
+                        "updated_at": paged,
+                    }
+                )
+            db.session.execute(sa.insert(SupportMessage), rows)
+            db.session.commit()
+    finally:
+        dispose(app)
+
+
+def group_burst(ctx: Context, count: int, per_second: float) -> list[float]:
+    """Paging latencies of a burst of new tickets with SUPPORT_GROUP_ID set, as the README
+    asks operators to run it: every new ticket is also posted to the team group, which
+    Telegram (and AIORateLimiter) hold to 20 messages a minute."""
+    workdir = ctx.directory(f"{NAME}-group")
+    dataset = ctx.datasets.copy(Spec(history=ctx.pick(1_000, 100)), workdir / "desk.db")
+    with LiveDesk(workdir, dataset, poll_interval=POLL_INTERVAL, team_group=True) as desk:
+        telegram = desk.telegram
+
+        def pages() -> dict[int, float]:
+            calls = numbers_in(telegram.sends_to(ANN_CHAT), r"bench-(\d+)\b")
+            return {n: c.time for n, c in calls.items()}
+
+        update_ids = inject(telegram, count, per_second)
+        wait_until(
+            lambda: len(pages()) >= count,
+            # Beyond the limiter's burst of 20, a post goes out every 3 s; pages may wait on them.
+            30 + max(0, count - 20) * 3.5,
+            f"{count} pages to the on-call primary with a team group",
+            interval=0.2,
+            watch=desk.bot,
+        )
+        paged = pages()
+        return latencies(telegram, update_ids, paged)
+
+
+def floor_run(ctx: Context, count: int, per_second: float) -> list[float]:
+    """The same requests answered by the minimal echo bot through a fresh stand-in."""
+    workdir = ctx.directory(f"{NAME}-echo")
+    warmup = ctx.pick(20, 5)
+    with TimedStandIn(poll_cap=1.0) as telegram:
+        env = bot_env("http://127.0.0.1:9", telegram.base_url, workdir)
+        echo = python_script("echo", ROOT / "bench" / "echo_bot.py", env, workdir)
+        with echo:
+            wait_until(telegram.polled, 30, "the echo bot to poll Telegram", 0.1, watch=echo)
+
+            def answers() -> dict[int, float]:
+                return {
+                    c.params["chat_id"] - FIRST_USER: c.time
+                    for c in telegram.calls
+                    if c.method == "sendMessage" and not c.failed
+                }
+
+            inject(telegram, warmup, per_second, first=WARMUP_FIRST)
+            wait_until(lambda: len(answers()) >= warmup, 30, "echo warm-up", interval=0.2)
+            update_ids = inject(telegram, count, per_second)
+            wait_until(
+                lambda: len(answers()) >= warmup + count,
+                30 + count / 10,
+                f"{count} echoes",
+                interval=0.2,
+                watch=echo,
+            )
+            return latencies(telegram, update_ids, answers())
+
+
+def run(ctx: Context) -> BenchResult:
+    result = BenchResult(NAME)
+    count = ctx.pick(500, 30)
+    # Two messages per ticket at 10 tickets/s: 20 of the 30 messages/s Telegram allows.
+    per_second = 10.0
+    floor = [s * 1000 for s in floor_run(ctx, count, per_second)]
+    poll = ctx.pick(POLL_INTERVAL, 1.0)
+    product, lateness = product_run(ctx, count, per_second, poll)
+    product = [s * 1000 for s in product]
+    burst = ctx.pick(GROUP_BURST, 8)
+    grouped = [s * 1000 for s in group_burst(ctx, burst, per_second)]
+    result.metrics = [
+        Metric(
+            NAME,
+            f"page latency p50, {count} tickets",
+            percentile(product, 50),
+            "ms",
+            floor=percentile(floor, 50),
+            limit=50,
+            ratio_limit=2,
+        ),
+        Metric(
+            NAME,
+            f"page latency p99, {count} tickets",
+            percentile(product, 99),
+            "ms",
+            floor=percentile(floor, 99),
+            limit=250,
+        ),
+        Metric(
+            NAME,
+            f"page latency p99, burst of {burst} with team group",
+            percentile(grouped, 99),
+            "ms",
+            floor=percentile(floor, 99),
+            limit=250,
+            note="SUPPORT_GROUP_ID set: each new ticket is also posted to the group",
+        ),
+        Metric(
+            NAME,
+            "escalation lateness, max",
+            max(lateness),
+            "s",
+            limit=poll + 1,
+            note=f"ESCALATION_POLL_INTERVAL={poll:g}, {len(lateness)} tickets",
+        ),
+        Metric(NAME, "escalation lateness, p50", percentile(lateness, 50), "s"),
+    ]
+    result.details = {
+        "tickets": count,
+        "per_second": per_second,
+        "product_ms": {p: percentile(product, p) for p in (50, 90, 99, 100)},
+        "floor_ms": {p: percentile(floor, p) for p in (50, 90, 99, 100)},
+        "team_group_burst_ms": {p: percentile(grouped, p) for p in (50, 90, 99, 100)},
+        "lateness_s": sorted(lateness),
+        "poll_interval": poll,
+    }
+    return result
