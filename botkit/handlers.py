@@ -132,6 +132,9 @@ async def after_filing(bot, bot_desk: Desk, ticket: dict, payload: dict, *, late
         "filed" if ticket["created"] else "found again",
         chat_id,
     )
+    if ticket["escalation_level"] == 0:
+        # Page first: the confirmation tells the user the on-call tech has been notified.
+        await escalate(bot, bot_desk, ticket["id"], level=1)
     if ticket.get("confirmation_message_id") is None:
         text = messages.ticket_filed_later(ticket) if late else messages.ticket_filed(ticket)
         confirmation = await bot.send_message(
@@ -143,8 +146,6 @@ async def after_filing(bot, bot_desk: Desk, ticket: dict, payload: dict, *, late
             )
         except (DashboardUnavailable, DashboardRefused) as error:
             log.warning("could not record confirmation of #%s: %s", ticket["number"], error)
-    if ticket["escalation_level"] == 0:
-        await escalate(bot, bot_desk, ticket["id"], level=1)
 
 
 def replies_to_spooled_notice(message: Message) -> bool:

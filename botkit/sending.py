@@ -64,9 +64,27 @@ def safe_to_resend(error: NetworkError) -> bool:
     return cause is None or isinstance(cause, httpx.ConnectError)
 
 
+# Group posts still on their way; kept so the tasks are not garbage-collected mid-send.
+_group_posts: set[asyncio.Task] = set()
+
+
 async def send_notifications(bot: Bot, desk: Desk, notes: list[dict], ticket: dict) -> None:
-    """Page everyone in `notes` at once; one failing chat never holds up the others."""
-    await asyncio.gather(*(send_notification(bot, desk, note, ticket) for note in notes))
+    """Page everyone in `notes` at once; one failing chat never holds up the others.
+
+    People are awaited; posts to the team group go on in the background, because Telegram
+    lets a group receive only 20 messages a minute and a burst of tickets must not make the
+    next page wait for the group's rate limit.
+    """
+    people = [n for n in notes if n["kind"] not in GROUP_KINDS]
+    for note in notes:
+        if note["kind"] in GROUP_KINDS:
+            task = asyncio.create_task(send_notification(bot, desk, note, ticket))
+            _group_posts.add(task)
+            task.add_done_callback(_group_posts.discard)
+    await asyncio.gather(*(send_notification(bot, desk, note, ticket) for note in people))
+
+
+GROUP_KINDS = {"post", "group"}
 
 
 async def send_notification(bot: Bot, desk: Desk, note: dict, ticket: dict) -> None:
