@@ -83,7 +83,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config.get("DESK_BOOTSTRAP", True):
         # Off only to write a migration against an empty database (see docs/development.md).
         with app.app_context():
-            prepare_database()
+            try:
+                prepare_database()
+            except Exception:
+                # The app is not going to run: close its connections before the error leaves.
+                db.session.remove()
+                db.engine.dispose()
+                raise
     return app
 
 

@@ -149,6 +149,8 @@ class SupportMessage(TimestampMixin, db.Model):
         sa.UniqueConstraint("chat_id", "message_id", name="uq_ticket_telegram_message"),
         sa.Index("ix_ticket_status_created", "status", "created_at"),
         sa.Index("ix_ticket_priority_created", "priority", "created_at"),
+        # The list filtered by status and priority at once (e.g. open + urgent).
+        sa.Index("ix_ticket_status_priority_created", "status", "priority", "created_at"),
         sa.Index("ix_ticket_assignee_created", "assignee_id", "created_at"),
         sa.Index("ix_ticket_created", "created_at"),
         # The escalation poller's only query: unresolved tickets whose next step is due.

@@ -85,6 +85,16 @@ def test_upgrading_a_database_from_the_first_migration_keeps_its_data(database_u
                     " 'open', 'high', 0, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
                 )
             )
+    dispose(old)
+
+    # The dashboard refuses to run on it and names the command ...
+    from desk.bootstrap import SchemaOutdated
+
+    with pytest.raises(SchemaOutdated, match="at revision 0001_initial .* db upgrade"):
+        dispose(create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "x"}))
+    # ... which the operator runs.
+    old = bare_app(database_url)
+    with old.app_context():
         upgrade(directory=str(MIGRATIONS))
     dispose(old)
 
