@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify, request
@@ -23,6 +23,8 @@ from desk import (
 from desk.extensions import csrf, db
 from desk.validation import Fields, InvalidRequest, parse_instant
 from models import Notification, SupportMessage, SupportResponse, User
+
+T = TypeVar("T")
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 csrf.exempt(bp)  # bearer-token requests carry no cookie, so there is no session to forge
@@ -93,11 +95,16 @@ def json_body() -> Any:
     return payload
 
 
+def get_or_404(model: type[T], ident: int, label: str) -> T:
+    """The row, or a JSON 404 naming what was not found."""
+    row = db.session.get(model, ident)
+    if row is None:
+        raise ApiError(404, f"{label} {ident} not found")
+    return row
+
+
 def get_ticket(ticket_id: int) -> SupportMessage:
-    ticket = db.session.get(SupportMessage, ticket_id)
-    if ticket is None:
-        raise ApiError(404, f"ticket {ticket_id} not found")
-    return ticket
+    return get_or_404(SupportMessage, ticket_id, "ticket")
 
 
 @bp.post("/support_message")
@@ -200,9 +207,7 @@ def escalate(ticket_id: int):
 @bp.post("/notifications/<int:notification_id>/result")
 def notification_result(notification_id: int):
     """Record whether a page reached Telegram (message id) or failed (error)."""
-    note = db.session.get(Notification, notification_id)
-    if note is None:
-        raise ApiError(404, f"notification {notification_id} not found")
+    note = get_or_404(Notification, notification_id, "notification")
     fields = Fields(json_body())
     sent = fields.boolean("sent")
     message_id = fields.integer("telegram_message_id", required=bool(sent))
@@ -250,10 +255,7 @@ def responses_pending():
 
 
 def get_response(response_id: int) -> SupportResponse:
-    response = db.session.get(SupportResponse, response_id)
-    if response is None:
-        raise ApiError(404, f"response {response_id} not found")
-    return response
+    return get_or_404(SupportResponse, response_id, "response")
 
 
 @bp.post("/responses/<int:response_id>/claim")
