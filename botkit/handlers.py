@@ -46,6 +46,8 @@ def payload_for(message: Message, text: str) -> dict[str, Any]:
         "first_name": (user.first_name if user else "") or "",
         "last_name": user.last_name if user else None,
         "text": text,
+        # Claim and return the first page with the ticket: one dashboard round trip, not two.
+        "page": True,
     }
     reply = message.reply_to_message
     if reply is not None and reply.from_user is not None and reply.from_user.is_bot:
@@ -132,8 +134,10 @@ async def after_filing(bot, bot_desk: Desk, ticket: dict, payload: dict, *, late
         "filed" if ticket["created"] else "found again",
         chat_id,
     )
-    if ticket["escalation_level"] == 0:
-        # Page first: the confirmation tells the user the on-call tech has been notified.
+    # Page first: the confirmation tells the user the on-call tech has been notified.
+    if ticket.get("escalation") is not None:
+        await send_step(bot, bot_desk, ticket["escalation"])
+    elif ticket["escalation_level"] == 0:
         await escalate(bot, bot_desk, ticket["id"], level=1)
     if ticket.get("confirmation_message_id") is None:
         text = messages.ticket_filed_later(ticket) if late else messages.ticket_filed(ticket)
@@ -168,9 +172,14 @@ async def escalate(bot, bot_desk: Desk, ticket_id: int, level: int | None = None
         return "deferred"
     if result.get("conflict"):
         return "conflict"
-    if result["notifications"]:
-        await send_notifications(bot, bot_desk, result["notifications"], result["ticket"])
-    return result["action"]
+    return await send_step(bot, bot_desk, result)
+
+
+async def send_step(bot, bot_desk: Desk, step: dict) -> str:
+    """Send the pages of a claimed escalation step; answers the step's action."""
+    if step["notifications"]:
+        await send_notifications(bot, bot_desk, step["notifications"], step["ticket"])
+    return step["action"]
 
 
 async def private_hint(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -125,6 +125,7 @@ def support_message():
         reply_to_ticket=fields.integer("reply_to_ticket", required=False),
     )
     followup_only = fields.boolean("followup_only", required=False)
+    page = fields.boolean("page", required=False)
     fields.check()
     if followup_only:
         # A plain reply in a chat: it belongs to a ticket's thread or nowhere.
@@ -133,6 +134,10 @@ def support_message():
             raise ApiError(404, "no open ticket for that message")
     result = tickets.file_request(intake)
     body = result.ticket.to_dict() | {"created": result.created, "followup": result.followup}
+    if page and not result.followup and result.ticket.escalation_level == 0:
+        # The first page claimed in the same call: one round trip less between a user's
+        # message and the on-call tech's phone. Claimed like any step, so at most once.
+        body["escalation"] = step_body(escalations.step(result.ticket, expected_level=1))
     return jsonify(body), 201 if result.created else 200
 
 
@@ -194,14 +199,17 @@ def escalate(ticket_id: int):
     expected = fields.integer("level", required=False)
     fields.check()
     result = escalations.step(ticket, expected_level=expected)
-    body = {
+    return jsonify(step_body(result)), 409 if result.action == "conflict" else 200
+
+
+def step_body(result: escalations.StepResult) -> dict[str, Any]:
+    return {
         "action": result.action,
         "level": result.level,
         "reason": result.reason,
         "ticket": result.ticket.to_dict(),
         "notifications": [n.to_dict() for n in result.notifications],
     }
-    return jsonify(body), 409 if result.action == "conflict" else 200
 
 
 @bp.post("/notifications/<int:notification_id>/result")

@@ -21,3 +21,17 @@ def _configure_sqlite(dbapi_connection, connection_record) -> None:
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.close()
+
+
+def commit_keeping_loaded_state(session) -> None:
+    """Commit without expiring the session's objects.
+
+    For objects the request has just written in full (a new ticket, a claimed step and its
+    notifications) the loaded state is what the database holds, and the API answers with them
+    at once: expiring them would re-SELECT each row it has just written.
+    """
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True

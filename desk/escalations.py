@@ -8,13 +8,14 @@ page the same level twice.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 
 import escalation
 from desk import clock, oncall, runtime_settings
+from desk.database import commit_keeping_loaded_state
 from desk.extensions import db
 from models import DeliveryState, Notification, Status, SupportMessage, User
 
@@ -29,10 +30,11 @@ class StepResult:
 
 
 def policy() -> escalation.Policy:
+    values = runtime_settings.get_ints("escalation_timeout", "ack_timeout", "escalation_repeats")
     return escalation.Policy(
-        timeout=runtime_settings.escalation_timeout(),
-        ack_timeout=runtime_settings.ack_timeout(),
-        repeats=runtime_settings.get_int("escalation_repeats"),
+        timeout=timedelta(seconds=values["escalation_timeout"]),
+        ack_timeout=timedelta(seconds=values["ack_timeout"]),
+        repeats=values["escalation_repeats"],
         has_group=current_app.config.get("SUPPORT_GROUP_ID") is not None,
     )
 
@@ -81,13 +83,23 @@ def _unchanged_since_read(ticket: SupportMessage) -> list[sa.ColumnElement[bool]
 
 
 def _claim(ticket: SupportMessage, now: datetime, **values: object) -> bool:
-    result = db.session.execute(
+    """Write `values` if the ticket is still as read; on success `ticket` holds the new row."""
+    update = (
         sa.update(SupportMessage)
         .where(*_unchanged_since_read(ticket))
         .values(updated_at=now, **values)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    if not db.engine.dialect.update_returning:  # SQLite before 3.35
+        claimed = db.session.execute(update).rowcount == 1
+        if claimed:
+            db.session.refresh(ticket)
+        return claimed
+    # RETURNING refreshes the ticket in the same statement: a page's claim reads nothing back.
+    row = db.session.execute(
+        update.returning(SupportMessage).execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    return row is not None
 
 
 def step(
@@ -157,8 +169,7 @@ def step(
             notes.append(_notification(ticket, target.level, "post", None, now, chat_id=group_id))
     else:
         notes.append(_notification(ticket, target.level, "group", None, now, chat_id=group_id))
-    db.session.commit()
-    db.session.refresh(ticket)
+    commit_keeping_loaded_state(db.session())
     return StepResult("notify", ticket, target.level, decision.reason, notes)
 
 

@@ -2,53 +2,78 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import selectinload
 
 import escalation
 from desk.extensions import db
-from models import ScheduleSlot, User
+from models import ScheduleBackup, ScheduleSlot, User
 
 
 def schedule_zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["TIMEZONE"])
 
 
+# Plain column queries, not ORM objects: every page of a new ticket asks who is on call, and
+# building entities for the whole schedule and team was a third of that request.
+
+
 def load_people() -> dict[int, escalation.Person]:
-    users = db.session.scalars(sa.select(User))
-    return {
-        u.id: escalation.Person(
-            id=u.id,
-            name=u.display_name,
-            telegram_id=u.telegram_user_id,
-            active=u.active,
-            is_admin=u.is_admin,
+    rows = db.session.execute(
+        sa.select(
+            User.id,
+            User.full_name,
+            User.username,
+            User.telegram_user_id,
+            User.active,
+            User.is_admin,
         )
-        for u in users
+    )
+    return {
+        row.id: escalation.Person(
+            id=row.id,
+            name=row.full_name or row.username,
+            telegram_id=row.telegram_user_id,
+            active=row.active,
+            is_admin=row.is_admin,
+        )
+        for row in rows
     }
 
 
 def load_slots() -> list[escalation.Slot]:
-    rows = db.session.scalars(
-        sa.select(ScheduleSlot)
-        .options(selectinload(ScheduleSlot.backups))
-        .order_by(ScheduleSlot.id)
-    )
-    return [
-        escalation.Slot(
-            id=s.id,
-            weekday=s.weekday,
-            start=s.start_time,
-            end=s.end_time,
-            primary_id=s.primary_id,
-            backup_ids=tuple(b.user_id for b in s.backups),
+    rows = db.session.execute(
+        sa.select(
+            ScheduleSlot.id,
+            ScheduleSlot.weekday,
+            ScheduleSlot.start_time,
+            ScheduleSlot.end_time,
+            ScheduleSlot.primary_id,
+            ScheduleBackup.user_id.label("backup_id"),
         )
-        for s in rows
-    ]
+        .outerjoin(ScheduleBackup, ScheduleBackup.slot_id == ScheduleSlot.id)
+        .order_by(ScheduleSlot.id, ScheduleBackup.position)
+    )
+    slots: list[escalation.Slot] = []
+    for slot_id, group in itertools.groupby(rows, key=lambda row: row.id):
+        slot_rows = list(group)
+        first = slot_rows[0]
+        backups = tuple(r.backup_id for r in slot_rows if r.backup_id is not None)
+        slots.append(
+            escalation.Slot(
+                id=slot_id,
+                weekday=first.weekday,
+                start=first.start_time,
+                end=first.end_time,
+                primary_id=first.primary_id,
+                backup_ids=backups,
+            )
+        )
+    return slots
 
 
 def on_call_at(at: datetime) -> escalation.OnCall:

@@ -59,8 +59,19 @@ SETTINGS = {
 
 def get_int(key: str) -> int:
     """The stored value of a setting, or its default from the environment."""
-    setting = SETTINGS[key]
-    stored = db.session.scalar(sa.select(SystemConfig.value).where(SystemConfig.key == key))
+    return get_ints(key)[key]
+
+
+def get_ints(*keys: str) -> dict[str, int]:
+    """Several settings with one query (the escalation policy reads three on every step)."""
+    rows = db.session.execute(
+        sa.select(SystemConfig.key, SystemConfig.value).where(SystemConfig.key.in_(keys))
+    )
+    stored = {key: value for key, value in rows}
+    return {key: _value(SETTINGS[key], stored.get(key)) for key in keys}
+
+
+def _value(setting: IntSetting, stored: str | None) -> int:
     if stored is not None:
         try:
             return int(stored)

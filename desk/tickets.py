@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from desk import clock
+from desk.database import commit_keeping_loaded_state
 from desk.extensions import db
 from models import FollowUp, Status, SupportMessage, SupportResponse, TicketEvent, User
 
@@ -110,21 +111,16 @@ def file_request(intake: Intake, now: datetime | None = None) -> IntakeResult:
         next_escalation_at=now,
     )
     db.session.add(ticket)
-    session = db.session()
-    # Every column of the new ticket was set here, so keep them through the commit: expiring
-    # them would make the API's answer re-SELECT the row it has just written (a fifth of intake).
-    session.expire_on_commit = False
     try:
-        session.commit()
+        # Every column of the new ticket was set here; the API answers with it at once.
+        commit_keeping_loaded_state(db.session())
     except IntegrityError:
         # The same message raced in through a second request; that one's ticket stands.
-        session.rollback()
+        db.session.rollback()
         existing = find_by_telegram_message(intake.chat_id, intake.message_id)
         if existing is None:
             raise
         return IntakeResult(existing, created=False)
-    finally:
-        session.expire_on_commit = True
     return IntakeResult(ticket, created=True)
 
 

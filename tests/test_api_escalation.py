@@ -40,6 +40,50 @@ def test_new_ticket_is_due_at_once_and_pages_primary_and_group(
     assert api.get("/api/escalations/due").get_json()["tickets"] == []
 
 
+def test_filing_with_page_claims_the_first_page_in_the_same_call(
+    api, clock, on_call_team, support_payload
+):
+    response = api.post("/api/support_message", support_payload(page=True))
+    assert response.status_code == 201
+    body = response.get_json()
+    step = body["escalation"]
+    assert step["action"] == "notify"
+    assert [(n["kind"], n["chat_id"]) for n in step["notifications"]] == [
+        ("page", 9001),
+        ("post", -100777),
+    ]
+    assert step["ticket"]["escalation_level"] == 1
+    assert api.get("/api/escalations/due").get_json()["tickets"] == []
+    # The bot retrying the same message (its answer was lost) must not page again.
+    retry = api.post("/api/support_message", support_payload(page=True)).get_json()
+    assert retry["id"] == body["id"]
+    assert "escalation" not in retry
+    assert api.post(f"/api/escalate/{body['id']}", {"level": 1}).status_code == 409
+
+
+def test_filing_with_page_and_nobody_on_call_pages_the_team_group(api, clock, support_payload):
+    body = api.post("/api/support_message", support_payload(page=True)).get_json()
+    assert body["escalation"]["action"] == "notify"
+    assert [(n["kind"], n["chat_id"]) for n in body["escalation"]["notifications"]] == [
+        ("group", -100777)
+    ]
+
+
+def test_a_followup_with_page_pages_nobody(api, clock, on_call_team, support_payload):
+    first = api.post("/api/support_message", support_payload(page=True)).get_json()
+    api.post(f"/api/message/{first['id']}/confirmation", {"message_id": 77})
+    more = support_payload(message_id=2, reply_to_message_id=77, text="still down", page=True)
+    body = api.post("/api/support_message", more).get_json()
+    assert body["followup"] is True
+    assert "escalation" not in body
+
+
+def test_page_must_be_a_boolean(api, clock, on_call_team, support_payload):
+    response = api.post("/api/support_message", support_payload(page="soon"))
+    assert response.status_code == 400
+    assert "page" in response.get_json()["fields"]
+
+
 def test_a_level_is_claimed_once(api, clock, on_call_team, support_payload):
     ticket = file_ticket(api, support_payload)
     first = api.post(f"/api/escalate/{ticket['id']}", {"level": 1})
