@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 import os
 from datetime import timedelta
@@ -94,10 +95,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 @login_manager.user_loader
-def load_user(user_id: str):
+def load_user(session_id: str):
+    """The user of a session or remember-me cookie, unless their password changed since."""
     from models import User
 
-    return db.session.get(User, int(user_id))
+    user_id, _, fingerprint = session_id.partition(":")
+    if not (user_id.isascii() and user_id.isdigit()) or int(user_id) >= 2**31:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not hmac.compare_digest(user.session_fingerprint(), fingerprint):
+        return None
+    return user
 
 
 def main() -> None:

@@ -7,10 +7,13 @@ Every timestamp is stored in UTC and comes back timezone-aware, whatever the bac
 from __future__ import annotations
 
 import enum
+import hashlib
+import hmac
 from datetime import UTC, datetime, time
 
 import bcrypt
 import sqlalchemy as sa
+from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -127,6 +130,17 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     def check_password(self, password: str) -> bool:
         return bcrypt.checkpw(bcrypt_input(password), self.password_hash.encode())
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session and the remember-me cookie: the id and a
+        fingerprint of the password hash, so a new password ends every other session."""
+        return f"{self.id}:{self.session_fingerprint()}"
+
+    def session_fingerprint(self) -> str:
+        # Keyed with SECRET_KEY: the cookies are signed, not encrypted, and must not carry
+        # anything derived from the hash that could be checked offline.
+        key = current_app.config["SECRET_KEY"].encode()
+        return hmac.new(key, self.password_hash.encode(), hashlib.sha256).hexdigest()[:32]
 
     def to_dict(self) -> dict[str, object]:
         return {

@@ -163,13 +163,22 @@ def change_password():
         if not current_user.check_password(form.current_password.data):
             form.current_password.errors.append("This is not your current password.")
         else:
-            current_user.set_password(form.new_password.data)
-            current_user.must_change_password = False
+            user = current_user._get_current_object()
+            user.set_password(form.new_password.data)
+            user.must_change_password = False
             db.session.commit()
-            flash("Your password has been changed.", "success")
+            keep_signed_in(user)
+            flash("Your password has been changed. Your other sessions have ended.", "success")
             return redirect(url_for("overview.index"))
     status = 422 if form.errors else 200
     return render_template("auth/change_password.html", form=form), status
+
+
+def keep_signed_in(user: User) -> None:
+    """Renew this browser's session after a password change, which ends all the others
+    (see `User.get_id`); a remember-me cookie is renewed too, if there was one."""
+    cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+    login_user(user, remember=cookie in request.cookies)
 
 
 @bp.get("/account")

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from desk import clock
-from desk.auth import issue_link_code, live_link_code
+from desk.auth import issue_link_code, keep_signed_in, live_link_code
 from desk.extensions import db
 from desk.permissions import require_admin
 from forms import EmptyForm, ResetPasswordForm, UserForm
@@ -236,6 +236,9 @@ def reset_password(user_id: int):
     user.failed_logins = 0
     user.locked_until = None
     db.session.commit()
+    # A new password ends the user's sessions; an admin resetting their own keeps this one.
+    if user.id == current_user.id:
+        keep_signed_in(user)
     flash(
         f"Password reset. Give it to {user.display_name}; they must change it at next login.",
         "success",

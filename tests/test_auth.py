@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from conftest import ADMIN_PASSWORD, TECH_PASSWORD
+from conftest import ADMIN_PASSWORD, TECH_PASSWORD, AuthActions, logged_in_client
 
 from desk.auth import FAILED_MESSAGE, LINK_ALPHABET, LOCKED_MESSAGE
 from models import User
@@ -246,6 +246,57 @@ def test_every_user_can_change_their_own_password(tech_client, tech, db):
     assert response.location == "/"
     db.session.refresh(tech)
     assert tech.check_password("tess-new-pass")
+
+
+def change_own_password(client, current: str, new: str):
+    return client.post(
+        "/account/password",
+        data={"current_password": current, "new_password": new, "confirm": new},
+    )
+
+
+def test_a_new_password_ends_the_users_other_sessions_but_not_this_one(app, tech_client, tech):
+    laptop = logged_in_client(app, "tess", TECH_PASSWORD)
+    assert laptop.get("/tickets/").status_code == 200
+    response = change_own_password(tech_client, TECH_PASSWORD, "tess-new-pass")
+    assert response.location == "/"
+    assert "Your other sessions have ended" in page_text(tech_client.get("/"))
+    assert tech_client.get("/tickets/").status_code == 200
+    assert laptop.get("/tickets/").location.startswith("/login")
+
+
+def test_a_new_password_voids_remember_me_cookies_elsewhere(app, auth, tech):
+    phone = app.test_client()
+    assert AuthActions(phone).login("tess", TECH_PASSWORD, remember="y").status_code == 302
+    phone.delete_cookie("session")  # the browser was closed; only the remember cookie is left
+    assert phone.get("/tickets/").status_code == 200
+    phone.delete_cookie("session")
+    auth.login("tess", TECH_PASSWORD)
+    change_own_password(auth.client, TECH_PASSWORD, "tess-new-pass")
+    assert phone.get("/tickets/").location.startswith("/login")
+
+
+def test_the_remember_me_cookie_of_the_changing_browser_is_renewed(app, tech):
+    browser = app.test_client()
+    AuthActions(browser).login("tess", TECH_PASSWORD, remember="y")
+    change_own_password(browser, TECH_PASSWORD, "tess-new-pass")
+    browser.delete_cookie("session")
+    assert browser.get("/tickets/").status_code == 200
+
+
+def test_an_admin_password_reset_ends_the_users_sessions(admin_client, tech_client, tech):
+    assert tech_client.get("/tickets/").status_code == 200
+    admin_client.post(f"/users/{tech.id}/password", data={"password": "temp-pass-456"})
+    assert tech_client.get("/tickets/").location.startswith("/login")
+    assert admin_client.get("/users/").status_code == 200
+
+
+def test_a_session_cookie_from_before_fingerprints_is_logged_out(app, tech):
+    browser = app.test_client()
+    with browser.session_transaction() as session:
+        session["_user_id"] = str(tech.id)
+        session["_fresh"] = True
+    assert browser.get("/tickets/").location.startswith("/login")
 
 
 # ------------------------------------------------------------------------ Telegram linking
