@@ -239,20 +239,33 @@ def refuse_repeated_action(ticket: SupportMessage, action: str, actor: User) -> 
 
 def reschedule_open_tickets(now: datetime | None = None) -> int:
     """Recompute every pending step after an admin changed a timeout, so the new value applies
-    to the next step of tickets already escalating, not only to new ones."""
+    to the next step of tickets already escalating, not only to new ones.
+
+    Each ticket is rewritten only if it is still as read: a bot claiming a step at the same
+    moment keeps its claim, and its own new due time stands.
+    """
     now = now or clock.now()
     rules = policy()
     changed = 0
     waiting = db.session.scalars(
         sa.select(SupportMessage).where(SupportMessage.next_escalation_at.is_not(None))
-    )
+    ).all()
     for ticket in waiting:
         if ticket.escalation_level == 0 and ticket.acknowledged_at is None:
             continue  # not paged yet: due already
         decision = escalation.decide(ticket_state(ticket), 1, rules, now)
         next_at = decision.next_at if decision.action is escalation.Action.WAIT else now
-        if next_at != ticket.next_escalation_at:
-            ticket.next_escalation_at = next_at
-            changed += 1
+        if next_at == ticket.next_escalation_at:
+            continue
+        result = db.session.execute(
+            sa.update(SupportMessage)
+            .where(
+                *_unchanged_since_read(ticket),
+                SupportMessage.next_escalation_at == ticket.next_escalation_at,
+            )
+            .values(next_escalation_at=next_at)
+            .execution_options(synchronize_session=False)
+        )
+        changed += result.rowcount
     db.session.commit()
     return changed

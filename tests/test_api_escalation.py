@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 
@@ -174,6 +176,39 @@ def test_escalation_timeout_setting_changes_the_next_step(
     # The poller sees it due after the new timeout, not the 15 minutes it was scheduled for.
     assert [t["id"] for t in api.get("/api/escalations/due").get_json()["tickets"]] == [1]
     assert paged(api.post(f"/api/escalate/{ticket['id']}")) == [("page", 9002)]
+
+
+def test_rescheduling_leaves_a_step_claimed_meanwhile_alone(
+    api, clock, on_call_team, support_payload, db, monkeypatch
+):
+    import sqlalchemy as sa
+
+    from desk import escalations, runtime_settings
+    from models import SupportMessage
+
+    ticket = file_ticket(api, support_payload)
+    api.post(f"/api/escalate/{ticket['id']}")
+    runtime_settings.set_int("escalation_timeout", 60, user_id=None)
+    db.session.commit()
+    bots_due_time = clock() + timedelta(minutes=30)
+    read_state = escalations.ticket_state
+
+    def bot_claims_meanwhile(row):
+        state = read_state(row)
+        # Another process (the bot) claims level 2 between this read and the write.
+        with db.engine.begin() as other:
+            other.execute(
+                sa.update(SupportMessage)
+                .where(SupportMessage.id == row.id)
+                .values(escalation_level=2, next_escalation_at=bots_due_time)
+            )
+        return state
+
+    monkeypatch.setattr(escalations, "ticket_state", bot_claims_meanwhile)
+    assert escalations.reschedule_open_tickets() == 0
+    status = api.get(f"/api/message/{ticket['id']}/status").get_json()
+    assert status["escalation_level"] == 2
+    assert status["next_escalation_at"] == bots_due_time.isoformat()
 
 
 def press(api, ticket_id, action, telegram_user_id):
