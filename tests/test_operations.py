@@ -43,6 +43,7 @@ def test_migrations_build_exactly_the_schema_of_the_models(database_url, monkeyp
     from alembic.migration import MigrationContext
     from flask_migrate import upgrade
 
+    from desk import search_index
     from desk.bootstrap import MIGRATIONS
     from desk.extensions import db
 
@@ -51,7 +52,8 @@ def test_migrations_build_exactly_the_schema_of_the_models(database_url, monkeyp
     with app.app_context():
         upgrade(directory=str(MIGRATIONS))
         with db.engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            opts = {"compare_type": True, "include_name": search_index.include_name}
+            context = MigrationContext.configure(connection, opts=opts)
             differences = compare_metadata(context, db.metadata)
     dispose(app)
     assert differences == []
