@@ -108,7 +108,8 @@ def passing(filters: list[sa.ColumnElement[bool]], up_to: int) -> bool:
 
 
 def ticket_query(form: TicketFilterForm) -> sa.Select:
-    """Newest first; each equality filter matches one of the (column, created_at) indexes."""
+    """Newest first. Each equality filter matches one of the (column, created_at) indexes; a
+    search reads the full-text index's matches when it can."""
     query = sa.select(SupportMessage).options(selectinload(SupportMessage.assignee))
     filters = ticket_filters(form)
     term = (form.q.data or "").strip()
@@ -143,7 +144,8 @@ def quick_count(form: TicketFilterForm) -> sa.Select | None:
     """The number of tickets a search finds, counted in the index alone, when the search is
     the list's only filter (every match is a ticket); None when db.paginate must count.
 
-    Its count would read every matching ticket: 8,333 of 100,000 for "printer", 15 ms.
+    db.paginate's count would read every matching ticket: 8,333 of 100,000 for "printer",
+    15 ms instead of 3.
     """
     term = (form.q.data or "").strip()
     match = index_match(term) if term else None
