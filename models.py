@@ -18,6 +18,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from desk import search_index
 from desk.extensions import db
 
 MAX_TEXT = 4096  # Telegram's limit for one message
@@ -238,6 +239,10 @@ class SupportMessage(TimestampMixin, db.Model):
             "created_at": iso(self.created_at),
             "updated_at": iso(self.updated_at),
         }
+
+
+# The full-text index of the ticket list's search: made and dropped with the table.
+search_index.attach(SupportMessage.__table__)
 
 
 class FollowUp(db.Model):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
@@ -17,9 +16,8 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
 
-from desk import ticket_actions, tickets
+from desk import ticket_actions, ticket_list, tickets
 from desk.extensions import db
 from desk.permissions import require_login
 from desk.thread import build_thread
@@ -41,46 +39,6 @@ bp = Blueprint("ticket_pages", __name__, url_prefix="/tickets")
 bp.before_request(require_login)
 
 
-def escape_like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def search_clause(term: str) -> sa.ColumnElement[bool]:
-    """Case-insensitive match on the text and the sender's names; `42` or `#42` also finds #42."""
-    pattern = f"%{escape_like(term)}%"
-    name_pattern = f"%{escape_like(term.lstrip('@'))}%"
-    clauses = [
-        SupportMessage.text.ilike(pattern, escape="\\"),
-        SupportMessage.sender_username.ilike(name_pattern, escape="\\"),
-        SupportMessage.sender_first_name.ilike(pattern, escape="\\"),
-        SupportMessage.sender_last_name.ilike(pattern, escape="\\"),
-    ]
-    number = term.lstrip("#")
-    # isascii: "²" and other Unicode digits pass isdigit() but not int().
-    if number.isascii() and number.isdigit() and int(number) < 2**31:
-        clauses.append(SupportMessage.id == int(number))
-    return sa.or_(*clauses)
-
-
-def ticket_query(form: TicketFilterForm) -> sa.Select:
-    """Newest first; each equality filter matches one of the (column, created_at) indexes."""
-    query = sa.select(SupportMessage).options(selectinload(SupportMessage.assignee))
-    if form.status.data != ANY:
-        query = query.where(SupportMessage.status == Status(form.status.data))
-    if form.priority.data != ANY:
-        query = query.where(SupportMessage.priority == Priority(form.priority.data))
-    if form.assignee.data == "me":
-        query = query.where(SupportMessage.assignee_id == current_user.id)
-    elif form.assignee.data == "none":
-        query = query.where(SupportMessage.assignee_id.is_(None))
-    elif form.assignee.data != ANY:
-        query = query.where(SupportMessage.assignee_id == int(form.assignee.data))
-    term = (form.q.data or "").strip()
-    if term:
-        query = query.where(search_clause(term))
-    return query.order_by(SupportMessage.created_at.desc(), SupportMessage.id.desc())
-
-
 def filter_args(form: TicketFilterForm, **changes: str) -> dict[str, str]:
     """The list's query arguments with `changes` applied, leaving out the defaults."""
     args = {name: form[name].data or "" for name in ("status", "priority", "assignee", "q")}
@@ -93,12 +51,16 @@ def index():
     """Tickets, filtered by status, priority, assignee and text, newest first, paginated."""
     form = TicketFilterForm(request.args)
     form.clean()
+    count = ticket_list.quick_count(form)
     page = db.paginate(
-        ticket_query(form),
+        ticket_list.ticket_query(form),
         per_page=current_app.config["TICKETS_PER_PAGE"],
         max_per_page=100,
         error_out=False,
+        count=count is None,
     )
+    if count is not None:
+        page.total = db.session.scalar(count)
     return render_template(
         "tickets/list.html",
         form=form,

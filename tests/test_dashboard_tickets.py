@@ -13,7 +13,7 @@ from flask import request
 from flask_login import login_user
 
 from desk import ticket_actions
-from desk.ticket_pages import ticket_query
+from desk.ticket_list import ticket_query
 from forms import TicketFilterForm
 from models import Priority, SupportMessage, User
 

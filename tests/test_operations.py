@@ -17,6 +17,7 @@ import requests
 import sqlalchemy as sa
 from bot_harness import eventually, free_port
 from databases import backend
+from test_dashboard_search import search
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,11 +39,31 @@ def dispose(app) -> None:
         db.engine.dispose()
 
 
-def test_migrations_build_exactly_the_schema_of_the_models(database_url, monkeypatch):
+def search_index_objects(app) -> set[tuple[str, ...]]:
+    """What desk/search_index.py made in the app's database, as the database describes it."""
+    from desk.extensions import db
+
+    with app.app_context(), db.engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            rows = connection.exec_driver_sql(
+                "SELECT type, name, sql FROM sqlite_master WHERE name LIKE 'ticket_search%'"
+            )
+        else:
+            rows = connection.exec_driver_sql(
+                "SELECT indexname FROM pg_indexes"
+                " WHERE schemaname = current_schema() AND indexname LIKE 'ix_ticket_search_%%'"
+            )
+        return {tuple(row) for row in rows}
+
+
+def test_migrations_build_exactly_the_schema_of_the_models(database_url, monkeypatch, tmp_path):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
+    from databases import fresh_database
     from flask_migrate import upgrade
 
+    from app import create_app
+    from desk import search_index
     from desk.bootstrap import MIGRATIONS
     from desk.extensions import db
 
@@ -51,10 +72,19 @@ def test_migrations_build_exactly_the_schema_of_the_models(database_url, monkeyp
     with app.app_context():
         upgrade(directory=str(MIGRATIONS))
         with db.engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            opts = {"compare_type": True, "include_name": search_index.include_name}
+            context = MigrationContext.configure(connection, opts=opts)
             differences = compare_metadata(context, db.metadata)
+    migrated = search_index_objects(app)
     dispose(app)
     assert differences == []
+    # The search index, made outside the models, is the same as a fresh database's.
+    with fresh_database(tmp_path, "fresh") as fresh_url:
+        fresh = create_app({"SQLALCHEMY_DATABASE_URI": fresh_url, "SECRET_KEY": "x"})
+        made = search_index_objects(fresh)
+        dispose(fresh)
+    assert migrated == made
+    assert len(made) == (8 if backend() == "sqlite" else 4)  # table, 4 shadows, 3 triggers
 
 
 def test_upgrading_a_database_from_the_first_migration_keeps_its_data(database_url, monkeypatch):
@@ -77,14 +107,20 @@ def test_upgrading_a_database_from_the_first_migration_keeps_its_data(database_u
                     " '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
                 )
             )
-            connection.execute(
-                sa.text(
-                    "INSERT INTO support_messages (chat_id, chat_type, message_id, sender_id,"
-                    " sender_first_name, text, status, priority, escalation_level,"
-                    " created_at, updated_at) VALUES (1, 'private', 1, 5, 'Al', 'old ticket',"
-                    " 'open', 'high', 0, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+            for message_id, first_name, text in [
+                (1, "Al", "old ticket"),
+                (2, "Jürgen", "Großer Ärger mit dem Drucker"),
+            ]:
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO support_messages (chat_id, chat_type, message_id,"
+                        " sender_id, sender_first_name, text, status, priority,"
+                        " escalation_level, created_at, updated_at) VALUES (1, 'private',"
+                        " :message_id, 5, :first_name, :text, 'open', 'high', 0,"
+                        " '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+                    ),
+                    {"message_id": message_id, "first_name": first_name, "text": text},
                 )
-            )
     dispose(old)
 
     # The dashboard refuses to run on it and names the command ...
@@ -98,7 +134,9 @@ def test_upgrading_a_database_from_the_first_migration_keeps_its_data(database_u
         upgrade(directory=str(MIGRATIONS))
     dispose(old)
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "x"})
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "x", "WTF_CSRF_ENABLED": False}
+    )
     with app.app_context():
         from models import SupportMessage, User
 
@@ -106,6 +144,48 @@ def test_upgrading_a_database_from_the_first_migration_keeps_its_data(database_u
         assert (ticket.text, ticket.priority.value) == ("old ticket", "high")
         usernames = db.session.scalars(sa.select(User.username)).all()
         assert usernames == ["olga"]  # an admin exists, so no bootstrap admin is added
+        olga = db.session.scalar(sa.select(User))
+        olga.set_password("olga-pass-123")
+        db.session.commit()
+    # The tickets filed before the search index existed are in it.
+    client = app.test_client()
+    client.post("/login", data={"username": "olga", "password": "olga-pass-123"})
+    assert search(client, "old tick") == [1]
+    assert search(client, "ärger") == [2]
+    assert search(client, "jürgen") == [2]
+    dispose(app)
+
+
+def test_the_search_index_migration_goes_down_and_up_again(database_url, monkeypatch):
+    from flask_migrate import downgrade, upgrade
+
+    from desk import search_index
+    from desk.bootstrap import MIGRATIONS
+    from desk.extensions import db
+    from models import SupportMessage
+
+    monkeypatch.setenv("SECRET_KEY", "x")
+    app = bare_app(database_url)
+
+    def file_ticket(message_id: int, text: str) -> None:
+        db.session.add(SupportMessage(chat_id=1, message_id=message_id, sender_id=5, text=text))
+        db.session.commit()
+
+    with app.app_context():
+        upgrade(directory=str(MIGRATIONS))
+        file_ticket(1, "Printer jam")
+        downgrade(directory=str(MIGRATIONS), revision="0002_status_priority_index")
+        assert search_index_objects(app) == set()
+        file_ticket(2, "Printer offline")  # no trigger left to trip over
+        upgrade(directory=str(MIGRATIONS))
+        assert search_index_objects(app)
+        if backend() == "sqlite":
+            with db.engine.connect() as connection:
+                assert search_index.exists(connection)
+                matches = connection.exec_driver_sql(
+                    "SELECT rowid FROM ticket_search WHERE ticket_search MATCH 'printer'"
+                )
+                assert {row[0] for row in matches} == {1, 2}
     dispose(app)
 
 
@@ -182,6 +262,10 @@ def test_backup_while_tickets_are_written_is_consistent(app, tmp_path):
     copy = sqlite3.connect(target)
     try:
         assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        # The search index matches the tickets of the copy, row by row (raises otherwise).
+        copy.execute(
+            "INSERT INTO ticket_search (ticket_search, rank) VALUES ('integrity-check', 1)"
+        )
         count = copy.execute("SELECT count(*) FROM support_messages").fetchone()[0]
         texts = {row[0] for row in copy.execute("SELECT text FROM support_messages")}
     finally:
