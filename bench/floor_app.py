@@ -22,12 +22,14 @@ CREATE TABLE IF NOT EXISTS tickets (
 """
 
 
-def connect(path: str) -> sqlite3.Connection:
+def connect(path: str, schema: str | None = SCHEMA) -> sqlite3.Connection:
+    """An autocommit connection with the dashboard's pragmas; creates the floor's table."""
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA busy_timeout = 15000")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
-    conn.execute(SCHEMA)
+    if schema:
+        conn.execute(schema)
     return conn
 
 

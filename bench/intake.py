@@ -8,10 +8,13 @@ side and are loaded in alternating rounds, so drift on a shared machine hits bot
 from __future__ import annotations
 
 import sqlite3
+import statistics
+import time
 from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+from bench import floor_app
 from bench.context import Context
 from bench.dataset import Spec
 from bench.load import LoadResult, post_json
@@ -89,6 +92,12 @@ def run(ctx: Context) -> BenchResult:
             for name in servers:
                 totals[name] = totals[name].merge(load(name, per_round))
 
+    storage = storage_costs(
+        ctx.datasets.copy(Spec(history=0), workdir / "storage.db").path,
+        workdir / "storage-floor.db",
+        ctx.pick(500, 50),
+    )
+
     filed = count_rows(desk.path, "support_messages")
     require(filed == sent["product"], f"{sent['product']} requests filed {filed} tickets")
     require(count_rows(floor_db, "tickets") == sent["floor"], "the floor lost inserts")
@@ -107,6 +116,14 @@ def run(ctx: Context) -> BenchResult:
         ),
         Metric(NAME, "latency p99", product.ms(99), "ms", floor=floor.ms(99), limit=50),
         Metric(NAME, "latency p50", product.ms(50), "ms", floor=floor.ms(50)),
+        Metric(
+            NAME,
+            "storage: raw INSERT+COMMIT, dashboard schema",
+            storage["dashboard schema"],
+            "ms",
+            floor=storage["floor table"],
+            note="no HTTP, no ORM: the table's indexes and search index against a bare table",
+        ),
     ]
     result.details = {
         "requests": {name: len(t.latencies) for name, t in totals.items()},
@@ -116,6 +133,59 @@ def run(ctx: Context) -> BenchResult:
         "p99_ms": {name: t.ms(99) for name, t in totals.items()},
     }
     return result
+
+
+STORAGE_COLUMNS = (
+    "chat_id, chat_type, message_id, sender_id, sender_username, sender_first_name, text,"
+    " status, priority, escalation_level, created_at, updated_at, next_escalation_at"
+)
+
+
+def storage_costs(desk_db: Path, floor_db: Path, per_round: int) -> dict[str, float]:
+    """Median ms of one raw sqlite3 INSERT + COMMIT of an intake row, in the dashboard's
+    `support_messages` (its 8 indexes and the search index's trigger) and in the floor's bare
+    table: what the storage alone costs each server, before HTTP, Flask or the ORM."""
+    desk = floor_app.connect(str(desk_db), schema=None)
+    floor = floor_app.connect(str(floor_db))
+    now = "2026-01-01 00:00:00.000000"
+
+    def into_desk(index: int) -> None:
+        row = payload(index)
+        desk.execute(
+            f"INSERT INTO support_messages ({STORAGE_COLUMNS})"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, 'open', 'normal', 0, ?, ?, ?)",
+            (
+                row["chat_id"],
+                row["chat_type"],
+                row["message_id"],
+                row["user_id"],
+                row["username"],
+                row["first_name"],
+                row["text"],
+                now,
+                now,
+                now,
+            ),
+        )
+
+    def into_floor(index: int) -> None:
+        row = payload(index)
+        floor.execute(
+            "INSERT INTO tickets (chat_id, message_id, text) VALUES (?, ?, ?)",
+            (row["chat_id"], row["message_id"], row["text"]),
+        )
+
+    timings: dict[str, list[float]] = {"dashboard schema": [], "floor table": []}
+    index = 0
+    with closing(desk), closing(floor):
+        for _ in range(10):  # alternating rounds, as the servers are loaded
+            for name, insert in (("dashboard schema", into_desk), ("floor table", into_floor)):
+                started = time.perf_counter()
+                for _ in range(per_round):
+                    index += 1
+                    insert(index)
+                timings[name].append((time.perf_counter() - started) * 1000 / per_round)
+    return {name: statistics.median(values) for name, values in timings.items()}
 
 
 def count_rows(path: Path, table: str) -> int:
