@@ -244,12 +244,13 @@ def oncall_overview():
     except ValueError:
         raise InvalidRequest("invalid fields", {"hours": "must be an integer"}) from None
     now = clock.now()
+    roster = oncall.load_roster()
     return jsonify(
         {
-            "now": oncall.on_call_dict(oncall.on_call_at(now)),
+            "now": oncall.on_call_dict(oncall.on_call_at(now, roster)),
             "handovers": [
                 {"at": h.at.isoformat(), "on_call": oncall.on_call_dict(h.on_call)}
-                for h in oncall.upcoming_handovers(now, hours)
+                for h in oncall.upcoming_handovers(now, hours, roster)
             ],
             "timezone": current_app.config["TIMEZONE"],
         }

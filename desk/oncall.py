@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -76,14 +77,29 @@ def load_slots() -> list[escalation.Slot]:
     return slots
 
 
-def on_call_at(at: datetime) -> escalation.OnCall:
-    return escalation.on_call_at(load_slots(), load_people(), at, schedule_zone())
+@dataclass(frozen=True)
+class Roster:
+    """The schedule and the team, read once for a page that asks several questions of them."""
+
+    slots: list[escalation.Slot]
+    people: dict[int, escalation.Person]
 
 
-def upcoming_handovers(start: datetime, hours: int = 24) -> list[escalation.Handover]:
-    return escalation.handovers(
-        load_slots(), load_people(), start, start + timedelta(hours=hours), schedule_zone()
-    )
+def load_roster() -> Roster:
+    return Roster(load_slots(), load_people())
+
+
+def on_call_at(at: datetime, roster: Roster | None = None) -> escalation.OnCall:
+    roster = roster or load_roster()
+    return escalation.on_call_at(roster.slots, roster.people, at, schedule_zone())
+
+
+def upcoming_handovers(
+    start: datetime, hours: int = 24, roster: Roster | None = None
+) -> list[escalation.Handover]:
+    roster = roster or load_roster()
+    end = start + timedelta(hours=hours)
+    return escalation.handovers(roster.slots, roster.people, start, end, schedule_zone())
 
 
 def person_dict(person: escalation.Person) -> dict[str, object]:

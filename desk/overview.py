@@ -79,8 +79,9 @@ def chain_summary(on_call: escalation.OnCall) -> dict[str, object]:
 
 def on_call_summary(now: datetime) -> dict[str, object]:
     """Who is paged now, and the next change of hands within a week."""
-    summary = chain_summary(oncall.on_call_at(now))
-    upcoming = oncall.upcoming_handovers(now, hours=HANDOVER_HORIZON_HOURS)
+    roster = oncall.load_roster()
+    summary = chain_summary(oncall.on_call_at(now, roster))
+    upcoming = oncall.upcoming_handovers(now, hours=HANDOVER_HORIZON_HOURS, roster=roster)
     summary["next"] = None
     if upcoming:
         handover = upcoming[0]
