@@ -11,6 +11,7 @@ from telegram import Update
 
 from botkit.application import build_application
 from botkit.settings import load_bot_settings
+from botkit.spool_lock import lock_spool
 from desk.config import ConfigError, exit_on_config_error
 
 log = logging.getLogger(__name__)
@@ -31,11 +32,14 @@ def main() -> None:
     configure_logging()
     try:
         settings = load_bot_settings()
+        # Before anything polls Telegram: a second bot on this spool must not even start.
+        spool_lock = lock_spool(settings.spool_path)
     except ConfigError as error:
         exit_on_config_error(error, "bot")
-    application = build_application(settings)
-    # Polling is started (and stopped, for a standby) by the PollingGuard in post_init.
-    application.run_polling(allowed_updates=Update.ALL_TYPES)
+    with spool_lock:
+        application = build_application(settings)
+        # Polling is started (and stopped, for a standby) by the PollingGuard in post_init.
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
 
 
 if __name__ == "__main__":
