@@ -19,7 +19,7 @@ turned into wall-clock time in that zone before it is matched against the slots,
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -366,14 +366,42 @@ class Action(StrEnum):
     STOP = "stop"
 
 
+class Reason(StrEnum):
+    """Why `decide` answered what it did; shown in the API and the bot's log."""
+
+    RESOLVED = "resolved"
+    ANSWERED = "answered"
+    ACKNOWLEDGED = "acknowledged"
+    ACKNOWLEDGED_NO_ANSWER = "acknowledged, no answer"
+    REMINDED = "reminded, waiting for an answer"
+    OWNED = "taken, waiting for the owner's answer"
+    OWNER_NO_ANSWER = "taken, no answer yet"
+    OWNER_SILENT = "taken, the owner is silent: paging the chain"
+    NEXT_LEVEL = "waiting for the next level"
+    LAST_LEVEL = "waiting on the last level"
+    LEVEL = "next level"
+    NOBODY_REACHABLE = "nobody can be paged now: trying again after a timeout"
+    EXHAUSTED = "chain exhausted"
+
+
+class TargetKind(StrEnum):
+    PERSON = "person"
+    GROUP = "group"
+
+
 @dataclass(frozen=True)
 class Policy:
-    """The team's escalation settings."""
+    """The team's escalation settings.
+
+    `owner_silence`: when set, a taken ticket whose owner has not answered for that long pages
+    the chain again; by default a taken ticket only ever reminds its owner.
+    """
 
     timeout: timedelta
     ack_timeout: timedelta = timedelta(minutes=30)
     repeats: int = 1
     has_group: bool = True
+    owner_silence: timedelta | None = None
 
     def __post_init__(self) -> None:
         # A zero timeout would page the whole chain in one go; refuse it rather than spam.
@@ -381,11 +409,20 @@ class Policy:
             raise ValueError("timeout and ack_timeout must be positive")
         if self.repeats < 0:
             raise ValueError(f"repeats must be >= 0, got {self.repeats}")
+        if self.owner_silence is not None and self.owner_silence <= timedelta(0):
+            raise ValueError("owner_silence must be positive (or None for never)")
 
 
 @dataclass(frozen=True)
 class TicketState:
-    """What escalation needs to know about a ticket."""
+    """What escalation needs to know about a ticket.
+
+    `level` counts the steps taken so far (1 is the first page); `round` is the pass through
+    the chain that step belonged to, and `paged` / `group_paged` say who was already paged in
+    that round. `last_escalated_at` and `reminded_at` are the instants those steps were due by
+    the plan, not when a poll happened to run them, so lateness never adds up.
+    `acknowledged_at` starts the owner's clock once a ticket is taken or assigned.
+    """
 
     status: str
     level: int = 0
@@ -394,37 +431,50 @@ class TicketState:
     reminded_at: datetime | None = None
     answered: bool = False
     assignee_id: int | None = None
+    round: int = 0
+    paged: frozenset[int] = frozenset()
+    group_paged: bool = False
 
     def __post_init__(self) -> None:
         # An unknown status (a typo like "in-progress") would otherwise read as "open" and page.
         if self.status not in STATUSES:
             raise ValueError(f"status must be one of {STATUSES}, got {self.status!r}")
-        if self.level < 0:
-            raise ValueError(f"level must be >= 0, got {self.level}")
+        if self.level < 0 or self.round < 0:
+            raise ValueError(f"level and round must be >= 0, got {self.level}, {self.round}")
         for name in ("last_escalated_at", "acknowledged_at", "reminded_at"):
             value = getattr(self, name)
             if value is not None:
                 _require_aware(value, name)
 
+    @property
+    def owned(self) -> bool:
+        """Taken, assigned or in progress: somebody owns it, so nobody else is paged."""
+        return self.assignee_id is not None or self.status == "in_progress"
+
 
 @dataclass(frozen=True)
 class Target:
-    """One escalation level: a person of the chain (by index) or the team group."""
+    """One escalation step: a person (by id) or the team group, in a round of the chain."""
 
     level: int
-    kind: str
-    index: int | None
-    cycle: int
+    kind: TargetKind
+    person_id: int | None
+    round: int
 
 
 @dataclass(frozen=True)
 class Decision:
-    """The outcome of `decide`: what to do now and when to look at the ticket again."""
+    """The outcome of `decide`: what to do now and when to look at the ticket again.
+
+    `planned_at` is the instant the step was due by the plan: the caller records it (as
+    `last_escalated_at` after NOTIFY, `reminded_at` after REMIND) instead of the moment it ran.
+    """
 
     action: Action
     target: Target | None = None
     next_at: datetime | None = None
-    reason: str = ""
+    reason: Reason | str = ""
+    planned_at: datetime | None = None
 
 
 def is_handled(ticket: TicketState) -> bool:
@@ -437,89 +487,130 @@ def is_handled(ticket: TicketState) -> bool:
     )
 
 
-def total_levels(chain_len: int, policy: Policy) -> int:
-    """How many escalation levels there are in all, repeats included."""
-    if chain_len < 0:
-        raise ValueError(f"chain_len must be >= 0, got {chain_len}")
-    return (chain_len + int(policy.has_group)) * (1 + policy.repeats)
+def next_target(ticket: TicketState, chain: Sequence[Person], policy: Policy) -> Target | None:
+    """Whom step `ticket.level + 1` pages, or None when the rounds are exhausted.
 
-
-def next_target(level_done: int, chain_len: int, policy: Policy) -> Target | None:
-    """The target of level `level_done + 1`, or None when the levels are exhausted.
-
-    One cycle is every person of the chain, then the group when there is one; the cycle runs
-    `1 + policy.repeats` times.
+    Escalation walks people, not positions: each step pages the first person of the chain in
+    force now who has not been paged in this round, so a handover brings the new primary in at
+    the next step and someone who left never shifts the others. When everyone has been paged
+    the team group is, then the next round starts, `1 + policy.repeats` rounds in all.
     """
-    if level_done < 0:
-        raise ValueError(f"level_done must be >= 0, got {level_done}")
-    cycle_len = chain_len + int(policy.has_group)
-    level = level_done + 1
-    if level > total_levels(chain_len, policy):  # also covers cycle_len == 0
-        return None
-    cycle, position = divmod(level - 1, cycle_len)
-    if position < chain_len:
-        return Target(level=level, kind="person", index=position, cycle=cycle)
-    return Target(level=level, kind="group", index=None, cycle=cycle)
+    level = ticket.level + 1
+    for round_ in range(ticket.round, policy.repeats + 1):
+        fresh = round_ != ticket.round
+        paged = frozenset() if fresh else ticket.paged
+        for person in chain:
+            if person.id not in paged:
+                return Target(level, TargetKind.PERSON, person.id, round_)
+        if policy.has_group and (fresh or not ticket.group_paged):
+            return Target(level, TargetKind.GROUP, None, round_)
+        if not chain and not policy.has_group:
+            return None
+    return None
 
 
-def _escalate(ticket: TicketState, chain_len: int, policy: Policy, now: datetime) -> Decision:
-    """Page the next level now, or stop when there is none."""
-    target = next_target(ticket.level, chain_len, policy)
-    if target is None:
-        reason = "nobody to notify" if ticket.level == 0 else "chain exhausted"
-        return Decision(Action.STOP, reason=reason)
-    return Decision(Action.NOTIFY, target, now + policy.timeout, f"level {target.level}")
+def _plan(due: datetime, now: datetime, policy: Policy) -> datetime:
+    """The instant a step that fell due at `due` counts as taken.
+
+    A poll a few seconds late keeps the plan, so the next level is still due one timeout after
+    this one was due. After an outage longer than a timeout the plan starts again from now:
+    otherwise every overdue level would fire in one burst.
+    """
+    return due if now - due < policy.timeout else now
 
 
-def _wait_for_next_level(
-    ticket: TicketState, chain_len: int, policy: Policy, due: datetime
+def _escalate(
+    ticket: TicketState, chain: Sequence[Person], policy: Policy, now: datetime, due: datetime
 ) -> Decision:
-    """Wait until `due`, when the level after `ticket.level` is paged (or escalation ends)."""
-    if next_target(ticket.level, chain_len, policy) is None:
-        # The last level still gets its full timeout before escalation gives up.
-        return Decision(Action.WAIT, next_at=due, reason="waiting on the last level")
-    return Decision(Action.WAIT, next_at=due, reason=f"waiting for level {ticket.level + 1}")
+    """Page the next target if its step is due; wait, retry later or stop otherwise."""
+    target = next_target(ticket, chain, policy)
+    if now < due:
+        reason = Reason.LAST_LEVEL if target is None and chain else Reason.NEXT_LEVEL
+        return Decision(Action.WAIT, next_at=due, reason=reason)
+    if target is None:
+        if not chain and not policy.has_group:
+            # Nobody can be paged now; someone may be linked or come on call any minute, so
+            # look again after a timeout instead of ending escalation silently.
+            return Decision(
+                Action.WAIT, next_at=now + policy.timeout, reason=Reason.NOBODY_REACHABLE
+            )
+        return Decision(Action.STOP, reason=Reason.EXHAUSTED)
+    planned = _plan(due, now, policy)
+    return Decision(Action.NOTIFY, target, planned + policy.timeout, Reason.LEVEL, planned)
 
 
-def decide(ticket: TicketState, chain_len: int, policy: Policy, now: datetime) -> Decision:
-    """What to do with a ticket at `now`: notify the next level, remind, wait or stop.
+def _owned(ticket: TicketState, chain: Sequence[Person], policy: Policy, now: datetime) -> Decision:
+    """A taken ticket reminds its owner every ack timeout; it pages the chain again only when
+    the team asked for that (`owner_silence`) and the owner has been silent that long."""
+    start = ticket.acknowledged_at or now
+    last_reminder = (
+        ticket.reminded_at if ticket.reminded_at and ticket.reminded_at >= start else None
+    )
+    remind_at = (last_reminder or start) + policy.ack_timeout
+    page_at = None
+    if policy.owner_silence is not None:
+        page_at = start + policy.owner_silence
+        if ticket.last_escalated_at is not None and ticket.last_escalated_at >= page_at:
+            page_at = ticket.last_escalated_at + policy.timeout
+        if now >= page_at:
+            decision = _escalate(ticket, chain, policy, now, page_at)
+            if decision.action is Action.NOTIFY:
+                # The owner's reminder keeps its own rhythm beside the pages.
+                next_at = min(decision.next_at or remind_at, remind_at)
+                return replace(decision, next_at=next_at, reason=Reason.OWNER_SILENT)
+            page_at = None if decision.action is Action.STOP else decision.next_at
+    if now >= remind_at:
+        planned = _plan(remind_at, now, policy)
+        next_at = planned + policy.ack_timeout
+        if page_at is not None:
+            next_at = min(next_at, page_at)
+        return Decision(
+            Action.REMIND, next_at=next_at, reason=Reason.OWNER_NO_ANSWER, planned_at=planned
+        )
+    next_at = remind_at if page_at is None else min(remind_at, page_at)
+    return Decision(Action.WAIT, next_at=next_at, reason=Reason.OWNED)
 
-    The caller applies the decision (after NOTIFY: level = target.level, last_escalated_at = now;
-    after REMIND: reminded_at = now) and calls again at `next_at`. Calling earlier is harmless:
-    the answer is WAIT with the same `next_at`.
+
+def decide(ticket: TicketState, chain: Sequence[Person], policy: Policy, now: datetime) -> Decision:
+    """What to do with a ticket at `now`: notify the next target, remind, wait or stop.
+
+    `chain` is who is on call at `now`, in paging order. The caller applies the decision
+    (after NOTIFY: level, round, `paged` and `last_escalated_at = planned_at`; after REMIND:
+    `reminded_at = planned_at`) and calls again at `next_at`. Calling earlier is harmless: the
+    answer is WAIT with the same `next_at`.
     """
     _require_aware(now, "now")
-    if chain_len < 0:
-        raise ValueError(f"chain_len must be >= 0, got {chain_len}")
     if ticket.status == "resolved":
-        return Decision(Action.STOP, reason="resolved")
+        return Decision(Action.STOP, reason=Reason.RESOLVED)
     if ticket.answered:
-        return Decision(Action.STOP, reason="answered")
+        return Decision(Action.STOP, reason=Reason.ANSWERED)
+    if ticket.owned:
+        return _owned(ticket, chain, policy, now)
 
     if ticket.acknowledged_at is not None:
-        # Someone said "mine": stop paging others, but do not let the ticket rot silently.
-        if ticket.reminded_at is None:
+        # Someone said "seen": stop paging others, but do not let the ticket rot silently.
+        if ticket.reminded_at is None or ticket.reminded_at < ticket.acknowledged_at:
             remind_at = ticket.acknowledged_at + policy.ack_timeout
             if now < remind_at:
-                return Decision(Action.WAIT, next_at=remind_at, reason="acknowledged")
+                return Decision(Action.WAIT, next_at=remind_at, reason=Reason.ACKNOWLEDGED)
+            planned = _plan(remind_at, now, policy)
             return Decision(
-                Action.REMIND, next_at=now + policy.timeout, reason="acknowledged, no answer"
+                Action.REMIND,
+                next_at=planned + policy.timeout,
+                reason=Reason.ACKNOWLEDGED_NO_ANSWER,
+                planned_at=planned,
             )
         due = ticket.reminded_at + policy.timeout
         # Once escalation has resumed after the reminder, levels are again spaced by the
         # timeout; without this a job polling every minute would page one level per minute.
         if ticket.last_escalated_at is not None and ticket.last_escalated_at > ticket.reminded_at:
             due = ticket.last_escalated_at + policy.timeout
-        if now < due:
-            return Decision(Action.WAIT, next_at=due, reason="reminded, waiting for an answer")
-        return _escalate(ticket, chain_len, policy, now)
+        decision = _escalate(ticket, chain, policy, now, due)
+        if decision.action is Action.WAIT and decision.reason != Reason.NOBODY_REACHABLE:
+            return replace(decision, reason=Reason.REMINDED)
+        return decision
 
-    if ticket.status == "in_progress" or ticket.assignee_id is not None:
-        return Decision(Action.STOP, reason="handled")
     if ticket.level == 0 or ticket.last_escalated_at is None:
         # level > 0 without a timestamp is inconsistent; paging now is safer than stalling.
-        return _escalate(ticket, chain_len, policy, now)
-    due = ticket.last_escalated_at + policy.timeout
-    if now < due:
-        return _wait_for_next_level(ticket, chain_len, policy, due)
-    return _escalate(ticket, chain_len, policy, now)
+        return _escalate(ticket, chain, policy, now, now)
+    return _escalate(ticket, chain, policy, now, ticket.last_escalated_at + policy.timeout)

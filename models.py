@@ -78,6 +78,16 @@ class DeliveryState(enum.StrEnum):
     FAILED = "failed"
 
 
+class NotificationKind(enum.StrEnum):
+    """What a message of the outbox is; every kind but answers lives in `notifications`."""
+
+    PAGE = "page"  # a person of the on-call chain
+    POST = "post"  # the team group hears of every new ticket
+    GROUP = "group"  # the team group as an escalation step
+    REMINDER = "reminder"  # the owner or acknowledger of an unanswered ticket
+    CONFIRMATION = "confirmation"  # the user learns the ticket number
+
+
 def enum_column(enum_cls: type[enum.StrEnum], default: enum.StrEnum) -> Mapped:
     # Plain strings with a CHECK constraint: readable in psql and portable across backends.
     return mapped_column(
@@ -194,6 +204,8 @@ class SupportMessage(TimestampMixin, db.Model):
     last_escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_escalation_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The pass through the on-call chain the last step belonged to (0 = the first).
+    escalation_round: Mapped[int] = mapped_column(default=0, server_default="0")
     confirmation_message_id: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
@@ -337,7 +349,13 @@ class ScheduleBackup(db.Model):
 
 
 class Notification(db.Model):
-    """One page or post about a ticket: to a tech (user_id) or to the team group (chat_id)."""
+    """One message of the outbox about a ticket: a page to a tech (user_id), a post to the team
+    group, a reminder or the user's confirmation (chat_id says where it goes).
+
+    `claimed_at` is the start of a bot's lease while `sending`, and "not before" while
+    `pending` (a retry's backoff). `repeat` marks a message sent again after the fate of an
+    earlier attempt became unknown, so the text can say it may arrive twice.
+    """
 
     __tablename__ = "notifications"
     __table_args__ = (
@@ -350,8 +368,13 @@ class Notification(db.Model):
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     chat_id: Mapped[int] = mapped_column(sa.BigInteger)
     level: Mapped[int] = mapped_column(default=0)
-    kind: Mapped[str] = mapped_column(sa.String(16))  # page | group | reminder
+    kind: Mapped[str] = mapped_column(sa.String(16))  # a NotificationKind
+    round: Mapped[int] = mapped_column(default=0, server_default="0")
     state: Mapped[DeliveryState] = enum_column(DeliveryState, DeliveryState.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(sa.String(64))  # the bot's instance id
+    repeat: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     telegram_message_id: Mapped[int | None] = mapped_column(sa.BigInteger)
     error: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -367,7 +390,10 @@ class Notification(db.Model):
             "chat_id": self.chat_id,
             "level": self.level,
             "kind": self.kind,
+            "round": self.round,
             "state": self.state.value,
+            "attempts": self.attempts,
+            "repeat": self.repeat,
             "telegram_message_id": self.telegram_message_id,
             "error": self.error,
             "created_at": iso(self.created_at),

@@ -6,7 +6,6 @@ import logging
 
 from telegram import BotCommand
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -18,7 +17,7 @@ from telegram.ext import (
 from botkit import handlers, jobs
 from botkit.context import Desk
 from botkit.dashboard import DashboardClient
-from botkit.sending import settle_journal
+from botkit.sending import JournalingRateLimiter, settle_journal
 from botkit.settings import BotSettings
 from botkit.spool import Spool
 from botkit.standby import PollingGuard
@@ -40,8 +39,9 @@ def build_application(settings: BotSettings) -> Application:
         .token(settings.bot_token)
         .base_url(settings.telegram_api_url)
         .base_file_url(base_file_url)
-        # Keeps to Telegram's limits (30 msg/s overall, 20/min per group) and retries 429s.
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        # Keeps to Telegram's limits (30 msg/s overall, 20/min per group) and retries 429s;
+        # journals each outbox message right before its request leaves.
+        .rate_limiter(JournalingRateLimiter(max_retries=3))
         # One slow chat or dashboard call must not hold up everyone else's updates.
         .concurrent_updates(8)
         .post_init(post_init)
@@ -91,6 +91,13 @@ def add_jobs(application: Application, settings: BotSettings) -> None:
         name="answers",
         job_kwargs=options,
     )
+    queue.run_repeating(
+        jobs.deliver_outbox,
+        settings.delivery_interval,
+        first=0.7,
+        name="outbox",
+        job_kwargs=options,
+    )
     queue.run_repeating(jobs.flush_spool, 2.0, first=1.0, name="spool", job_kwargs=options)
     queue.run_repeating(
         jobs.heartbeat,
@@ -103,11 +110,15 @@ def add_jobs(application: Application, settings: BotSettings) -> None:
 
 async def post_init(application: Application) -> None:
     settings: BotSettings = application.bot_data["settings"]
-    client = DashboardClient(settings.dashboard_url, settings.api_token, settings.request_timeout)
-    desk = Desk(settings=settings, client=client, spool=Spool(settings.spool_path))
+    spool = Spool(settings.spool_path)
+    instance = spool.instance_id()
+    client = DashboardClient(
+        settings.dashboard_url, settings.api_token, settings.request_timeout, instance
+    )
+    desk = Desk(settings=settings, client=client, spool=spool)
     application.bot_data["desk"] = desk
     application.bot_data["guard"] = PollingGuard(
-        application, settings.takeover_after, instance=desk.spool.instance_id()
+        application, settings.takeover_after, instance=instance
     )
     try:
         await application.bot.set_my_commands(COMMANDS)

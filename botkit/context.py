@@ -25,6 +25,9 @@ class Desk:
     started_at: float = field(default_factory=time.monotonic)
     # Requests a handler is filing right now; the spool flusher leaves them alone.
     in_flight: set[tuple[int, int]] = field(default_factory=set)
+    # Outbox messages this process is sending now: a replayed claim or the outbox poll may
+    # offer one again, and it must not go out twice from here.
+    sending: set[int] = field(default_factory=set)
 
     async def call(self, function: Callable[..., T], *args: Any) -> T:
         """Run a blocking dashboard call off the event loop."""

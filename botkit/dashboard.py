@@ -29,11 +29,16 @@ class DashboardRefused(Exception):
 
 
 class DashboardClient:
-    def __init__(self, base_url: str, token: str, timeout: float = 10.0) -> None:
+    def __init__(
+        self, base_url: str, token: str, timeout: float = 10.0, instance: str | None = None
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {token}"
+        if instance:
+            # The dashboard hands a replayed claim back only to the bot that made it.
+            self.session.headers["X-Bot-Instance"] = instance
         # The dashboard is ours and local; a proxy from the environment would only get in the way.
         self.session.trust_env = False
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -15,7 +16,7 @@ from telegram.ext import ContextTypes
 from botkit import messages
 from botkit.context import Desk, desk
 from botkit.dashboard import DashboardRefused, DashboardUnavailable
-from botkit.sending import edit_page, send_notifications
+from botkit.sending import edit_page, send_notification, send_notifications, send_with_retries
 
 log = logging.getLogger(__name__)
 
@@ -117,13 +118,18 @@ async def file_request(
 
 
 async def after_filing(bot, bot_desk: Desk, ticket: dict, payload: dict, *, late: bool) -> None:
-    """Confirm to the user, remember the confirmation, and page the on-call tech at once."""
+    """Page the on-call tech, then tell the user the ticket number.
+
+    Both come claimed in the dashboard's answer; a page or confirmation that fails here is
+    retried from the dashboard's outbox, so the user always learns the number.
+    """
     chat_id, message_id = payload["chat_id"], payload["message_id"]
     if ticket.get("followup"):
         log.info("chat %s added to ticket #%s", chat_id, ticket["number"])
-        await bot.send_message(
-            chat_id,
-            messages.followup_added(ticket),
+        await send_with_retries(
+            bot,
+            chat_id=chat_id,
+            text=messages.followup_added(ticket),
             parse_mode=ParseMode.HTML,
             reply_parameters=reply_to(message_id),
         )
@@ -134,22 +140,14 @@ async def after_filing(bot, bot_desk: Desk, ticket: dict, payload: dict, *, late
         "filed" if ticket["created"] else "found again",
         chat_id,
     )
-    # Page first: the confirmation tells the user the on-call tech has been notified.
-    if ticket.get("escalation") is not None:
-        await send_step(bot, bot_desk, ticket["escalation"])
-    elif ticket["escalation_level"] == 0:
-        await escalate(bot, bot_desk, ticket["id"], level=1)
-    if ticket.get("confirmation_message_id") is None:
-        text = messages.ticket_filed_later(ticket) if late else messages.ticket_filed(ticket)
-        confirmation = await bot.send_message(
-            chat_id, text, parse_mode=ParseMode.HTML, reply_parameters=reply_to(message_id)
-        )
-        try:
-            await bot_desk.post(
-                f"/message/{ticket['id']}/confirmation", {"message_id": confirmation.message_id}
-            )
-        except (DashboardUnavailable, DashboardRefused) as error:
-            log.warning("could not record confirmation of #%s: %s", ticket["number"], error)
+    confirmation = ticket.get("confirmation")
+    step = ticket.get("escalation")
+    if step is not None:
+        # Page first: the confirmation says whether the on-call team has been notified.
+        await send_step(bot, bot_desk, step, late=late)
+        ticket = step["ticket"]
+    if confirmation is not None:
+        await send_notification(bot, bot_desk, confirmation, ticket, late=late)
 
 
 def replies_to_spooled_notice(message: Message) -> bool:
@@ -161,24 +159,38 @@ def reply_to(message_id: int) -> ReplyParameters:
     return ReplyParameters(message_id=message_id, allow_sending_without_reply=True)
 
 
+CLAIM_TRIES = 3
+
+
 async def escalate(bot, bot_desk: Desk, ticket_id: int, level: int | None = None) -> str:
-    """Claim the ticket's next step at the dashboard and send the pages it names."""
+    """Claim the ticket's next step at the dashboard and send the messages it names.
+
+    A call whose answer is lost may still have claimed the step: it is tried again for the
+    same level, and the dashboard replays that step's messages instead of claiming nothing.
+    """
     body = {"level": level} if level is not None else {}
-    try:
-        result = await bot_desk.claim(f"/escalate/{ticket_id}", body)
-    except (DashboardUnavailable, DashboardRefused) as error:
-        # The ticket stays due in the database; the poller picks it up.
-        log.warning("escalation of ticket %s deferred: %s", ticket_id, error)
-        return "deferred"
+    for attempt in range(1, CLAIM_TRIES + 1):
+        try:
+            result = await bot_desk.claim(f"/escalate/{ticket_id}", body)
+            break
+        except DashboardUnavailable as error:
+            if attempt == CLAIM_TRIES or level is None:
+                # The outbox's lease brings back whatever the lost answer had claimed.
+                log.warning("escalation of ticket %s deferred: %s", ticket_id, error)
+                return "deferred"
+            await asyncio.sleep(0.2 * attempt)
+        except DashboardRefused as error:
+            log.warning("escalation of ticket %s refused: %s", ticket_id, error)
+            return "deferred"
     if result.get("conflict"):
         return "conflict"
     return await send_step(bot, bot_desk, result)
 
 
-async def send_step(bot, bot_desk: Desk, step: dict) -> str:
-    """Send the pages of a claimed escalation step; answers the step's action."""
+async def send_step(bot, bot_desk: Desk, step: dict, *, late: bool = False) -> str:
+    """Send the messages of a claimed escalation step; answers the step's action."""
     if step["notifications"]:
-        await send_notifications(bot, bot_desk, step["notifications"], step["ticket"])
+        await send_notifications(bot, bot_desk, step["notifications"], step["ticket"], late=late)
     return step["action"]
 
 

@@ -7,6 +7,7 @@ import logging
 
 from telegram.ext import ContextTypes
 
+from botkit import sending
 from botkit.context import desk
 from botkit.dashboard import DashboardRefused, DashboardUnavailable
 from botkit.handlers import after_filing, escalate
@@ -32,7 +33,9 @@ async def poll_escalations(context: ContextTypes.DEFAULT_TYPE) -> None:
 
     async def take_step(ticket: dict) -> None:
         async with gate:
-            outcome = await escalate(context.bot, bot_desk, ticket["id"])
+            # The level it expects, so a retry after a lost answer replays the same step.
+            level = ticket["escalation_level"] + 1
+            outcome = await escalate(context.bot, bot_desk, ticket["id"], level=level)
         log.info("escalation poll: ticket #%s %s", ticket["number"], outcome)
 
     for _ in range(MAX_ROUNDS):
@@ -57,6 +60,18 @@ async def deliver_pending_answers(context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     if delivered:
         log.info("delivered %s answer(s)", delivered)
+
+
+async def deliver_outbox(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send pages, posts, reminders and confirmations the outbox holds (retries, repeats,
+    claims whose bot never reported)."""
+    try:
+        sent = await sending.deliver_outbox(context.bot, desk(context))
+    except (DashboardUnavailable, DashboardRefused) as error:
+        log.debug("outbox delivery skipped: %s", error)
+        return
+    if sent:
+        log.info("sent %s message(s) from the outbox", sent)
 
 
 async def flush_spool(context: ContextTypes.DEFAULT_TYPE) -> None:

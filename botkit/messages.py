@@ -37,18 +37,25 @@ NO_OPEN_TICKET = (
 )
 
 
+def who_knows(ticket: dict[str, Any]) -> str:
+    """What the user is told about who was told: only what the dashboard really did."""
+    if ticket.get("escalation_level", 0) > 0:
+        return "The on-call team has been notified and will answer here."
+    return (
+        "Nobody on call can be reached right now; the team sees your ticket in the dashboard "
+        "and the on-call tech is paged as soon as someone is reachable."
+    )
+
+
 def ticket_filed(ticket: dict[str, Any]) -> str:
     return (
-        f"✅ Ticket <b>#{ticket['number']}</b> filed. The on-call tech has been notified "
-        "and will answer here. Reply to this message to add details."
+        f"✅ Ticket <b>#{ticket['number']}</b> filed. {who_knows(ticket)} "
+        "Reply to this message to add details."
     )
 
 
 def ticket_filed_later(ticket: dict[str, Any]) -> str:
-    return (
-        f"✅ Your request is now ticket <b>#{ticket['number']}</b>. The on-call tech has been "
-        "notified and will answer here."
-    )
+    return f"✅ Your request is now ticket <b>#{ticket['number']}</b>. {who_knows(ticket)}"
 
 
 def followup_added(ticket: dict[str, Any]) -> str:
@@ -81,17 +88,43 @@ HEADINGS = {
     "page": "🚨 New support ticket",
     "post": "🆕 New support ticket",
     "group": "📣 Unhandled ticket: nobody on call reacted",
-    "reminder": "⏰ Reminder: you acknowledged this ticket and it has no answer yet",
+    "reminder": "⏰ Reminder: this ticket is yours and has no answer yet",
 }
 
 
+REPEAT = (
+    "🔁 <b>Repeat</b>: sent again because the first attempt's fate is unknown; "
+    "you may have this twice."
+)
+
+
+def outbox_text(
+    note: dict[str, Any], ticket: dict[str, Any], dashboard_url: str, *, late: bool = False
+) -> str:
+    """The text of any outbox message: a page, a post, a reminder or the user's confirmation."""
+    if note["kind"] == "confirmation":
+        text = ticket_filed_later(ticket) if late else ticket_filed(ticket)
+    else:
+        text = notification(note, ticket, dashboard_url)
+    return f"{REPEAT}\n{text}" if note.get("repeat") else text
+
+
+def heading(note: dict[str, Any]) -> str:
+    kind, level, round_ = note["kind"], note["level"], note.get("round", 0)
+    if kind == "page" and level > 1:
+        text = f"🚨 Escalated ticket (level {level}): the previous tech did not react"
+    elif kind == "group" and round_ > 0:
+        return f"📣 Still unhandled, round {round_ + 1}: nobody reacted to the pages again"
+    else:
+        text = HEADINGS.get(kind, "Support ticket")
+    return f"{text} · round {round_ + 1}" if round_ > 0 and kind == "page" else text
+
+
 def notification(note: dict[str, Any], ticket: dict[str, Any], dashboard_url: str) -> str:
-    heading = HEADINGS.get(note["kind"], "Support ticket")
-    if note["kind"] == "page" and note["level"] > 1:
-        heading = f"🚨 Escalated ticket (level {note['level']}): the previous tech did not react"
+    heading_text = heading(note)
     link = f"{dashboard_url}/tickets/{ticket['id']}"
     lines = [
-        f"<b>{heading}</b>",
+        f"<b>{heading_text}</b>",
         f"Ticket <b>#{ticket['number']}</b> · priority {escape(ticket['priority'])}",
         f"From: {sender(ticket)}",
         "",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -18,6 +20,7 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
+from telegram.ext import AIORateLimiter
 
 from botkit import messages
 from botkit.context import Desk
@@ -64,12 +67,53 @@ def safe_to_resend(error: NetworkError) -> bool:
     return cause is None or isinstance(cause, httpx.ConnectError)
 
 
+@dataclass(frozen=True)
+class BeforeSend:
+    """`rate_limit_args` for one request: `callback` runs right before it leaves."""
+
+    callback: Callable[[], None]
+
+
+class JournalingRateLimiter(AIORateLimiter):
+    """python-telegram-bot's rate limiter, journalling a message as `sending` when its request
+    actually leaves, not when it joins the queue: a message still queued when the bot dies
+    never reached Telegram, and is sent after the restart instead of being called uncertain."""
+
+    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):
+        if not isinstance(rate_limit_args, BeforeSend):
+            return await super().process_request(
+                callback, args, kwargs, endpoint, data, rate_limit_args
+            )
+        hook = rate_limit_args.callback
+
+        async def journaled(*call_args, **call_kwargs):
+            hook()
+            return await callback(*call_args, **call_kwargs)
+
+        return await super().process_request(journaled, args, kwargs, endpoint, data, None)
+
+
+async def send_journaled(bot: Bot, desk: Desk, kind: str, item_id: int, **kwargs: Any):
+    """send_message with retries, journalled `sending` right before the request leaves."""
+
+    def journal() -> None:
+        desk.spool.sending(kind, item_id)
+
+    if getattr(bot, "rate_limiter", None) is None:
+        journal()  # no queue to wait in: it leaves now
+        return await send_with_retries(bot, **kwargs)
+    return await send_with_retries(bot, rate_limit_args=BeforeSend(journal), **kwargs)
+
+
 # Group posts still on their way; kept so the tasks are not garbage-collected mid-send.
 _group_posts: set[asyncio.Task] = set()
+GROUP_KINDS = {"post", "group"}
 
 
-async def send_notifications(bot: Bot, desk: Desk, notes: list[dict], ticket: dict) -> None:
-    """Page everyone in `notes` at once; one failing chat never holds up the others.
+async def send_notifications(
+    bot: Bot, desk: Desk, notes: list[dict], ticket: dict, *, late: bool = False
+) -> None:
+    """Send outbox messages at once; one failing chat never holds up the others.
 
     People are awaited; posts to the team group go on in the background, because Telegram
     lets a group receive only 20 messages a minute and a burst of tickets must not make the
@@ -81,46 +125,114 @@ async def send_notifications(bot: Bot, desk: Desk, notes: list[dict], ticket: di
             task = asyncio.create_task(send_notification(bot, desk, note, ticket))
             _group_posts.add(task)
             task.add_done_callback(_group_posts.discard)
-    await asyncio.gather(*(send_notification(bot, desk, note, ticket) for note in people))
+    await asyncio.gather(*(send_notification(bot, desk, n, ticket, late=late) for n in people))
 
 
-GROUP_KINDS = {"post", "group"}
+def uncertain(error: TelegramError) -> bool:
+    """Telegram may have the message: the request was out when the connection broke."""
+    if isinstance(error, TimedOut):
+        return True
+    if isinstance(error, Forbidden | BadRequest):
+        return False
+    return (
+        isinstance(error, NetworkError)
+        and not isinstance(error, RetryAfter)
+        and not (safe_to_resend(error))
+    )
 
 
-async def send_notification(bot: Bot, desk: Desk, note: dict, ticket: dict) -> None:
-    desk.spool.sending("notification", note["id"])
-    text = messages.notification(note, ticket, desk.settings.dashboard_url)
+async def send_notification(
+    bot: Bot, desk: Desk, note: dict, ticket: dict, *, late: bool = False
+) -> None:
+    """Send one outbox message claimed at the dashboard and report what Telegram said."""
+    if note["id"] in desk.sending:
+        return  # this process is sending it already
+    desk.sending.add(note["id"])
     try:
-        sent = await send_with_retries(
+        await _send_notification(bot, desk, note, ticket, late)
+    finally:
+        desk.sending.discard(note["id"])
+
+
+async def _send_notification(bot: Bot, desk: Desk, note: dict, ticket: dict, late: bool) -> None:
+    known = desk.spool.entry("notification", note["id"])
+    if known is not None and known.state == "sent":
+        # Sent before, the report was lost: report it, never send it twice.
+        await report(
+            desk, "notification", note["id"], sent=True, message_id=known.telegram_message_id
+        )
+        return
+    desk.spool.claimed("notification", note["id"])
+    confirmation = note["kind"] == "confirmation"
+    extra: dict[str, Any] = (
+        {
+            "reply_parameters": ReplyParameters(
+                message_id=ticket["message_id"], allow_sending_without_reply=True
+            )
+        }
+        if confirmation
+        else {"reply_markup": messages.buttons(ticket)}
+    )
+    try:
+        sent = await send_journaled(
             bot,
+            desk,
+            "notification",
+            note["id"],
             chat_id=note["chat_id"],
-            text=text,
+            text=messages.outbox_text(note, ticket, desk.settings.dashboard_url, late=late),
             parse_mode=ParseMode.HTML,
-            reply_markup=messages.buttons(ticket),
+            **extra,
         )
     except TelegramError as error:
         log.warning(
-            "page %s for ticket #%s to chat %s failed: %s",
+            "%s for ticket #%s to chat %s failed: %s",
             note["kind"],
             ticket["number"],
             note["chat_id"],
             error,
         )
-        await report(desk, "notification", note["id"], sent=False, error=str(error))
+        await report(
+            desk,
+            "notification",
+            note["id"],
+            sent=False,
+            error=describe(error),
+            # A page is worth another try whenever Telegram may take it later.
+            retryable=not isinstance(error, Forbidden | BadRequest),
+            uncertain=uncertain(error),
+        )
         return
     desk.spool.sent("notification", note["id"], sent.message_id)
     log.info(
-        "paged %s (level %s, %s) about ticket #%s",
-        note["chat_id"],
-        note["level"],
+        "sent %s (level %s) about ticket #%s to %s",
         note["kind"],
+        note["level"],
         ticket["number"],
+        note["chat_id"],
     )
     answer = await report(desk, "notification", note["id"], sent=True, message_id=sent.message_id)
     current = (answer or {}).get("ticket")
-    if current and messages.handled_line(current) != messages.handled_line(ticket):
+    if confirmation or not current:
+        return
+    if messages.handled_line(current) != messages.handled_line(ticket):
         # Someone pressed a button on another page while this one was on its way.
         await edit_page(bot, desk, note | {"telegram_message_id": sent.message_id}, current)
+
+
+async def deliver_outbox(bot: Bot, desk: Desk) -> int:
+    """Send what the outbox holds: messages whose claim ran out, retries, repeats."""
+    waiting = (await desk.get("/notifications/pending"))["notifications"]
+    fresh = [n for n in waiting if n["id"] not in desk.sending]
+
+    async def claim_and_send(note: dict) -> int:
+        claimed = await desk.claim(f"/notifications/{note['id']}/claim")
+        if claimed.get("conflict"):
+            return 0
+        await send_notification(bot, desk, claimed, claimed["ticket"], late=True)
+        return 1
+
+    return sum(await asyncio.gather(*(claim_and_send(n) for n in fresh)))
 
 
 async def edit_page(bot: Bot, desk: Desk, note: dict, ticket: dict) -> None:
@@ -149,6 +261,7 @@ async def report(
     message_id: int | None = None,
     error: str | None = None,
     retryable: bool = False,
+    uncertain: bool = False,
 ) -> dict | None:
     """Tell the dashboard; if it is down the journal keeps the outcome for a later report."""
     path = f"/{'notifications' if kind == 'notification' else 'responses'}/{item_id}/result"
@@ -158,11 +271,12 @@ async def report(
     else:
         body["error"] = (error or "unknown error")[:2000]
         body["retryable"] = retryable
+        body["uncertain"] = uncertain
     answer = None
     try:
         answer = await desk.post(path, body)
     except DashboardUnavailable as unavailable:
-        if not sent:
+        if not sent and not uncertain:
             # Nothing reached the user, so there is nothing to keep: the claim lease or the
             # next poll brings it back.
             desk.spool.settled(kind, item_id)
@@ -197,10 +311,13 @@ async def deliver_answer(bot: Bot, desk: Desk, delivery: dict) -> int:
     claimed = await desk.claim(f"/responses/{delivery['id']}/claim")
     if claimed.get("conflict"):
         return 0
-    desk.spool.sending("response", delivery["id"])
+    desk.spool.claimed("response", delivery["id"])
     try:
-        sent = await send_with_retries(
+        sent = await send_journaled(
             bot,
+            desk,
+            "response",
+            delivery["id"],
             chat_id=delivery["chat_id"],
             text=messages.answer(claimed),
             parse_mode=ParseMode.HTML,
@@ -252,16 +369,26 @@ def describe(error: TelegramError) -> str:
 async def settle_journal(desk: Desk, *, at_startup: bool = False) -> None:
     """Report what was sent but not yet reported; never resend it.
 
-    At start-up an entry still `sending` belonged to the previous run, which stopped between
-    handing the message to Telegram and hearing back: the outcome is unknown, so it is
-    reported as uncertain for a human to check instead of being sent twice.
+    At start-up the journal tells what the previous run left: a `claimed` entry never left
+    the bot (it waited in the rate limiter's queue), so it is handed back to be sent; a
+    `sending` entry was with Telegram when the bot stopped, so its outcome is unknown: a page
+    is sent again labelled as a repeat, an answer is marked uncertain for a human to check.
     """
     for entry in desk.spool.unsettled():
-        if entry.state == "sending" and not at_startup:
+        if entry.state != "sent" and not at_startup:
             continue  # still in flight in this run
         if entry.state == "sent":
             await report(
                 desk, entry.kind, entry.item_id, sent=True, message_id=entry.telegram_message_id
+            )
+        elif entry.state == "claimed":
+            await report(
+                desk,
+                entry.kind,
+                entry.item_id,
+                sent=False,
+                error="not sent: the bot stopped before sending it",
+                retryable=True,
             )
         else:
             await report(
@@ -270,5 +397,6 @@ async def settle_journal(desk: Desk, *, at_startup: bool = False) -> None:
                 entry.item_id,
                 sent=False,
                 error="delivery uncertain: the bot stopped while sending; check before retrying",
+                uncertain=True,
             )
         log.info("settled %s %s from the journal (%s)", entry.kind, entry.item_id, entry.state)

@@ -1,9 +1,11 @@
 """A durable local journal beside the bot (SQLite), so nothing is lost across restarts.
 
 - `intake`: support requests not yet filed (the dashboard was down); flushed by a job.
-- `sent`: answers and pages Telegram accepted but not yet reported to the dashboard. Written
-  right after Telegram answers, so a restart reports them instead of sending them again;
-  a row still marked `sending` at start-up means the outcome is unknown.
+- `sent`: the delivery journal of answers and outbox messages. `claimed` when the bot takes
+  one (it may wait in the rate limiter's queue), `sending` right before the request leaves for
+  Telegram, `sent` right after Telegram answers. At start-up a `claimed` row never left the bot
+  (safe to send again), a `sending` row's outcome is unknown, a `sent` row is reported, never
+  resent.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ CREATE TABLE IF NOT EXISTS meta (
 CREATE TABLE IF NOT EXISTS sent (
     kind TEXT NOT NULL,          -- response | notification
     item_id INTEGER NOT NULL,
-    state TEXT NOT NULL,         -- sending | sent
+    state TEXT NOT NULL,         -- claimed | sending | sent
     telegram_message_id INTEGER,
     updated_at REAL NOT NULL,
     PRIMARY KEY (kind, item_id)
@@ -110,13 +112,29 @@ class Spool:
             )
 
     # delivery journal ---------------------------------------------------------------------
+    def claimed(self, kind: str, item_id: int) -> None:
+        self._mark(kind, item_id, "claimed")
+
     def sending(self, kind: str, item_id: int) -> None:
+        """Called right before the request leaves for Telegram (from the rate limiter)."""
+        self._mark(kind, item_id, "sending")
+
+    def _mark(self, kind: str, item_id: int, state: str) -> None:
         with self.lock:
             self.conn.execute(
                 "INSERT OR REPLACE INTO sent (kind, item_id, state, updated_at)"
-                " VALUES (?, ?, 'sending', ?)",
-                (kind, item_id, time.time()),
+                " VALUES (?, ?, ?, ?)",
+                (kind, item_id, state, time.time()),
             )
+
+    def entry(self, kind: str, item_id: int) -> JournalEntry | None:
+        with self.lock:
+            row = self.conn.execute(
+                "SELECT kind, item_id, state, telegram_message_id FROM sent"
+                " WHERE kind = ? AND item_id = ?",
+                (kind, item_id),
+            ).fetchone()
+        return JournalEntry(*row) if row else None
 
     def sent(self, kind: str, item_id: int, telegram_message_id: int) -> None:
         with self.lock:

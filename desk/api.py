@@ -17,6 +17,7 @@ from desk import (
     escalations,
     linking,
     oncall,
+    outbox,
     ticket_actions,
     tickets,
 )
@@ -134,11 +135,22 @@ def support_message():
             raise ApiError(404, "no open ticket for that message")
     result = tickets.file_request(intake)
     body = result.ticket.to_dict() | {"created": result.created, "followup": result.followup}
-    if page and not result.followup and result.ticket.escalation_level == 0:
-        # The first page claimed in the same call: one round trip less between a user's
-        # message and the on-call tech's phone. Claimed like any step, so at most once.
-        body["escalation"] = step_body(escalations.step(result.ticket, expected_level=1))
+    if page and not result.followup:
+        # The first page and the user's confirmation are claimed in the same call: one round
+        # trip less between a user's message and the on-call tech's phone. A retry of a call
+        # whose answer was lost gets the same messages again, never nothing.
+        now = clock.now()
+        first = escalations.step(result.ticket, now, expected_level=1, claimed_by=bot_instance())
+        body["escalation"] = step_body(first)
+        note = outbox.confirmation(result.ticket, bot_instance(), now)
+        db.session.commit()
+        body["confirmation"] = note.to_dict() if note else None
     return jsonify(body), 201 if result.created else 200
+
+
+def bot_instance() -> str | None:
+    """The calling bot's instance id: a replayed claim goes back only to the bot that made it."""
+    return request.headers.get("X-Bot-Instance", "")[:64] or None
 
 
 @bp.post("/message/<int:ticket_id>/confirmation")
@@ -198,34 +210,68 @@ def escalate(ticket_id: int):
     fields = Fields(payload if payload is not None else {})
     expected = fields.integer("level", required=False)
     fields.check()
-    result = escalations.step(ticket, expected_level=expected)
+    result = escalations.step(ticket, expected_level=expected, claimed_by=bot_instance())
     return jsonify(step_body(result)), 409 if result.action == "conflict" else 200
 
 
 def step_body(result: escalations.StepResult) -> dict[str, Any]:
     return {
-        "action": result.action,
+        "action": str(result.action),
         "level": result.level,
         "reason": result.reason,
+        "replayed": result.replayed,
         "ticket": result.ticket.to_dict(),
         "notifications": [n.to_dict() for n in result.notifications],
     }
 
 
+@bp.get("/notifications/pending")
+def notifications_pending():
+    """Pages, posts, reminders and confirmations waiting to be sent (or sent again)."""
+    try:
+        limit = min(max(int(request.args.get("limit", 50)), 1), 500)
+    except ValueError:
+        raise InvalidRequest("invalid fields", {"limit": "must be an integer"}) from None
+    notes = outbox.pending(limit)
+    return jsonify({"notifications": [note_with_ticket(n) for n in notes]})
+
+
+def note_with_ticket(note: Notification) -> dict[str, Any]:
+    ticket = db.session.get(SupportMessage, note.ticket_id)
+    return note.to_dict() | {"ticket": ticket.to_dict()}
+
+
+@bp.post("/notifications/<int:notification_id>/claim")
+def notification_claim(notification_id: int):
+    """Claim a pending message for sending; 409 when another bot has it or it is done."""
+    note = get_or_404(Notification, notification_id, "notification")
+    if not outbox.claim(note, bot_instance()):
+        raise ApiError(409, f"notification {notification_id} is {note.state.value}")
+    return jsonify(note_with_ticket(note))
+
+
 @bp.post("/notifications/<int:notification_id>/result")
 def notification_result(notification_id: int):
-    """Record whether a page reached Telegram (message id) or failed (error)."""
+    """Record whether a message reached Telegram (message id), or why not."""
     note = get_or_404(Notification, notification_id, "notification")
     fields = Fields(json_body())
     sent = fields.boolean("sent")
     message_id = fields.integer("telegram_message_id", required=bool(sent))
     error = fields.string("error", max_length=2000)
+    retryable = fields.boolean("retryable", required=False)
+    uncertain = fields.boolean("uncertain", required=False)
     fields.check()
-    escalations.record_delivery(note, bool(sent), message_id, error)
+    outbox.record(
+        note,
+        sent=bool(sent),
+        telegram_message_id=message_id,
+        error=error,
+        retryable=bool(retryable),
+        uncertain=bool(uncertain),
+    )
     # The ticket as it is now: if someone acted on it while this page was in flight, the bot
     # updates the page it just sent.
-    ticket = db.session.get(SupportMessage, note.ticket_id)
-    return jsonify(note.to_dict() | {"ticket": ticket.to_dict()})
+    return jsonify(note_with_ticket(note))
 
 
 @bp.get("/status")

@@ -1,8 +1,10 @@
-"""The dashboard side of escalation: due tickets, atomic level claims, notification records.
+"""The dashboard side of escalation: due tickets, atomic step claims, replays.
 
 The bot asks; this module decides with `escalation.py` and claims each step with one
-conditional UPDATE, so two bots, a retried request or a crash between claim and send can never
-page the same level twice.
+conditional UPDATE, so two bots or a retried request never take the same step twice. The
+messages a step creates go into the outbox (desk/outbox.py), already claimed by the asking
+bot; a retry of a call whose answer was lost replays them, and a lease brings back any the
+bot never reported, so a step, once claimed, is always paged.
 """
 
 from __future__ import annotations
@@ -14,40 +16,66 @@ import sqlalchemy as sa
 from flask import current_app
 
 import escalation
-from desk import clock, oncall, runtime_settings
+from desk import clock, oncall, outbox, runtime_settings
 from desk.database import commit_keeping_loaded_state
 from desk.extensions import db
-from models import DeliveryState, Notification, Status, SupportMessage, User
+from escalation import Action
+from models import DeliveryState, Notification, NotificationKind, Status, SupportMessage, User
 
 
 @dataclass
 class StepResult:
-    action: str  # notify | remind | wait | stop | conflict
+    action: str  # an escalation.Action, or "conflict"
     ticket: SupportMessage
     level: int
     reason: str = ""
     notifications: list[Notification] = field(default_factory=list)
+    replayed: bool = False
 
 
 def policy() -> escalation.Policy:
-    values = runtime_settings.get_ints("escalation_timeout", "ack_timeout", "escalation_repeats")
+    values = runtime_settings.get_ints(
+        "escalation_timeout", "ack_timeout", "escalation_repeats", "owner_silence"
+    )
+    silence = values["owner_silence"]
     return escalation.Policy(
         timeout=timedelta(seconds=values["escalation_timeout"]),
         ack_timeout=timedelta(seconds=values["ack_timeout"]),
         repeats=values["escalation_repeats"],
         has_group=current_app.config.get("SUPPORT_GROUP_ID") is not None,
+        owner_silence=timedelta(minutes=silence) if silence else None,
     )
 
 
-def ticket_state(ticket: SupportMessage) -> escalation.TicketState:
+def paged_in_round(ticket: SupportMessage) -> tuple[frozenset[int], bool]:
+    """Who was paged in the ticket's current round, and whether the group was."""
+    if ticket.escalation_level == 0:
+        return frozenset(), False
+    rows = db.session.execute(
+        sa.select(Notification.kind, Notification.user_id).where(
+            Notification.ticket_id == ticket.id,
+            Notification.round == ticket.escalation_round,
+            Notification.kind.in_([NotificationKind.PAGE.value, NotificationKind.GROUP.value]),
+        )
+    ).all()
+    people = frozenset(r.user_id for r in rows if r.kind == NotificationKind.PAGE.value)
+    return people, any(r.kind == NotificationKind.GROUP.value for r in rows)
+
+
+def ticket_state(
+    ticket: SupportMessage, paged: frozenset[int] = frozenset(), group_paged: bool = False
+) -> escalation.TicketState:
     return escalation.TicketState(
         status=ticket.status.value,
         level=ticket.escalation_level,
+        round=ticket.escalation_round,
         last_escalated_at=ticket.last_escalated_at,
         acknowledged_at=ticket.acknowledged_at,
         reminded_at=ticket.reminded_at,
         answered=ticket.answered_at is not None,
         assignee_id=ticket.assignee_id,
+        paged=paged,
+        group_paged=group_paged,
     )
 
 
@@ -75,8 +103,9 @@ def _unchanged_since_read(ticket: SupportMessage) -> list[sa.ColumnElement[bool]
     return [
         SupportMessage.id == ticket.id,
         SupportMessage.escalation_level == ticket.escalation_level,
-        SupportMessage.status != Status.RESOLVED,
+        SupportMessage.status == ticket.status,
         SupportMessage.answered_at.is_(None),
+        same(SupportMessage.assignee_id, ticket.assignee_id),
         same(SupportMessage.acknowledged_at, ticket.acknowledged_at),
         same(SupportMessage.reminded_at, ticket.reminded_at),
     ]
@@ -102,46 +131,73 @@ def _claim(ticket: SupportMessage, now: datetime, **values: object) -> bool:
     return row is not None
 
 
+def replay(ticket: SupportMessage, level: int, claimed_by: str | None, now: datetime) -> list:
+    """The unsent messages of an already claimed step, handed again to the bot that retries
+    the call whose answer it lost."""
+    notes = outbox.release_to(outbox.unsent(ticket, level=level), claimed_by, now)
+    if notes:
+        commit_keeping_loaded_state(db.session())
+    return notes
+
+
 def step(
-    ticket: SupportMessage, now: datetime | None = None, expected_level: int | None = None
+    ticket: SupportMessage,
+    now: datetime | None = None,
+    expected_level: int | None = None,
+    claimed_by: str | None = None,
 ) -> StepResult:
     """Take the next escalation step for a ticket, if it is due, and claim it atomically."""
     now = now or clock.now()
-    if expected_level is not None and expected_level <= ticket.escalation_level:
-        return StepResult(
-            "conflict", ticket, ticket.escalation_level, f"level {expected_level} already claimed"
-        )
-    on_call = oncall.on_call_at(now)
-    decision = escalation.decide(ticket_state(ticket), len(on_call.chain), policy(), now)
     level = ticket.escalation_level
+    if expected_level is not None and expected_level <= level:
+        if expected_level == level and level > 0:
+            notes = replay(ticket, level, claimed_by, now)
+            if notes:
+                return StepResult(Action.NOTIFY, ticket, level, "replayed", notes, replayed=True)
+        return StepResult("conflict", ticket, level, f"level {expected_level} already claimed")
+    on_call = oncall.on_call_at(now)
+    rules = policy()
+    decision = escalation.decide(
+        ticket_state(ticket, *paged_in_round(ticket)), on_call.chain, rules, now
+    )
+    reason = str(decision.reason)
 
-    if decision.action is escalation.Action.WAIT:
+    if decision.action is Action.WAIT:
         if ticket.next_escalation_at != decision.next_at:
             _claim(ticket, now, next_escalation_at=decision.next_at)
             db.session.commit()
-        return StepResult("wait", ticket, level, decision.reason)
+        return StepResult(Action.WAIT, ticket, level, reason)
 
-    if decision.action is escalation.Action.STOP:
-        next_at = None
-        if decision.reason == "nobody to notify":
-            # Nobody is reachable yet; look again after a timeout rather than give up for good.
-            next_at = now + policy().timeout
-        _claim(ticket, now, next_escalation_at=next_at)
+    if decision.action is Action.STOP:
+        _claim(ticket, now, next_escalation_at=None)
         db.session.commit()
-        return StepResult("stop", ticket, level, decision.reason)
+        return StepResult(Action.STOP, ticket, level, reason)
 
-    if decision.action is escalation.Action.REMIND:
-        if not _claim(ticket, now, reminded_at=now, next_escalation_at=decision.next_at):
+    if decision.action is Action.REMIND:
+        claimed = _claim(
+            ticket, now, reminded_at=decision.planned_at, next_escalation_at=decision.next_at
+        )
+        if not claimed:
             db.session.rollback()
             return StepResult("conflict", ticket, level, "already reminded")
         notes = []
         # The tech it was assigned to is the one to remind; else whoever acknowledged it.
         owner_id = ticket.assignee_id or ticket.acknowledged_by_id
-        acknowledger = db.session.get(User, owner_id) if owner_id else None
-        if acknowledger and acknowledger.telegram_user_id and acknowledger.active:
-            notes.append(_notification(ticket, level, "reminder", acknowledger, now))
-        db.session.commit()
-        return StepResult("remind", ticket, level, decision.reason, notes)
+        owner = db.session.get(User, owner_id) if owner_id else None
+        if owner and owner.telegram_user_id and owner.active:
+            notes.append(
+                outbox.add(
+                    ticket,
+                    NotificationKind.REMINDER,
+                    level=level,
+                    round_=ticket.escalation_round,
+                    user=owner,
+                    claimed_by=claimed_by,
+                    now=now,
+                )
+            )
+        commit_keeping_loaded_state(db.session())
+        return StepResult(Action.REMIND, ticket, level, reason, notes)
 
     target = decision.target
     assert target is not None
@@ -151,63 +207,31 @@ def step(
         ticket,
         now,
         escalation_level=target.level,
-        last_escalated_at=now,
+        escalation_round=target.round,
+        last_escalated_at=decision.planned_at,
         next_escalation_at=decision.next_at,
     )
     if not claimed:
         db.session.rollback()
         return StepResult("conflict", ticket, level, f"level {target.level} already claimed")
-
-    notes = []
-    group_id = current_app.config.get("SUPPORT_GROUP_ID")
-    if target.kind == "person":
-        person = on_call.chain[target.index]
-        user = db.session.get(User, person.id)
-        notes.append(_notification(ticket, target.level, "page", user, now))
-        if target.level == 1 and group_id is not None:
-            # The team sees every new ticket in its group, besides the on-call page.
-            notes.append(_notification(ticket, target.level, "post", None, now, chat_id=group_id))
-    else:
-        notes.append(_notification(ticket, target.level, "group", None, now, chat_id=group_id))
+    notes = _notifications(ticket, target, claimed_by, now)
     commit_keeping_loaded_state(db.session())
-    return StepResult("notify", ticket, target.level, decision.reason, notes)
+    return StepResult(Action.NOTIFY, ticket, target.level, reason, notes)
 
 
-def _notification(
-    ticket: SupportMessage,
-    level: int,
-    kind: str,
-    user: User | None,
-    now: datetime,
-    chat_id: int | None = None,
-) -> Notification:
-    note = Notification(
-        ticket_id=ticket.id,
-        user_id=user.id if user else None,
-        chat_id=chat_id if chat_id is not None else user.telegram_user_id,
-        level=level,
-        kind=kind,
-        state=DeliveryState.PENDING,
-        created_at=now,
-    )
-    if user is not None:
-        note.user = user
-    db.session.add(note)
-    db.session.flush()
-    return note
-
-
-def record_delivery(
-    note: Notification, sent: bool, telegram_message_id: int | None, error: str | None
-) -> None:
-    """Store what Telegram said about a notification; a second report changes nothing."""
-    if note.state in (DeliveryState.SENT, DeliveryState.FAILED):
-        return
-    note.state = DeliveryState.SENT if sent else DeliveryState.FAILED
-    note.telegram_message_id = telegram_message_id
-    note.error = error
-    note.sent_at = clock.now() if sent else None
-    db.session.commit()
+def _notifications(
+    ticket: SupportMessage, target: escalation.Target, claimed_by: str | None, now: datetime
+) -> list[Notification]:
+    group_id = current_app.config.get("SUPPORT_GROUP_ID")
+    common = {"level": target.level, "round_": target.round, "claimed_by": claimed_by, "now": now}
+    if target.kind is escalation.TargetKind.GROUP:
+        return [outbox.add(ticket, NotificationKind.GROUP, chat_id=group_id, **common)]
+    user = db.session.get(User, target.person_id)
+    notes = [outbox.add(ticket, NotificationKind.PAGE, user=user, **common)]
+    if target.level == 1 and group_id is not None:
+        # The team sees every new ticket in its group, besides the on-call page.
+        notes.append(outbox.add(ticket, NotificationKind.POST, chat_id=group_id, **common))
+    return notes
 
 
 def sent_notifications(ticket: SupportMessage) -> list[Notification]:
@@ -246,6 +270,7 @@ def reschedule_open_tickets(now: datetime | None = None) -> int:
     """
     now = now or clock.now()
     rules = policy()
+    chain = oncall.on_call_at(now).chain
     changed = 0
     waiting = db.session.scalars(
         sa.select(SupportMessage).where(SupportMessage.next_escalation_at.is_not(None))
@@ -253,7 +278,8 @@ def reschedule_open_tickets(now: datetime | None = None) -> int:
     for ticket in waiting:
         if ticket.escalation_level == 0 and ticket.acknowledged_at is None:
             continue  # not paged yet: due already
-        decision = escalation.decide(ticket_state(ticket), 1, rules, now)
+        state = ticket_state(ticket, *paged_in_round(ticket))
+        decision = escalation.decide(state, chain, rules, now)
         next_at = decision.next_at if decision.action is escalation.Action.WAIT else now
         if next_at == ticket.next_escalation_at:
             continue

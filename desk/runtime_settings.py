@@ -53,6 +53,16 @@ SETTINGS = {
             0,
             10,
         ),
+        IntSetting(
+            "owner_silence",
+            "Page the chain when the owner is silent (minutes, 0 = never)",
+            "A taken ticket only reminds its owner. With a number here, a taken ticket that has"
+            " had no answer for that many minutes pages the on-call chain again.",
+            None,
+            0,
+            0,
+            7 * 24 * 60,
+        ),
     )
 }
 

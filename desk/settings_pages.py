@@ -30,7 +30,7 @@ def index():
         for key in changed:
             runtime_settings.set_int(key, form[key].data, current_user.id)
         db.session.commit()
-        if {"escalation_timeout", "ack_timeout"} & set(changed):
+        if {"escalation_timeout", "ack_timeout", "owner_silence"} & set(changed):
             escalations.reschedule_open_tickets()
         if changed:
             labels = ", ".join(runtime_settings.SETTINGS[key].label for key in changed)

@@ -56,11 +56,16 @@ def test_filing_with_page_claims_the_first_page_in_the_same_call(
     ]
     assert step["ticket"]["escalation_level"] == 1
     assert api.get("/api/escalations/due").get_json()["tickets"] == []
-    # The bot retrying the same message (its answer was lost) must not page again.
+    # The bot retrying the same message (its answer was lost) gets the same page again,
+    # never a new one, and never nothing.
     retry = api.post("/api/support_message", support_payload(page=True)).get_json()
     assert retry["id"] == body["id"]
-    assert "escalation" not in retry
-    assert api.post(f"/api/escalate/{body['id']}", {"level": 1}).status_code == 409
+    assert retry["escalation"]["replayed"] is True
+    assert [n["id"] for n in retry["escalation"]["notifications"]] == [
+        n["id"] for n in step["notifications"]
+    ]
+    assert retry["confirmation"]["id"] == body["confirmation"]["id"]
+    assert api.post(f"/api/escalate/{body['id']}", {"level": 2}).get_json()["action"] == "wait"
 
 
 def test_filing_with_page_and_nobody_on_call_pages_the_team_group(api, clock, support_payload):
@@ -88,11 +93,34 @@ def test_page_must_be_a_boolean(api, clock, on_call_team, support_payload):
 
 def test_a_level_is_claimed_once(api, clock, on_call_team, support_payload):
     ticket = file_ticket(api, support_payload)
-    first = api.post(f"/api/escalate/{ticket['id']}", {"level": 1})
-    second = api.post(f"/api/escalate/{ticket['id']}", {"level": 1})
+    first = api.client.post(
+        f"/api/escalate/{ticket['id']}", json={"level": 1}, headers=api.headers | bot("a")
+    )
+    second = api.client.post(
+        f"/api/escalate/{ticket['id']}", json={"level": 1}, headers=api.headers | bot("b")
+    )
     assert first.status_code == 200
-    assert second.status_code == 409
+    assert second.status_code == 409  # another bot's live claim is never handed out twice
     assert second.get_json()["notifications"] == []
+
+
+def bot(instance: str) -> dict[str, str]:
+    return {"X-Bot-Instance": instance}
+
+
+def test_a_bot_retrying_a_claim_whose_answer_it_lost_gets_the_same_pages(
+    api, clock, on_call_team, support_payload
+):
+    ticket = file_ticket(api, support_payload)
+    headers = api.headers | bot("a")
+    lost = api.client.post(f"/api/escalate/{ticket['id']}", json={"level": 1}, headers=headers)
+    retry = api.client.post(f"/api/escalate/{ticket['id']}", json={"level": 1}, headers=headers)
+    assert retry.status_code == 200
+    assert retry.get_json()["replayed"] is True
+    assert [n["id"] for n in retry.get_json()["notifications"]] == [
+        n["id"] for n in lost.get_json()["notifications"]
+    ]
+    assert all(n["attempts"] == 2 for n in retry.get_json()["notifications"])
 
 
 def test_escalation_walks_the_chain_then_the_group_then_repeats_and_stops(
@@ -193,8 +221,8 @@ def test_rescheduling_leaves_a_step_claimed_meanwhile_alone(
     bots_due_time = clock() + timedelta(minutes=30)
     read_state = escalations.ticket_state
 
-    def bot_claims_meanwhile(row):
-        state = read_state(row)
+    def bot_claims_meanwhile(row, *paged):
+        state = read_state(row, *paged)
         # Another process (the bot) claims level 2 between this read and the write.
         with db.engine.begin() as other:
             other.execute(

@@ -60,7 +60,9 @@ def page_states(live_dashboard):
 
     return live_dashboard.query(
         lambda db: sorted(
-            (n.kind, n.state.value) for n in db.session.scalars(db.select(Notification))
+            (n.kind, n.state.value)
+            for n in db.session.scalars(db.select(Notification))
+            if n.kind != "confirmation"  # the user's ticket number, not a page
         )
     )
 

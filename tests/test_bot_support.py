@@ -19,7 +19,7 @@ def test_support_mention_in_private_chat_files_ticket_and_pages_on_call(
     )
     reply = telegram.wait_for_message(USER, contains="Ticket")
     assert "#1" in reply["text"]
-    assert "on-call tech has been notified" in reply["text"]
+    assert "on-call team has been notified" in reply["text"]
     assert reply["reply_to_message"]["message_id"] == update["message"]["message_id"]
     page = telegram.wait_for_message(ANN, contains="#1")
     assert "the VPN is down" in page["text"]

@@ -162,13 +162,21 @@ def test_the_search_index_migration_goes_down_and_up_again(database_url, monkeyp
     from desk import search_index
     from desk.bootstrap import MIGRATIONS
     from desk.extensions import db
-    from models import SupportMessage
 
     monkeypatch.setenv("SECRET_KEY", "x")
     app = bare_app(database_url)
 
     def file_ticket(message_id: int, text: str) -> None:
-        db.session.add(SupportMessage(chat_id=1, message_id=message_id, sender_id=5, text=text))
+        # Plain SQL: the models describe the newest schema, not the one of revision 0002.
+        db.session.execute(
+            sa.text(
+                "INSERT INTO support_messages (chat_id, chat_type, message_id, sender_id,"
+                " sender_first_name, text, status, priority, escalation_level, created_at,"
+                " updated_at) VALUES (1, 'private', :m, 5, '', :t, 'open', 'normal', 0,"
+                " '2026-12-01 10:00:00', '2026-12-01 10:00:00')"
+            ),
+            {"m": message_id, "t": text},
+        )
         db.session.commit()
 
     with app.app_context():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -10,7 +11,12 @@ import sqlalchemy as sa
 from desk import runtime_settings
 from models import SystemConfig
 
-DEFAULTS = {"escalation_timeout": "900", "ack_timeout": "1800", "escalation_repeats": "1"}
+DEFAULTS = {
+    "escalation_timeout": "900",
+    "ack_timeout": "1800",
+    "escalation_repeats": "1",
+    "owner_silence": "0",
+}
 
 
 def text_of(response) -> str:
@@ -76,3 +82,11 @@ def test_a_shorter_timeout_applies_to_tickets_already_escalating(
     admin_client.post("/settings/", data=DEFAULTS | {"escalation_timeout": "120"})
     clock.advance(minutes=2)
     assert [t["id"] for t in api.get("/api/escalations/due").get_json()["tickets"]] == [1]
+
+
+def test_owner_silence_setting_makes_a_taken_ticket_page_the_chain_again(admin_client, db):
+    from desk import escalations
+
+    admin_client.post("/settings/", data=DEFAULTS | {"owner_silence": "45"})
+    with admin_client.application.app_context():
+        assert escalations.policy().owner_silence == timedelta(minutes=45)
