@@ -153,6 +153,7 @@ class DashboardSettings:
     port: int
     proxy_count: int = 0
     secure_cookies: bool = False
+    outbox_lease: int = 120
 
     def flask_config(self) -> dict[str, object]:
         return {
@@ -162,6 +163,7 @@ class DashboardSettings:
             "TIMEZONE": self.timezone.key,
             "ESCALATION_TIMEOUT": self.escalation_timeout,
             "ACK_TIMEOUT": self.ack_timeout,
+            "OUTBOX_LEASE_SECONDS": self.outbox_lease,
             "WEB_DASHBOARD_URL": self.dashboard_url,
             "SUPPORT_GROUP_ID": self.support_group_id,
             "PROXY_COUNT": self.proxy_count,
@@ -212,6 +214,7 @@ def load_dashboard_settings(environ: dict[str, str], instance_path: str) -> Dash
         host=environ.get("HOST", "").strip() or "127.0.0.1",
         proxy_count=positive_int(environ, "PROXY_COUNT", 0, minimum=0),
         secure_cookies=flag(environ, "SECURE_COOKIES"),
+        outbox_lease=positive_int(environ, "OUTBOX_LEASE_SECONDS", 120),
         port=port,
         secret_key=secret_key(environ, instance_path),
     )
