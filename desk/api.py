@@ -96,6 +96,14 @@ def json_body() -> Any:
     return payload
 
 
+def int_arg(name: str, default: int, *, maximum: int) -> int:
+    """A whole-number query argument, clamped to 1..maximum; 400 naming it otherwise."""
+    try:
+        return min(max(int(request.args.get(name, default)), 1), maximum)
+    except ValueError:
+        raise InvalidRequest("invalid fields", {name: "must be an integer"}) from None
+
+
 def get_or_404(model: type[T], ident: int, label: str) -> T:
     """The row, or a JSON 404 naming what was not found."""
     row = db.session.get(model, ident)
@@ -182,10 +190,7 @@ def current_oncall():
 @bp.get("/escalations/due")
 def escalations_due():
     """Tickets whose next escalation step is due now, oldest first."""
-    try:
-        limit = min(max(int(request.args.get("limit", 100)), 1), 1000)
-    except ValueError:
-        raise InvalidRequest("invalid fields", {"limit": "must be an integer"}) from None
+    limit = int_arg("limit", 100, maximum=1000)
     due = escalations.due_tickets(clock.now(), limit)
     return jsonify(
         {
@@ -228,10 +233,7 @@ def step_body(result: escalations.StepResult) -> dict[str, Any]:
 @bp.get("/notifications/pending")
 def notifications_pending():
     """Pages, posts, reminders and confirmations waiting to be sent (or sent again)."""
-    try:
-        limit = min(max(int(request.args.get("limit", 50)), 1), 500)
-    except ValueError:
-        raise InvalidRequest("invalid fields", {"limit": "must be an integer"}) from None
+    limit = int_arg("limit", 50, maximum=500)
     notes = outbox.pending(limit)
     return jsonify({"notifications": [note_with_ticket(n) for n in notes]})
 
@@ -285,10 +287,7 @@ def status():
 @bp.get("/oncall")
 def oncall_overview():
     """Who is on call now and the handovers in the next `?hours=` (default 24)."""
-    try:
-        hours = min(max(int(request.args.get("hours", 24)), 1), 168)
-    except ValueError:
-        raise InvalidRequest("invalid fields", {"hours": "must be an integer"}) from None
+    hours = int_arg("hours", 24, maximum=168)
     now = clock.now()
     roster = oncall.load_roster()
     return jsonify(
