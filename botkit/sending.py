@@ -229,7 +229,9 @@ async def deliver_outbox(bot: Bot, desk: Desk) -> int:
         claimed = await desk.claim(f"/notifications/{note['id']}/claim")
         if claimed.get("conflict"):
             return 0
-        await send_notification(bot, desk, claimed, claimed["ticket"], late=True)
+        # Group posts go on in the background here too: the group's rate limit must not
+        # hold up the pages behind them.
+        await send_notifications(bot, desk, [claimed], claimed["ticket"], late=True)
         return 1
 
     return sum(await asyncio.gather(*(claim_and_send(n) for n in fresh)))

@@ -105,3 +105,37 @@ def test_a_broken_connection_mid_request_is_not_resent(desk):
     body = desk.client.reports[-1][1]
     assert (body["sent"], body["retryable"]) == (False, False)
     assert "uncertain" in body["error"]
+
+
+def test_a_message_waiting_in_the_rate_limiter_is_journalled_sending_only_when_it_leaves(
+    desk, telegram
+):
+    """A page queued behind the group's rate limit never reached Telegram: were the bot to die
+    now, it must be sent after the restart, not written off as "delivery uncertain"."""
+    from telegram.ext import ExtBot
+
+    from botkit.sending import JournalingRateLimiter, send_journaled
+
+    async def scenario() -> tuple[str, str]:
+        limiter = JournalingRateLimiter(group_max_rate=1, group_time_period=2)
+        bot = ExtBot("123456:TEST-token", base_url=telegram.base_url, rate_limiter=limiter)
+        async with bot:
+            for item in (1, 2):
+                desk.spool.claimed("notification", item)
+            first = asyncio.create_task(
+                send_journaled(bot, desk, "notification", 1, chat_id=-100555, text="one")
+            )
+            second = asyncio.create_task(
+                send_journaled(bot, desk, "notification", 2, chat_id=-100555, text="two")
+            )
+            await first
+            await asyncio.sleep(0.3)
+            waiting = desk.spool.entry("notification", 2).state
+            await second
+            return desk.spool.entry("notification", 1).state, waiting
+
+    first_state, waiting_state = asyncio.run(scenario())
+    assert first_state == "sending"  # it left; only Telegram's answer makes it `sent`
+    assert waiting_state == "claimed"
+    assert desk.spool.entry("notification", 2).state == "sending"
+    assert [m["text"] for m in telegram.sent_messages(-100555)] == ["one", "two"]
