@@ -9,7 +9,7 @@ from flask import Blueprint, jsonify, render_template, url_for
 from sqlalchemy.orm import selectinload
 
 import escalation
-from desk import bot_presence, clock, oncall, tickets
+from desk import bot_presence, clock, oncall, reach, tickets
 from desk.extensions import db
 from desk.permissions import require_login
 from desk.web import ago, localtime, priority_label, status_label, weekday_name
@@ -67,12 +67,15 @@ def slot_label(slot: escalation.Slot | None) -> str | None:
     return f"{weekday_name(slot.weekday)} {slot.start:%H:%M}–{slot.end:%H:%M}"
 
 
-def chain_summary(on_call: escalation.OnCall) -> dict[str, object]:
+def chain_summary(on_call: escalation.OnCall, now: bool = True) -> dict[str, object]:
+    """An on-call answer as the block shows it; `alert` is the notice's level and text."""
     return {
         "primary": on_call.primary.name if on_call.primary else None,
         "backups": [p.name for p in on_call.chain[1:]],
         "skipped": [f"{s.name} ({s.reason.replace('_', ' ')})" for s in on_call.skipped],
         "fallback": on_call.fallback,
+        "unreachable": on_call.unreachable.value if on_call.unreachable else None,
+        "alert": reach.on_call_notice(on_call, now=now),
         "slot": slot_label(on_call.slot),
     }
 
@@ -85,7 +88,9 @@ def on_call_summary(now: datetime) -> dict[str, object]:
     summary["next"] = None
     if upcoming:
         handover = upcoming[0]
-        summary["next"] = chain_summary(handover.on_call) | {"at": localtime(handover.at)}
+        summary["next"] = chain_summary(handover.on_call, now=False) | {
+            "at": localtime(handover.at)
+        }
     return summary
 
 
@@ -100,10 +105,11 @@ def bot_presence_summary() -> dict[str, object]:
 
 
 def live_data() -> dict[str, object]:
+    now = clock.now()
     return {
         "bot": bot_presence_summary(),
         "counts": tickets.status_counts(),
-        "on_call": on_call_summary(clock.now()),
+        "on_call": on_call_summary(now),
         "recent": recent_tickets(),
     }
 

@@ -106,6 +106,20 @@ def log_in(page, base: str, password: str) -> None:
     page.click("button:has-text('Log in')")
 
 
+def oncall_lines(page) -> list[str]:
+    """The text of each line of the overview's on-call block, as the page shows it now."""
+    return [" ".join(p.text_content().split()) for p in page.query_selector_all("#oncall p")]
+
+
+# The same lines in the block as the server renders it (before the script rebuilds it).
+SERVER_ONCALL_LINES = """async () => {
+  const html = await (await fetch("/", { credentials: "same-origin" })).text();
+  const doc = new DOMParser().parseFromString(html, "text/html");
+  return Array.from(doc.querySelectorAll("#oncall p"),
+    (p) => p.textContent.split(/\\s+/).filter(Boolean).join(" "));
+}"""
+
+
 def test_first_admin_runs_the_desk_in_a_real_browser(live_server, chromium):
     base = live_server
     problems = Problems()
@@ -148,6 +162,13 @@ def test_first_admin_runs_the_desk_in_a_real_browser(live_server, chromium):
     assert "Printer on <b>fire</b>" in row.inner_text()  # shown as text, not as markup
     assert page.inner_text('[data-count="open"]') == "1"
     assert page.evaluate("window.sameDocument") == "yes"
+    # The script has rebuilt the on-call block by now; it says what the server's page says: in
+    # red, that nobody can be paged (the fresh admin has no Telegram account linked).
+    assert oncall_lines(page) == page.evaluate(SERVER_ONCALL_LINES)
+    assert oncall_lines(page)[1] == "Nobody can be paged"
+    alert = page.query_selector('#oncall [data-role="oncall-alert"]')
+    assert alert.get_attribute("class") == "notice notice-danger"
+    assert alert.inner_text().startswith("Nobody can be paged now: no slot covers this hour")
     shot(page, "03-overview")
 
     # The ticket's thread grows live while an answer is half-written, and the draft survives.

@@ -64,9 +64,11 @@
     primary.dataset.role = "primary";
     now.append(primary);
     if (data.backups.length) now.append(el("p", "oncall-backups", `Backups: ${chainLine(data.backups)}`));
-    if (data.fallback) {
-      now.append(el("p", "notice notice-warning",
-        "No reachable person in the schedule right now: the admins are paged."));
+    // The notice's text comes from the server (desk/reach.py), as in templates/_oncall.html.
+    if (data.alert) {
+      const alert = el("p", `notice notice-${data.alert.level}`, data.alert.text);
+      alert.dataset.role = "oncall-alert";
+      now.append(alert);
     }
     if (data.skipped.length) now.append(el("p", "hint", `Skipped: ${chainLine(data.skipped)}`));
     const blocks = [now];
@@ -74,9 +76,14 @@
       const next = el("div", "oncall-next");
       next.append(el("p", "eyebrow", `Next · ${data.next.at}`));
       const line = el("p");
-      line.append(el("strong", null, data.next.primary || "Nobody (admins are paged)"));
+      line.append(el("strong", null, data.next.primary || "Nobody can be paged"));
       if (data.next.backups.length) line.append(`, then ${chainLine(data.next.backups)}`);
       next.append(line);
+      if (data.next.alert) {
+        const alert = el("p", `hint hint-${data.next.alert.level}`, data.next.alert.text);
+        alert.dataset.role = "next-alert";
+        next.append(alert);
+      }
       blocks.push(next);
     }
     document.getElementById("oncall").replaceChildren(...blocks);
