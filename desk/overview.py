@@ -1,8 +1,8 @@
-"""The overview: ticket counts, who is on call, recent tickets; refreshed live by static/js."""
+"""The overview: ticket counts, who is on call, late pages, recent tickets; refreshed live by JS."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, jsonify, render_template, url_for
@@ -12,8 +12,8 @@ import escalation
 from desk import bot_presence, clock, oncall, reach, tickets
 from desk.extensions import db
 from desk.permissions import require_login
-from desk.web import ago, localtime, priority_label, status_label, weekday_name
-from models import Status, SupportMessage
+from desk.web import ago, duration, localtime, priority_label, status_label, weekday_name
+from models import DeliveryState, Notification, Status, SupportMessage
 
 bp = Blueprint("overview", __name__)
 bp.before_request(require_login)
@@ -21,6 +21,7 @@ bp.before_request(require_login)
 RECENT_TICKETS = 10
 PREVIEW_CHARS = 140
 HANDOVER_HORIZON_HOURS = 7 * 24  # a weekly schedule changes hands within a week, or never
+LATE_AFTER = timedelta(minutes=1)  # a page the bot has not delivered by then is worth a look
 
 
 def preview(text: str, limit: int = PREVIEW_CHARS) -> str:
@@ -94,6 +95,23 @@ def on_call_summary(now: datetime) -> dict[str, object]:
     return summary
 
 
+def late_notifications(now: datetime) -> dict[str, str] | None:
+    """A warning when pages or posts wait for the bot longer than LATE_AFTER, else None."""
+    count, oldest = db.session.execute(
+        sa.select(sa.func.count(), sa.func.min(Notification.created_at)).where(
+            Notification.state.in_((DeliveryState.PENDING, DeliveryState.SENDING)),
+            Notification.created_at < now - LATE_AFTER,
+        )
+    ).one()
+    if not count:
+        return None
+    has = "notification has" if count == 1 else "notifications have"
+    return {
+        "text": f"{count} {has} waited over a minute to be sent (the oldest for "
+        f"{duration(now - oldest)}): check that the bot is running and can reach Telegram."
+    }
+
+
 def bot_presence_summary() -> dict[str, object]:
     """When the bot last reported; a silent bot means nobody is paged."""
     seen = bot_presence.last_seen()
@@ -109,6 +127,7 @@ def live_data() -> dict[str, object]:
     return {
         "bot": bot_presence_summary(),
         "counts": tickets.status_counts(),
+        "late": late_notifications(now),
         "on_call": on_call_summary(now),
         "recent": recent_tickets(),
     }

@@ -8,7 +8,9 @@ makes that a failure. Screenshots of each main page go to artifacts/screenshots/
 from __future__ import annotations
 
 import os
+import re
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -120,7 +122,26 @@ SERVER_ONCALL_LINES = """async () => {
 }"""
 
 
-def test_first_admin_runs_the_desk_in_a_real_browser(live_server, chromium):
+def add_pending_page(app, ticket_id: int, age: timedelta) -> None:
+    """A page to the admin, filed `age` ago, that the bot has not sent (no bot runs here)."""
+    from desk.extensions import db
+    from models import Notification
+
+    with app.app_context():
+        db.session.add(
+            Notification(
+                ticket_id=ticket_id,
+                user_id=1,
+                chat_id=7001,
+                level=1,
+                kind="page",
+                created_at=datetime.now(UTC) - age,
+            )
+        )
+        db.session.commit()
+
+
+def test_first_admin_runs_the_desk_in_a_real_browser(app, live_server, chromium):
     base = live_server
     problems = Problems()
     page = chromium.new_page(viewport={"width": 1280, "height": 900})
@@ -196,6 +217,12 @@ def test_first_admin_runs_the_desk_in_a_real_browser(live_server, chromium):
     page.wait_for_selector("text=Answer queued: the bot will deliver it to Alice.")
     assert page.inner_text("#thread .entry-team .badge") == "Pending"
     assert page.input_value("#text") == ""
+
+    # A page the bot has not sent yet joins the thread live, saying how long it has waited.
+    add_pending_page(app, ticket_id=1, age=timedelta(seconds=2))
+    waited = page.wait_for_selector('#notification-1 [data-role="waited"]')
+    assert re.fullmatch(r"pending for \d+ s", waited.inner_text())
+    assert page.inner_text('#notification-1 [data-role="state"]') == "Pending"
 
     page.select_option("#status", "resolved")
     page.click("form[action='/tickets/1/status'] button")

@@ -8,8 +8,8 @@ from datetime import time
 
 import pytest
 
-from desk import ticket_actions
-from models import ScheduleBackup, ScheduleSlot, Status, SupportMessage
+from desk import escalations, ticket_actions
+from models import DeliveryState, ScheduleBackup, ScheduleSlot, Status, SupportMessage
 
 
 def text_of(response) -> str:
@@ -225,3 +225,47 @@ def test_overview_warns_when_the_bot_is_silent_and_clears_when_it_beats(admin_cl
     live = admin_client.get("/overview/live.json").get_json()
     assert live["bot"]["silent"] is True
     assert "1 min ago" in live["bot"]["label"]
+
+
+def late_notice(page: str) -> str | None:
+    found = re.search(r'<p class="notice notice-warning" data-role="late">([^<]*)</p>', page)
+    return html.unescape(found.group(1)) if found else None
+
+
+def test_overview_warns_when_a_page_has_waited_over_a_minute(
+    admin_client, on_call_team, make_ticket, clock, db
+):
+    note = escalations.step(make_ticket()).notifications[0]  # Ann's page, pending
+    clock.advance(seconds=60)
+    assert late_notice(text_of(admin_client.get("/"))) is None
+    assert admin_client.get("/overview/live.json").get_json()["late"] is None
+
+    clock.advance(seconds=1)
+    expected = (
+        "1 notification has waited over a minute to be sent (the oldest for 1 min 1 s): "
+        "check that the bot is running and can reach Telegram."
+    )
+    assert late_notice(text_of(admin_client.get("/"))) == expected
+    assert admin_client.get("/overview/live.json").get_json()["late"] == {"text": expected}
+
+    note.state = DeliveryState.SENDING  # claimed by a bot, outcome not reported yet
+    db.session.commit()
+    assert late_notice(text_of(admin_client.get("/"))) == expected
+
+    escalations.record_delivery(note, True, 555, None)
+    assert late_notice(text_of(admin_client.get("/"))) is None
+    assert admin_client.get("/overview/live.json").get_json()["late"] is None
+
+
+def test_the_late_notice_counts_every_waiting_notification(
+    app, admin_client, on_call_team, make_ticket, clock
+):
+    app.config["SUPPORT_GROUP_ID"] = -100123  # the first level also posts to the group
+    escalations.step(make_ticket())
+    clock.advance(minutes=3)
+    escalations.step(make_ticket())
+    clock.advance(seconds=30)  # the second ticket's notifications are 30 s old
+    assert late_notice(text_of(admin_client.get("/"))) == (
+        "2 notifications have waited over a minute to be sent (the oldest for 3 min 30 s): "
+        "check that the bot is running and can reach Telegram."
+    )

@@ -1,6 +1,6 @@
-// The overview refreshes its counts, on-call block and recent tickets from live.json.
-// Only those three blocks are rebuilt, so nothing else on the page (a half-typed search, an
-// open form) is disturbed.
+// The overview refreshes its bot line, late-pages notice, counts, on-call block and recent
+// tickets from live.json. Only those blocks are rebuilt, so nothing else on the page (a
+// half-typed search, an open form) is disturbed.
 "use strict";
 
 (() => {
@@ -35,6 +35,18 @@
     } else {
       box.replaceChildren("Bot last seen: ", seen);
     }
+  }
+
+  function renderLate(late) {
+    const box = document.getElementById("late");
+    if (!box) return;
+    if (!late) {
+      box.replaceChildren();
+      return;
+    }
+    const notice = el("p", "notice notice-warning", late.text);
+    notice.dataset.role = "late";
+    box.replaceChildren(notice);
   }
 
   function renderCounts(counts) {
@@ -137,6 +149,7 @@
     Number(root.dataset.pollMs) || 5000,
     (data) => {
       if (changed("bot", data.bot)) renderBot(data.bot);
+      if (changed("late", data.late)) renderLate(data.late);
       if (changed("counts", data.counts)) renderCounts(data.counts);
       if (changed("on_call", data.on_call)) renderOnCall(data.on_call);
       if (changed("recent", data.recent)) renderRecent(data.recent);
