@@ -204,6 +204,15 @@ class Skipped:
     reason: str
 
 
+class Unreachable(StrEnum):
+    """Why the schedule names nobody the bot can page at an instant."""
+
+    NO_SLOT = "no_slot"  # no slot covers the instant
+    NOBODY_LINKED = "nobody_linked"  # the slot's people are active, none has Telegram linked
+    EVERYONE_INACTIVE = "everyone_inactive"  # every person of the slot is deactivated
+    NOBODY_REACHABLE = "nobody_reachable"  # some of each, or users that no longer exist
+
+
 @dataclass(frozen=True)
 class OnCall:
     """Who is on call at an instant, in paging order, and who of the slot was left out."""
@@ -218,6 +227,25 @@ class OnCall:
     def primary(self) -> Person | None:
         """The first person to page, or None when nobody can be paged."""
         return self.chain[0] if self.chain else None
+
+    @property
+    def unreachable(self) -> Unreachable | None:
+        """Why the schedule names nobody reachable, or None when someone of the slot is.
+
+        Set exactly when `fallback` is: the chain is then the reachable admins, and when it is
+        empty nobody can be paged at all (no active admin has Telegram linked either).
+        """
+        if not self.fallback:
+            return None
+        if self.slot is None:
+            return Unreachable.NO_SLOT
+        # The reasons are the ones `_slot_chain` writes into `Skipped`.
+        reasons = {s.reason for s in self.skipped}
+        if reasons == {"no_telegram"}:
+            return Unreachable.NOBODY_LINKED
+        if reasons == {"inactive"}:
+            return Unreachable.EVERYONE_INACTIVE
+        return Unreachable.NOBODY_REACHABLE
 
 
 def _slot_chain(
@@ -528,7 +556,7 @@ def _escalate(
         reason = Reason.LAST_LEVEL if target is None and chain else Reason.NEXT_LEVEL
         return Decision(Action.WAIT, next_at=due, reason=reason)
     if target is None:
-        if not chain and not policy.has_group:
+        if not chain:
             # Nobody can be paged now; someone may be linked or come on call any minute, so
             # look again after a timeout instead of ending escalation silently.
             return Decision(

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 import escalation
+from desk import clock
 from desk.extensions import db
 from models import ScheduleBackup, ScheduleSlot, User
 
@@ -89,9 +90,21 @@ def load_roster() -> Roster:
     return Roster(load_slots(), load_people())
 
 
-def on_call_at(at: datetime, roster: Roster | None = None) -> escalation.OnCall:
+def on_call_at(at: datetime | None = None, roster: Roster | None = None) -> escalation.OnCall:
+    """Who the bot pages at `at` (default now), and if nobody of the schedule, why.
+
+    The one answer behind the overview, the schedule page, the API and every escalation step,
+    so no screen can tell a different story from what the bot does.
+    """
     roster = roster or load_roster()
+    at = clock.now() if at is None else at
     return escalation.on_call_at(roster.slots, roster.people, at, schedule_zone())
+
+
+def uncovered_chain(roster: Roster | None = None) -> tuple[escalation.Person, ...]:
+    """Whom an hour no slot covers pages with today's team: the reachable admins, if any."""
+    roster = roster or load_roster()
+    return escalation.on_call_at([], roster.people, clock.now(), schedule_zone()).chain
 
 
 def upcoming_handovers(
@@ -127,4 +140,6 @@ def on_call_dict(on_call: escalation.OnCall) -> dict[str, object]:
             {"id": s.person_id, "name": s.name, "reason": s.reason} for s in on_call.skipped
         ],
         "fallback": on_call.fallback,
+        # Why the schedule names nobody reachable (the chain is then the admins, or empty).
+        "unreachable": on_call.unreachable.value if on_call.unreachable else None,
     }

@@ -1,19 +1,19 @@
-"""The overview: ticket counts, who is on call, recent tickets; refreshed live by static/js."""
+"""The overview: ticket counts, who is on call, late pages, recent tickets; refreshed live by JS."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, jsonify, render_template, url_for
 from sqlalchemy.orm import selectinload
 
 import escalation
-from desk import bot_presence, clock, oncall, tickets
+from desk import bot_presence, clock, oncall, reach, tickets
 from desk.extensions import db
 from desk.permissions import require_login
-from desk.web import ago, localtime, priority_label, status_label, weekday_name
-from models import Status, SupportMessage
+from desk.web import ago, duration, localtime, priority_label, status_label, weekday_name
+from models import DeliveryState, Notification, Status, SupportMessage
 
 bp = Blueprint("overview", __name__)
 bp.before_request(require_login)
@@ -21,6 +21,7 @@ bp.before_request(require_login)
 RECENT_TICKETS = 10
 PREVIEW_CHARS = 140
 HANDOVER_HORIZON_HOURS = 7 * 24  # a weekly schedule changes hands within a week, or never
+LATE_AFTER = timedelta(minutes=1)  # a page the bot has not delivered by then is worth a look
 
 
 def preview(text: str, limit: int = PREVIEW_CHARS) -> str:
@@ -67,12 +68,15 @@ def slot_label(slot: escalation.Slot | None) -> str | None:
     return f"{weekday_name(slot.weekday)} {slot.start:%H:%M}–{slot.end:%H:%M}"
 
 
-def chain_summary(on_call: escalation.OnCall) -> dict[str, object]:
+def chain_summary(on_call: escalation.OnCall, now: bool = True) -> dict[str, object]:
+    """An on-call answer as the block shows it; `alert` is the notice's level and text."""
     return {
         "primary": on_call.primary.name if on_call.primary else None,
         "backups": [p.name for p in on_call.chain[1:]],
         "skipped": [f"{s.name} ({s.reason.replace('_', ' ')})" for s in on_call.skipped],
         "fallback": on_call.fallback,
+        "unreachable": on_call.unreachable.value if on_call.unreachable else None,
+        "alert": reach.on_call_notice(on_call, now=now),
         "slot": slot_label(on_call.slot),
     }
 
@@ -85,8 +89,27 @@ def on_call_summary(now: datetime) -> dict[str, object]:
     summary["next"] = None
     if upcoming:
         handover = upcoming[0]
-        summary["next"] = chain_summary(handover.on_call) | {"at": localtime(handover.at)}
+        summary["next"] = chain_summary(handover.on_call, now=False) | {
+            "at": localtime(handover.at)
+        }
     return summary
+
+
+def late_notifications(now: datetime) -> dict[str, str] | None:
+    """A warning when pages or posts wait for the bot longer than LATE_AFTER, else None."""
+    count, oldest = db.session.execute(
+        sa.select(sa.func.count(), sa.func.min(Notification.created_at)).where(
+            Notification.state.in_((DeliveryState.PENDING, DeliveryState.SENDING)),
+            Notification.created_at < now - LATE_AFTER,
+        )
+    ).one()
+    if not count:
+        return None
+    has = "notification has" if count == 1 else "notifications have"
+    return {
+        "text": f"{count} {has} waited over a minute to be sent (the oldest for "
+        f"{duration(now - oldest)}): check that the bot is running and can reach Telegram."
+    }
 
 
 def bot_presence_summary() -> dict[str, object]:
@@ -100,10 +123,12 @@ def bot_presence_summary() -> dict[str, object]:
 
 
 def live_data() -> dict[str, object]:
+    now = clock.now()
     return {
         "bot": bot_presence_summary(),
         "counts": tickets.status_counts(),
-        "on_call": on_call_summary(clock.now()),
+        "late": late_notifications(now),
+        "on_call": on_call_summary(now),
         "recent": recent_tickets(),
     }
 

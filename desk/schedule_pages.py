@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from sqlalchemy.orm import selectinload
 
 import escalation
-from desk import clock, oncall
+from desk import clock, oncall, reach
 from desk.extensions import db
 from desk.permissions import require_admin
 from desk.web import weekday_name
@@ -149,23 +149,43 @@ def reach_warnings(slots: list[escalation.Slot], people: dict[int, escalation.Pe
     return warnings
 
 
+def now_notice(on_call: escalation.OnCall) -> reach.Notice:
+    """Who is paged now, or why nobody (or only the admins) is: the overview's answer."""
+    notice = reach.on_call_notice(on_call)
+    if notice is not None:
+        return notice
+    first, *rest = (p.name for p in on_call.chain)  # without a notice, someone is paged
+    then = f", then {', '.join(rest)}" if rest else ""
+    return {"level": "info", "text": f"Paged now: {first}{then}."}
+
+
 @bp.get("/")
 def index():
-    """The week at a glance: every slot, the hour grid and who cannot be paged."""
-    slots = sorted(oncall.load_slots(), key=lambda s: s.week_offset)
-    people = oncall.load_people()
+    """The week at a glance: who is paged now, every slot, the hour grid and who cannot be paged."""
+    roster = oncall.load_roster()
+    slots = sorted(roster.slots, key=lambda s: s.week_offset)
+    people = roster.people
     rows = db.session.scalars(
         sa.select(ScheduleSlot)
         .options(selectinload(ScheduleSlot.primary), selectinload(ScheduleSlot.backups))
         .order_by(ScheduleSlot.weekday, ScheduleSlot.start_time)
     ).all()
+    on_call = oncall.on_call_at(roster=roster)
+    now = now_notice(on_call)
     uncovered = sum(1 for slot in escalation.coverage(slots).values() if slot is None)
+    admins = oncall.uncovered_chain(roster)
+    notices = [now]
+    if uncovered:
+        # The danger notice above says already what happens while nobody can be paged.
+        notices.append(reach.uncovered_notice(uncovered, admins, now["level"] == "danger"))
+    notices += [{"level": "warning", "text": w} for w in reach_warnings(slots, people)]
     return render_template(
         "schedule/index.html",
         slots=rows,
         grid=grid_rows(slots, people),
-        uncovered=uncovered,
-        warnings=reach_warnings(slots, people),
+        notices=notices,
+        uncovered_admins=[p.name for p in admins],
+        no_admin=reach.NO_ADMIN,
         describe=describe,
         delete_form=EmptyForm(formdata=None),
     )
@@ -198,7 +218,7 @@ def edit(slot_id: int):
 
 @bp.post("/<int:slot_id>/delete")
 def delete(slot_id: int):
-    """Remove a slot; its hours become uncovered (the admins are paged then)."""
+    """Remove a slot; its hours become uncovered (the reachable admins stand in, if any)."""
     slot = db.get_or_404(ScheduleSlot, slot_id)
     if not EmptyForm().validate_on_submit():
         abort(400)

@@ -13,8 +13,9 @@ import sqlalchemy as sa
 from flask import url_for
 from sqlalchemy.orm import selectinload
 
+from desk import clock
 from desk.extensions import db
-from desk.web import localtime, priority_label, status_label
+from desk.web import duration, localtime, priority_label, status_label
 from models import (
     DeliveryState,
     FollowUp,
@@ -43,6 +44,7 @@ class Entry:
     state: str | None = None
     state_label: str | None = None
     detail: str | None = None
+    waited: str | None = None  # "pending for 40 s": how long a notification has waited
     retry_url: str | None = None
 
     def to_dict(self) -> dict[str, object]:
@@ -94,7 +96,13 @@ def notification_what(note: Notification) -> str:
     }.get(note.kind, f"sent a {note.kind} notification (level {note.level})")
 
 
-def notification_entry(note: Notification) -> Entry:
+WAITING = (DeliveryState.PENDING, DeliveryState.SENDING)
+
+
+def notification_entry(note: Notification, now: datetime) -> Entry:
+    waited = None
+    if note.state in WAITING:
+        waited = f"{note.state.value} for {duration(now - note.created_at)}"
     return Entry(
         key=f"notification-{note.id}",
         at=note.created_at,
@@ -104,6 +112,7 @@ def notification_entry(note: Notification) -> Entry:
         state=note.state.value,
         state_label=STATE_LABELS[note.state],
         detail=note.error if note.state == DeliveryState.FAILED else None,
+        waited=waited,
     )
 
 
@@ -140,6 +149,7 @@ def event_entry(event: TicketEvent) -> Entry:
 
 def build_thread(ticket: SupportMessage) -> list[Entry]:
     """Everything that happened to a ticket, oldest first (ties keep the order built here)."""
+    now = clock.now()
     responses = db.session.scalars(
         sa.select(SupportResponse)
         .options(selectinload(SupportResponse.author))
@@ -161,7 +171,7 @@ def build_thread(ticket: SupportMessage) -> list[Entry]:
     entries = [
         *message_entries(ticket),
         *(answer_entry(r) for r in responses),
-        *(notification_entry(n) for n in notes),
+        *(notification_entry(n, now) for n in notes),
         *(event_entry(e) for e in events),
     ]
     return sorted(entries, key=lambda e: e.at)

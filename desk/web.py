@@ -47,6 +47,22 @@ def ago(value: datetime | None) -> str:
     return f"{int(seconds // 86400)} d ago"
 
 
+DURATION_UNITS = (("d", 86400), ("h", 3600), ("min", 60), ("s", 1))
+
+
+def duration(span: timedelta) -> str:
+    """A span in at most its two largest units, rounded down: "40 s", "2 min 40 s", "15 min"."""
+    left = max(int(span / timedelta(seconds=1)), 0)
+    parts: list[str] = []
+    for unit, size in DURATION_UNITS:
+        amount, left = divmod(left, size)
+        if amount and len(parts) < 2:
+            parts.append(f"{amount} {unit}")
+        elif parts:
+            break  # "1 h 5 s" would hide the minutes in between; "1 h" does not pretend
+    return " ".join(parts) or "0 s"
+
+
 def status_label(value: Status | str) -> str:
     return STATUS_LABELS[Status(value)]
 

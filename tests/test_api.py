@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import time
+
 import pytest
 from conftest import API_TOKEN
+
+from models import ScheduleSlot, User
 
 
 def test_api_refuses_calls_without_a_token(client, support_payload):
@@ -195,6 +199,40 @@ def test_current_oncall_rejects_a_naive_or_malformed_time(api):
     garbage = api.get("/api/current_oncall?at=yesterday")
     assert garbage.status_code == 400
     assert garbage.get_json()["fields"]["at"] == "must be an ISO 8601 time"
+
+
+def test_current_oncall_on_a_fresh_install_is_nobody_because_no_slot_covers_now(api, clock):
+    body = api.get("/api/current_oncall").get_json()
+    assert (body["slot"], body["primary"], body["chain"]) == (None, None, [])
+    assert body["fallback"] is True
+    assert body["unreachable"] == "no_slot"
+
+
+def test_current_oncall_says_why_the_admins_stand_in_for_the_slot(api, clock, make_user, db):
+    db.session.get(User, 1).telegram_user_id = 7001  # the bootstrap admin links Telegram
+    una = make_user("una", full_name="Una")
+    db.session.add(
+        ScheduleSlot(weekday=2, start_time=time(8), end_time=time(16), primary_id=una.id)
+    )
+    db.session.commit()
+    body = api.get("/api/current_oncall").get_json()  # Wednesday 09:00 UTC
+    assert [p["name"] for p in body["chain"]] == ["Administrator"]
+    assert body["skipped"] == [{"id": una.id, "name": "Una", "reason": "no_telegram"}]
+    assert (body["fallback"], body["unreachable"]) == (True, "nobody_linked")
+    later = api.get("/api/current_oncall?at=2026-11-25T17:00:00%2B00:00").get_json()
+    assert (later["slot"], later["unreachable"]) == (None, "no_slot")
+
+
+def test_current_oncall_and_the_overview_give_the_same_answer(
+    api, admin_client, on_call_team, clock
+):
+    body = api.get("/api/current_oncall").get_json()
+    overview = admin_client.get("/overview/live.json").get_json()["on_call"]
+    assert body["unreachable"] is None
+    assert [body["primary"]["name"], *[p["name"] for p in body["chain"][1:]]] == [
+        overview["primary"],
+        *overview["backups"],
+    ]
 
 
 def test_during_token_rotation_old_and_new_tokens_both_work(app, client):

@@ -8,7 +8,9 @@ makes that a failure. Screenshots of each main page go to artifacts/screenshots/
 from __future__ import annotations
 
 import os
+import re
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -106,7 +108,40 @@ def log_in(page, base: str, password: str) -> None:
     page.click("button:has-text('Log in')")
 
 
-def test_first_admin_runs_the_desk_in_a_real_browser(live_server, chromium):
+def oncall_lines(page) -> list[str]:
+    """The text of each line of the overview's on-call block, as the page shows it now."""
+    return [" ".join(p.text_content().split()) for p in page.query_selector_all("#oncall p")]
+
+
+# The same lines in the block as the server renders it (before the script rebuilds it).
+SERVER_ONCALL_LINES = """async () => {
+  const html = await (await fetch("/", { credentials: "same-origin" })).text();
+  const doc = new DOMParser().parseFromString(html, "text/html");
+  return Array.from(doc.querySelectorAll("#oncall p"),
+    (p) => p.textContent.split(/\\s+/).filter(Boolean).join(" "));
+}"""
+
+
+def add_pending_page(app, ticket_id: int, age: timedelta) -> None:
+    """A page to the admin, filed `age` ago, that the bot has not sent (no bot runs here)."""
+    from desk.extensions import db
+    from models import Notification
+
+    with app.app_context():
+        db.session.add(
+            Notification(
+                ticket_id=ticket_id,
+                user_id=1,
+                chat_id=7001,
+                level=1,
+                kind="page",
+                created_at=datetime.now(UTC) - age,
+            )
+        )
+        db.session.commit()
+
+
+def test_first_admin_runs_the_desk_in_a_real_browser(app, live_server, chromium):
     base = live_server
     problems = Problems()
     page = chromium.new_page(viewport={"width": 1280, "height": 900})
@@ -148,6 +183,13 @@ def test_first_admin_runs_the_desk_in_a_real_browser(live_server, chromium):
     assert "Printer on <b>fire</b>" in row.inner_text()  # shown as text, not as markup
     assert page.inner_text('[data-count="open"]') == "1"
     assert page.evaluate("window.sameDocument") == "yes"
+    # The script has rebuilt the on-call block by now; it says what the server's page says: in
+    # red, that nobody can be paged (the fresh admin has no Telegram account linked).
+    assert oncall_lines(page) == page.evaluate(SERVER_ONCALL_LINES)
+    assert oncall_lines(page)[1] == "Nobody can be paged"
+    alert = page.query_selector('#oncall [data-role="oncall-alert"]')
+    assert alert.get_attribute("class") == "notice notice-danger"
+    assert alert.inner_text().startswith("Nobody can be paged now: no slot covers this hour")
     shot(page, "03-overview")
 
     # The ticket's thread grows live while an answer is half-written, and the draft survives.
@@ -175,6 +217,12 @@ def test_first_admin_runs_the_desk_in_a_real_browser(live_server, chromium):
     page.wait_for_selector("text=Answer queued: the bot will deliver it to Alice.")
     assert page.inner_text("#thread .entry-team .badge") == "Pending"
     assert page.input_value("#text") == ""
+
+    # A page the bot has not sent yet joins the thread live, saying how long it has waited.
+    add_pending_page(app, ticket_id=1, age=timedelta(seconds=2))
+    waited = page.wait_for_selector('#notification-1 [data-role="waited"]')
+    assert re.fullmatch(r"pending for \d+ s", waited.inner_text())
+    assert page.inner_text('#notification-1 [data-role="state"]') == "Pending"
 
     page.select_option("#status", "resolved")
     page.click("form[action='/tickets/1/status'] button")

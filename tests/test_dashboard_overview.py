@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import time
 
-from desk import ticket_actions
-from models import ScheduleBackup, ScheduleSlot, Status, SupportMessage
+import pytest
+
+from desk import escalations, outbox, ticket_actions
+from models import DeliveryState, ScheduleBackup, ScheduleSlot, Status, SupportMessage
 
 
 def text_of(response) -> str:
@@ -57,10 +60,93 @@ def test_overview_shows_times_in_the_configured_zone(app, admin_client, on_call_
     assert "Next · Thu 26 Nov 00:00" in page  # the next day's slot starts at Berlin midnight
 
 
-def test_overview_warns_when_nobody_in_the_schedule_can_be_paged(admin_client, clock):
+def oncall_alert(page: str) -> tuple[str, str]:
+    """(level, text) of the on-call block's notice."""
+    found = re.search(r'<p class="notice notice-(\w+)" data-role="oncall-alert">([^<]*)</p>', page)
+    assert found, "no on-call notice on the page"
+    return found.group(1), html.unescape(found.group(2))
+
+
+def test_fresh_install_says_in_red_that_nobody_can_be_paged_and_why(admin_client, clock):
     page = text_of(admin_client.get("/"))
-    assert "Nobody can be paged" in page
-    assert "the admins are paged" in page
+    assert re.search(r'data-role="primary">Nobody can be paged<', page)
+    level, text = oncall_alert(page)
+    assert level == "danger"
+    assert text.startswith(
+        "Nobody can be paged now: no slot covers this hour, "
+        "and no active admin has Telegram linked."
+    )
+    assert "the admins are paged" not in page  # the admin has no Telegram account linked
+
+
+def test_the_red_notice_says_what_happens_to_new_tickets_meanwhile(app, admin_client, clock):
+    _, text = oncall_alert(text_of(admin_client.get("/")))
+    assert text.endswith(
+        "Meanwhile nothing is sent for a new ticket: paging is retried every 15 min until "
+        "someone can be paged. No team group is set (SUPPORT_GROUP_ID)."
+    )
+    app.config["SUPPORT_GROUP_ID"] = -100123
+    _, text = oncall_alert(text_of(admin_client.get("/")))
+    assert text.endswith(
+        "Meanwhile new tickets are posted to the team group, and paging is retried every "
+        "15 min until someone can be paged."
+    )
+
+
+def test_an_uncovered_hour_with_a_linked_admin_says_the_admins_are_paged(
+    admin_client, admin, clock, db
+):
+    admin.telegram_user_id = 7001
+    db.session.commit()
+    page = text_of(admin_client.get("/"))
+    assert re.search(r'data-role="primary">Administrator<', page)
+    assert oncall_alert(page) == ("warning", "No slot covers this hour: the admins are paged.")
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({}, "nobody in the slot has Telegram linked"),
+        ({"telegram_user_id": 9001, "active": False}, "everyone in the slot is deactivated"),
+    ],
+    ids=["unlinked", "deactivated"],
+)
+def test_the_red_notice_names_why_nobody_in_the_slot_can_be_paged(
+    admin_client, make_user, clock, db, fields, reason
+):
+    ann = make_user("ann", full_name="Ann", **fields)
+    db.session.add(
+        ScheduleSlot(weekday=2, start_time=time(8), end_time=time(16), primary_id=ann.id)
+    )
+    db.session.commit()
+    page = text_of(admin_client.get("/"))  # Wednesday 09:00 UTC, inside Ann's slot
+    level, text = oncall_alert(page)
+    assert level == "danger"
+    assert text.startswith(
+        f"Nobody can be paged now: {reason}, and no active admin has Telegram linked."
+    )
+    assert "Skipped: Ann" in page
+
+
+def test_a_handover_to_nobody_is_not_called_the_admins(admin_client, make_user, clock, db):
+    ann = make_user("ann", full_name="Ann", telegram_user_id=9001)
+    db.session.add(
+        ScheduleSlot(weekday=2, start_time=time(8), end_time=time(16), primary_id=ann.id)
+    )
+    db.session.commit()
+    page = text_of(admin_client.get("/"))
+    assert "Next · Wed 25 Nov 16:00" in page
+    assert "<strong>Nobody can be paged</strong>" in page
+    assert "Nobody can be paged then: no slot covers that hour" in page
+    assert "admins are paged" not in page
+
+
+def test_live_json_carries_the_notice_the_page_shows(admin_client, clock):
+    page = text_of(admin_client.get("/"))
+    on_call = admin_client.get("/overview/live.json").get_json()["on_call"]
+    assert on_call["primary"] is None
+    assert on_call["unreachable"] == "no_slot"
+    assert (on_call["alert"]["level"], on_call["alert"]["text"]) == oncall_alert(page)
 
 
 def test_overview_lists_recent_tickets_newest_first_with_a_take_button(
@@ -113,6 +199,7 @@ def test_live_json_includes_the_on_call_chain(admin_client, on_call_team, clock)
     assert on_call["primary"] == "Ann"
     assert on_call["backups"] == ["Bob", "Cid"]
     assert on_call["fallback"] is False
+    assert (on_call["unreachable"], on_call["alert"]) == (None, None)
     assert on_call["next"]["primary"] == "Ann"
 
 
@@ -138,3 +225,47 @@ def test_overview_warns_when_the_bot_is_silent_and_clears_when_it_beats(admin_cl
     live = admin_client.get("/overview/live.json").get_json()
     assert live["bot"]["silent"] is True
     assert "1 min ago" in live["bot"]["label"]
+
+
+def late_notice(page: str) -> str | None:
+    found = re.search(r'<p class="notice notice-warning" data-role="late">([^<]*)</p>', page)
+    return html.unescape(found.group(1)) if found else None
+
+
+def test_overview_warns_when_a_page_has_waited_over_a_minute(
+    admin_client, on_call_team, make_ticket, clock, db
+):
+    note = escalations.step(make_ticket()).notifications[0]  # Ann's page, pending
+    clock.advance(seconds=60)
+    assert late_notice(text_of(admin_client.get("/"))) is None
+    assert admin_client.get("/overview/live.json").get_json()["late"] is None
+
+    clock.advance(seconds=1)
+    expected = (
+        "1 notification has waited over a minute to be sent (the oldest for 1 min 1 s): "
+        "check that the bot is running and can reach Telegram."
+    )
+    assert late_notice(text_of(admin_client.get("/"))) == expected
+    assert admin_client.get("/overview/live.json").get_json()["late"] == {"text": expected}
+
+    note.state = DeliveryState.SENDING  # claimed by a bot, outcome not reported yet
+    db.session.commit()
+    assert late_notice(text_of(admin_client.get("/"))) == expected
+
+    outbox.record(note, sent=True, telegram_message_id=555)
+    assert late_notice(text_of(admin_client.get("/"))) is None
+    assert admin_client.get("/overview/live.json").get_json()["late"] is None
+
+
+def test_the_late_notice_counts_every_waiting_notification(
+    app, admin_client, on_call_team, make_ticket, clock
+):
+    app.config["SUPPORT_GROUP_ID"] = -100123  # the first level also posts to the group
+    escalations.step(make_ticket())
+    clock.advance(minutes=3)
+    escalations.step(make_ticket())
+    clock.advance(seconds=30)  # the second ticket's notifications are 30 s old
+    assert late_notice(text_of(admin_client.get("/"))) == (
+        "2 notifications have waited over a minute to be sent (the oldest for 3 min 30 s): "
+        "check that the bot is running and can reach Telegram."
+    )

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from desk import ticket_actions
+from desk import escalations, outbox, ticket_actions
 from models import (
     DeliveryState,
     FollowUp,
@@ -317,6 +317,71 @@ def test_live_json_reports_delivery_state_changes(admin_client, admin, make_tick
     assert entry["state_label"] == "Failed"
     assert entry["detail"] == "chat not found"
     assert entry["retry_url"] == f"/tickets/{ticket.id}/answers/{answer.id}/retry"
+
+
+def state_lines(page: str) -> dict[str, str]:
+    """The delivery line of each thread entry, as text, by entry id."""
+    lines = {}
+    entries = re.findall(r'<li class="entry entry-\w+" id="([\w-]+)">(.*?)</li>', page, re.S)
+    for key, entry in entries:
+        state = re.search(r'<div class="entry-state">(.*?)</div>', entry, re.S)
+        if state:
+            lines[key] = " ".join(re.sub(r"<[^>]+>", " ", state.group(1)).split())
+    return lines
+
+
+def test_every_page_of_the_ticket_shows_its_delivery_state(
+    admin_client, admin, make_ticket, clock, db
+):
+    ticket = make_ticket()
+    states = [
+        (DeliveryState.PENDING, None),
+        (DeliveryState.SENDING, None),
+        (DeliveryState.SENT, None),
+        (DeliveryState.FAILED, "Forbidden: bot was blocked by the user"),
+    ]
+    for level, (state, error) in enumerate(states, start=1):
+        db.session.add(
+            Notification(
+                ticket_id=ticket.id,
+                user_id=admin.id,
+                chat_id=7001,
+                level=level,
+                kind="page",
+                state=state,
+                error=error,
+                created_at=clock.current,
+            )
+        )
+    db.session.commit()
+    clock.advance(seconds=40)
+    lines = state_lines(text_of(admin_client.get(f"/tickets/{ticket.id}")))
+    assert [lines[f"notification-{n}"] for n in range(1, 5)] == [
+        "Pending pending for 40 s",
+        "Sending sending for 40 s",
+        "Sent",
+        "Failed Forbidden: bot was blocked by the user",
+    ]
+
+
+def test_a_pending_page_shows_how_long_it_has_waited_live(
+    admin_client, on_call_team, make_ticket, clock, db
+):
+    ticket = make_ticket()
+    note = escalations.step(ticket).notifications[0]  # Ann's page, claimed by the bot
+    clock.advance(seconds=40)
+    page = text_of(admin_client.get(f"/tickets/{ticket.id}"))
+    assert '<span class="entry-waited" data-role="waited">sending for 40 s</span>' in page
+
+    def live_entry() -> dict:
+        data = admin_client.get(f"/tickets/{ticket.id}/live.json").get_json()
+        return next(e for e in data["thread"] if e["key"] == f"notification-{note.id}")
+
+    assert (live_entry()["state_label"], live_entry()["waited"]) == ("Sending", "sending for 40 s")
+    clock.advance(minutes=2)
+    assert live_entry()["waited"] == "sending for 2 min 40 s"
+    outbox.record(note, sent=True, telegram_message_id=321)
+    assert (live_entry()["state_label"], live_entry()["waited"]) == ("Sent", None)
 
 
 def test_unknown_ticket_is_a_404_page(admin_client):

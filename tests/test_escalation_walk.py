@@ -317,6 +317,12 @@ def test_nobody_reachable_is_retried_every_timeout_until_someone_is() -> None:
     )
 
 
+def test_with_nobody_reachable_the_group_hears_each_round_then_retries_go_on() -> None:
+    policy = Policy(timedelta(minutes=15), repeats=1)
+    run = Run(handover_at(100, (), (BOB,)), policy=policy)
+    assert run.play(130, step=600) == [(0, "group"), (15, "group"), (105, "Bob")]
+
+
 def test_chain_emptied_mid_escalation_without_a_group_waits_for_someone_reachable() -> None:
     policy = Policy(timedelta(minutes=15), repeats=0, has_group=False)
     run = Run(lambda now: (ANN,) if now < minutes(5) else () if now < minutes(100) else (BOB,))

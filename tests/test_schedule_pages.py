@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import time
 
@@ -242,3 +243,74 @@ def test_only_active_users_can_be_picked(admin_client, team, make_user):
 def test_schedule_page_names_the_time_zone(app, admin_client):
     app.config["TIMEZONE"] = "Europe/Berlin"
     assert "Weekly slots in Europe/Berlin time." in text_of(admin_client.get("/schedule/"))
+
+
+def notice_texts(page: str) -> list[tuple[str, str]]:
+    """(level, text) of each notice above the grid."""
+    found = re.findall(r'<p class="notice notice-(\w+)"[^>]*>([^<]*)</p>', page)
+    return [(level, html.unescape(text)) for level, text in found]
+
+
+def test_fresh_install_schedule_says_nobody_can_be_paged_not_the_admins(admin_client, clock):
+    page = text_of(admin_client.get("/schedule/"))
+    assert "admins are paged" not in page  # the only admin has no Telegram account linked
+    notices = notice_texts(page)
+    assert notices[0][0] == "danger"
+    assert notices[0][1].startswith(
+        "Nobody can be paged now: no slot covers this hour, "
+        "and no active admin has Telegram linked."
+    )
+    assert notices[1] == (
+        "warning",
+        "168 hours of the week are not covered by any slot, and no active admin has Telegram "
+        "linked: nobody can be paged then.",
+    )
+    assert "No slots yet: every hour is uncovered, and nobody can be paged (no active admin" in page
+
+
+def test_uncovered_hours_page_the_admins_once_one_is_linked(admin_client, admin, team, db, clock):
+    admin.telegram_user_id = 7001
+    db.session.commit()
+    add_slot(db, 0, time(0), time(0), team[0])
+    page = text_of(admin_client.get("/schedule/"))
+    assert notice_texts(page)[:2] == [
+        ("warning", "No slot covers this hour: the admins are paged."),
+        (
+            "warning",
+            "144 hours of the week are not covered by any slot: the admins are paged then "
+            "(Administrator).",
+        ),
+    ]
+
+
+def test_schedule_page_says_who_is_paged_now(admin_client, on_call_team, clock):
+    page = text_of(admin_client.get("/schedule/"))
+    assert notice_texts(page) == [("info", "Paged now: Ann, then Bob, Cid.")]
+
+
+def test_schedule_page_names_why_nobody_in_the_slot_can_be_paged(
+    admin_client, make_user, db, clock
+):
+    una = make_user("una", full_name="Una")
+    add_slot(db, 2, time(8), time(16), una)  # Wednesday, and it is Wednesday 09:00
+    level, text = notice_texts(text_of(admin_client.get("/schedule/")))[0]
+    assert level == "danger"
+    assert text.startswith(
+        "Nobody can be paged now: nobody in the slot has Telegram linked, "
+        "and no active admin has Telegram linked."
+    )
+
+
+def test_uncovered_hours_nobody_can_be_paged_in_say_what_happens_then(
+    admin_client, team, db, clock
+):
+    add_slot(db, 2, time(8), time(16), team[0])  # Ann covers now, nobody covers the evening
+    notices = notice_texts(text_of(admin_client.get("/schedule/")))
+    assert notices[0] == ("info", "Paged now: Ann.")
+    assert notices[1] == (
+        "warning",
+        "160 hours of the week are not covered by any slot, and no active admin has Telegram "
+        "linked: nobody can be paged then. Meanwhile nothing is sent for a new ticket: paging "
+        "is retried every 15 min until someone can be paged. No team group is set "
+        "(SUPPORT_GROUP_ID).",
+    )

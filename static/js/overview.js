@@ -1,6 +1,6 @@
-// The overview refreshes its counts, on-call block and recent tickets from live.json.
-// Only those three blocks are rebuilt, so nothing else on the page (a half-typed search, an
-// open form) is disturbed.
+// The overview refreshes its bot line, late-pages notice, counts, on-call block and recent
+// tickets from live.json. Only those blocks are rebuilt, so nothing else on the page (a
+// half-typed search, an open form) is disturbed.
 "use strict";
 
 (() => {
@@ -37,6 +37,18 @@
     }
   }
 
+  function renderLate(late) {
+    const box = document.getElementById("late");
+    if (!box) return;
+    if (!late) {
+      box.replaceChildren();
+      return;
+    }
+    const notice = el("p", "notice notice-warning", late.text);
+    notice.dataset.role = "late";
+    box.replaceChildren(notice);
+  }
+
   function renderCounts(counts) {
     for (const node of root.querySelectorAll("[data-count]")) {
       const value = String(counts[node.dataset.count] ?? 0);
@@ -64,9 +76,11 @@
     primary.dataset.role = "primary";
     now.append(primary);
     if (data.backups.length) now.append(el("p", "oncall-backups", `Backups: ${chainLine(data.backups)}`));
-    if (data.fallback) {
-      now.append(el("p", "notice notice-warning",
-        "No reachable person in the schedule right now: the admins are paged."));
+    // The notice's text comes from the server (desk/reach.py), as in templates/_oncall.html.
+    if (data.alert) {
+      const alert = el("p", `notice notice-${data.alert.level}`, data.alert.text);
+      alert.dataset.role = "oncall-alert";
+      now.append(alert);
     }
     if (data.skipped.length) now.append(el("p", "hint", `Skipped: ${chainLine(data.skipped)}`));
     const blocks = [now];
@@ -74,9 +88,14 @@
       const next = el("div", "oncall-next");
       next.append(el("p", "eyebrow", `Next · ${data.next.at}`));
       const line = el("p");
-      line.append(el("strong", null, data.next.primary || "Nobody (admins are paged)"));
+      line.append(el("strong", null, data.next.primary || "Nobody can be paged"));
       if (data.next.backups.length) line.append(`, then ${chainLine(data.next.backups)}`);
       next.append(line);
+      if (data.next.alert) {
+        const alert = el("p", `hint hint-${data.next.alert.level}`, data.next.alert.text);
+        alert.dataset.role = "next-alert";
+        next.append(alert);
+      }
       blocks.push(next);
     }
     document.getElementById("oncall").replaceChildren(...blocks);
@@ -130,6 +149,7 @@
     Number(root.dataset.pollMs) || 5000,
     (data) => {
       if (changed("bot", data.bot)) renderBot(data.bot);
+      if (changed("late", data.late)) renderLate(data.late);
       if (changed("counts", data.counts)) renderCounts(data.counts);
       if (changed("on_call", data.on_call)) renderOnCall(data.on_call);
       if (changed("recent", data.recent)) renderRecent(data.recent);

@@ -1,6 +1,6 @@
-// The ticket page keeps its thread and badges current (answers go pending → sent or failed)
-// without reloading, and never touches the answer being written. The draft also survives a
-// reload or a failed submit, in sessionStorage.
+// The ticket page keeps its thread and badges current (answers and pages go pending → sent or
+// failed, and a waiting page says for how long) without reloading, and never touches the answer
+// being written. The draft also survives a reload or a failed submit, in sessionStorage.
 "use strict";
 
 (() => {
@@ -29,6 +29,11 @@
     const badge = el("span", `badge state-${entry.state}`, entry.state_label);
     badge.dataset.role = "state";
     line.append(badge);
+    if (entry.waited) {
+      const waited = el("span", "entry-waited", entry.waited);
+      waited.dataset.role = "waited";
+      line.append(waited);
+    }
     if (entry.detail) {
       const detail = el("span", "entry-detail", entry.detail);
       detail.dataset.role = "detail";
@@ -60,9 +65,11 @@
     if (!entry.state) return;
     const badge = old && old.querySelector('[data-role="state"]');
     const detail = old && old.querySelector('[data-role="detail"]');
+    const waited = old && old.querySelector('[data-role="waited"]');
     const same =
       badge && badge.textContent === entry.state_label &&
       (detail ? detail.textContent : null) === (entry.detail || null) &&
+      (waited ? waited.textContent : null) === (entry.waited || null) &&
       Boolean(old.querySelector('[data-role="retry"]')) === Boolean(entry.retry_url);
     if (same) return;
     if (old) old.replaceWith(stateLine(entry));
