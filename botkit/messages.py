@@ -172,15 +172,24 @@ def person_list(people: list[dict[str, Any]]) -> str:
     return ", ".join(escape(p["name"]) for p in people) or "nobody"
 
 
+UNREACHABLE = {
+    "no_slot": "no slot covers this hour",
+    "nobody_linked": "nobody in the slot has Telegram linked",
+    "everyone_inactive": "everyone in the slot is deactivated",
+    "nobody_reachable": "nobody in the slot can be paged",
+}
+
+
 def on_call_summary(on_call: dict[str, Any]) -> str:
     chain = on_call["chain"]
+    why = UNREACHABLE.get(on_call.get("unreachable") or "", "")
     if not chain:
-        return "nobody is reachable"
+        return f"🔴 nobody can be paged ({why or 'nobody reachable'})"
     text = f"<b>{escape(chain[0]['name'])}</b>"
     if len(chain) > 1:
         text += f" (backups: {person_list(chain[1:])})"
     if on_call.get("fallback"):
-        text += " · no slot covers this hour, admins stand in"
+        text += f" · {why or 'no slot covers this hour'}, admins stand in"
     return text
 
 

@@ -57,3 +57,12 @@ def test_user_text_is_escaped_in_every_page() -> None:
     text = messages.outbox_text(note("post"), TICKET, URL)
     assert "VPN &lt;down&gt; &amp; out" in text
     assert "Alice &lt;admin&gt;" in text
+
+
+def test_status_says_why_nobody_or_only_the_admins_can_be_paged() -> None:
+    nobody = {"chain": [], "fallback": True, "unreachable": "no_slot"}
+    admins = {"chain": [{"name": "Zoe"}], "fallback": True, "unreachable": "nobody_linked"}
+    assert messages.on_call_summary(nobody) == "🔴 nobody can be paged (no slot covers this hour)"
+    assert "nobody in the slot has Telegram linked, admins stand in" in (
+        messages.on_call_summary(admins)
+    )
