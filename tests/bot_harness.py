@@ -3,6 +3,7 @@ real bot process (`python bot.py`) between them."""
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import socket
@@ -11,7 +12,9 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from socketserver import TCPServer
 from typing import Any
 
 import pytest
@@ -41,6 +44,17 @@ def eventually(check: Callable[[], Any], timeout: float = 10.0, what: str = "con
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(0.05)
+
+
+def no_repeats(live_dashboard: LiveDashboard) -> None:
+    """One pass through the chain only, so every level has exactly one page to count."""
+    from desk import runtime_settings
+
+    def store(db):
+        runtime_settings.set_int("escalation_repeats", 0, user_id=None)
+        db.session.commit()
+
+    live_dashboard.query(store)
 
 
 class LiveDashboard:
@@ -97,6 +111,119 @@ class LiveDashboard:
                 return function(db)
             finally:
                 db.session.remove()
+
+
+class LossyProxy:
+    """A tiny HTTP proxy in front of the live dashboard that can lose answers.
+
+    Every request is forwarded and its answer returned, except that for the first `count`
+    requests matching a rule the dashboard gets the request and does the work, and then the
+    proxy closes the connection without a response: the bot cannot tell whether it happened.
+    While the dashboard is down, every connection is closed without a response too.
+    """
+
+    HOP_BY_HOP = frozenset(("connection", "keep-alive", "proxy-connection", "transfer-encoding"))
+
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream_port = upstream_port
+        self.forwarded: list[tuple[str, str, int]] = []  # (method, path, dashboard's status)
+        self.lost: list[str] = []  # "POST /api/support_message" for each answer dropped
+        self._rules: list[list] = []  # [method, path prefix, answers still to lose]
+        self._lock = threading.Lock()
+        self._server: _ProxyServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> LossyProxy:
+        self._server = _ProxyServer(("127.0.0.1", 0), _ProxyHandler)
+        self._server.proxy = self
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(5)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def lose_answers(self, path_prefix: str, count: int = 1, method: str = "POST") -> None:
+        """Drop the answers to the next `count` `method` requests whose path starts with
+        `path_prefix` (e.g. "/api/escalate/"), after the dashboard has handled them."""
+        with self._lock:
+            self._rules.append([method.upper(), path_prefix, count])
+
+    def _should_lose(self, method: str, path: str) -> bool:
+        with self._lock:
+            for rule in self._rules:
+                if rule[0] == method and path.startswith(rule[1]) and rule[2] > 0:
+                    rule[2] -= 1
+                    self.lost.append(f"{method} {path}")
+                    return True
+            return False
+
+    def _forward(self, method: str, path: str, headers: dict, body: bytes):
+        """The dashboard's answer (status, headers, body), or None when it is unreachable."""
+        upstream = http.client.HTTPConnection("127.0.0.1", self.upstream_port, timeout=10)
+        try:
+            upstream.request(method, path, body=body or None, headers=headers)
+            answer = upstream.getresponse()
+            result = answer.status, answer.getheaders(), answer.read()
+        except OSError:
+            return None
+        finally:
+            upstream.close()
+        with self._lock:
+            self.forwarded.append((method, path, result[0]))
+        return result
+
+
+class _ProxyServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+    proxy: LossyProxy
+
+    def server_bind(self) -> None:
+        TCPServer.server_bind(self)  # no host name lookup, as in the Telegram stand-in
+        self.server_name, self.server_port = self.server_address[:2]
+
+
+class _ProxyHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.0"  # one request per connection: a dropped answer drops one
+    timeout = 10
+    server: _ProxyServer
+
+    def do_GET(self) -> None:
+        """Forward the request; answer, or hang up without a word."""
+        proxy = self.server.proxy
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        headers = {
+            name: value
+            for name, value in self.headers.items()
+            if name.lower() not in LossyProxy.HOP_BY_HOP
+        }
+        answer = proxy._forward(self.command, self.path, headers, body)
+        if answer is None or proxy._should_lose(self.command, self.path):
+            self.close_connection = True
+            return
+        status, answer_headers, content = answer
+        self.send_response_only(status)
+        for name, value in answer_headers:
+            if name.lower() not in LossyProxy.HOP_BY_HOP | {"content-length"}:
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(content)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(content)
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
 
 
 class BotProcess:
@@ -186,11 +313,10 @@ def bot_env(tmp_path, telegram, live_dashboard) -> dict[str, str]:
     return env
 
 
-@pytest.fixture
-def bot(request, tmp_path, bot_env, telegram) -> Iterator[BotProcess]:
-    workdir = tmp_path / "bot"
+def running_bot(request, workdir: Path, env: dict[str, str], telegram) -> Iterator[BotProcess]:
+    """Start `python bot.py` in `workdir`; stop it afterwards, printing its log on failure."""
     workdir.mkdir()
-    process = BotProcess(workdir, bot_env).start()
+    process = BotProcess(workdir, env).start()
     # Ready when it polls Telegram for updates.
     telegram.wait_for("getUpdates", timeout=20)
     yield process
@@ -198,6 +324,25 @@ def bot(request, tmp_path, bot_env, telegram) -> Iterator[BotProcess]:
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
         print("----- bot log -----\n" + process.log())
+
+
+@pytest.fixture
+def bot(request, tmp_path, bot_env, telegram) -> Iterator[BotProcess]:
+    yield from running_bot(request, tmp_path / "bot", bot_env, telegram)
+
+
+@pytest.fixture
+def lossy_dashboard(live_dashboard) -> Iterator[LossyProxy]:
+    """A LossyProxy in front of the live dashboard; `lossy_bot` talks through it."""
+    with LossyProxy(live_dashboard.port) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def lossy_bot(request, tmp_path, bot_env, lossy_dashboard, telegram) -> Iterator[BotProcess]:
+    """The bot, reaching the dashboard only through `lossy_dashboard`."""
+    env = bot_env | {"WEB_DASHBOARD_URL": lossy_dashboard.url}
+    yield from running_bot(request, tmp_path / "bot", env, telegram)
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)

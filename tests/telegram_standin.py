@@ -23,6 +23,7 @@ import html.parser
 import itertools
 import json
 import logging
+import random
 import re
 import select
 import socket
@@ -84,6 +85,7 @@ class Call:
     result: Any = None
     description: str | None = None
     token: str = ""
+    answer_lost: bool = False  # carried out, but the connection closed before the answer
 
     @property
     def failed(self) -> bool:
@@ -407,16 +409,46 @@ class TelegramStandIn:
         description: str | None = None,
     ) -> None:
         """Answer the next `count` calls of `method` with Telegram's error for `status`."""
-        parameters = None
-        if status == 429 or retry_after is not None:
-            retry_after = 1 if retry_after is None else retry_after
-            parameters = {"retry_after": retry_after}
-            if description is None and status == 429:
-                description = f"Too Many Requests: retry after {retry_after}"
         with self._cond:
             self._faults.setdefault(method.lower(), deque()).extend(
-                [(status, description, parameters)] * count
+                [_fault(status, retry_after, description)] * count
             )
+
+    def fail_randomly(
+        self,
+        method: str,
+        rate: float,
+        statuses: tuple[int, ...] = (429, 500, 502),
+        seed: int = 0,
+    ) -> None:
+        """Until stop_failing(), answer each call of `method` with probability `rate` with
+        Telegram's error for a status drawn from `statuses` (a 429 says retry after 1 s).
+
+        Seeded: the n-th call of `method` to arrive fails the same way in every run, so a
+        failure found once can be replayed (calls from concurrent senders may arrive in
+        another order). fail_next() faults are answered first.
+        """
+        if not 0 <= rate <= 1 or not statuses:
+            raise ValueError("rate must be within 0..1 and statuses not empty")
+        with self._cond:
+            self._random_faults[method.lower()] = (random.Random(seed), rate, tuple(statuses))
+
+    def lose_answers(self, method: str, count: int = 1) -> None:
+        """Carry out the next `count` successful calls of `method` (a sendMessage is stored
+        and listed in sent_messages) but close the connection without answering: Telegram had
+        the request, the bot never learns the outcome."""
+        with self._cond:
+            self._lost[method.lower()] = self._lost.get(method.lower(), 0) + count
+
+    def stop_failing(self, method: str | None = None) -> None:
+        """Forget the faults injected for `method` (every method when None): fail_next,
+        fail_randomly and lose_answers."""
+        with self._cond:
+            for faults in (self._faults, self._random_faults, self._lost):
+                if method is None:
+                    faults.clear()
+                else:
+                    faults.pop(method.lower(), None)
 
     def conflict_polling(self, enabled: bool = True) -> None:
         """While enabled, getUpdates answers 409 Conflict, as when another instance polls."""
@@ -442,6 +474,8 @@ class TelegramStandIn:
             self._chats: dict[int, dict] = {}
             self._commands: dict[str, list] = {}
             self._faults: dict[str, deque] = {}
+            self._random_faults: dict[str, tuple[random.Random, float, tuple[int, ...]]] = {}
+            self._lost: dict[str, int] = {}
             self._blocked: set[int] = set()
             self._conflict = False
             self._cond.notify_all()
@@ -454,8 +488,9 @@ class TelegramStandIn:
         method: str,
         params: dict[str, Any],
         client_gone: Callable[[], bool] = lambda: False,
-    ) -> tuple[int, dict] | None:
-        """Answer one call and record it; None when the client left a long poll early."""
+    ) -> tuple[int, dict, bool] | None:
+        """Answer one call and record it: (status, payload, whether to drop the answer); None
+        when the client left a long poll early."""
         received = time.time()
         name, handler = self._handlers.get(method.lower(), (method, None))
         with self._cond:
@@ -465,6 +500,7 @@ class TelegramStandIn:
                 faults = self._faults.get(name.lower())
                 if faults:
                     raise _ApiError(*faults.popleft())
+                self._maybe_fail_randomly(name)
                 chat_id = params.get("chat_id")
                 if (
                     _BLOCKABLE.fullmatch(name)
@@ -483,10 +519,21 @@ class TelegramStandIn:
                 call = Call(name, params, received, status, None, err.description, token)
             else:
                 status, payload = 200, {"ok": True, "result": result}
-                call = Call(name, params, received, 200, result, None, token)
+                lost = self._lost.get(name.lower(), 0) > 0
+                if lost:
+                    self._lost[name.lower()] -= 1
+                call = Call(name, params, received, 200, result, None, token, lost)
             self._calls.append(call)
             self._cond.notify_all()
-            return status, copy.deepcopy(payload)
+            return status, copy.deepcopy(payload), call.answer_lost
+
+    def _maybe_fail_randomly(self, method: str) -> None:
+        chance = self._random_faults.get(method.lower())
+        if chance is None:
+            return
+        rng, rate, statuses = chance
+        if rng.random() < rate:
+            raise _ApiError(*_fault(rng.choice(statuses)))
 
     def _api_getMe(self, token, params):
         return self._bot_user(token) | {
@@ -683,6 +730,8 @@ class TelegramStandIn:
                 outcome = f"-> {call.status} {call.description}"
             elif call.method == "getUpdates":
                 outcome = f"-> {len(call.result)} update(s)"
+            elif call.answer_lost:
+                outcome = "-> done, answer lost"
             else:
                 outcome = ""
             params = json.dumps(call.params, default=repr, ensure_ascii=False)
@@ -727,7 +776,10 @@ class _Handler(BaseHTTPRequestHandler):
                     )
                     if answer is None:
                         return
-                    status, payload = answer
+                    status, payload, lost = answer
+                    if lost:
+                        self.close_connection = True  # no status line, no body: just close
+                        return
         except Exception as err:  # a bug in the stand-in: tell the client, keep serving
             logger.exception("Telegram stand-in failed on %s", self.path)
             status, payload = 500, _ApiError(500, f"Internal Server Error: {err!r}").payload()
@@ -765,6 +817,18 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("%s " + format, self.address_string(), *args)
+
+
+def _fault(
+    status: int, retry_after: int | None = None, description: str | None = None
+) -> tuple[int, str | None, dict | None]:
+    """_ApiError's arguments for an injected error; a 429 always carries retry_after."""
+    if status != 429 and retry_after is None:
+        return status, description, None
+    retry_after = 1 if retry_after is None else retry_after
+    if description is None and status == 429:
+        description = f"Too Many Requests: retry after {retry_after}"
+    return status, description, {"retry_after": retry_after}
 
 
 def _parse_params(headers, body: bytes, query: str) -> dict[str, Any]:

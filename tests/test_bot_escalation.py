@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from bot_harness import ANN, BOB, CID, GROUP_ID, BotProcess, eventually
+from bot_harness import ANN, BOB, CID, GROUP_ID, BotProcess, eventually, no_repeats
 
 USER = 4242
 
@@ -24,17 +24,6 @@ def page_order(telegram, chats):
             if chat in chats and chat not in order:
                 order.append(chat)
     return order
-
-
-def no_repeats(live_dashboard):
-    """One pass through the chain only, so every level has exactly one page to count."""
-    from desk import runtime_settings
-
-    def store(db):
-        runtime_settings.set_int("escalation_repeats", 0, user_id=None)
-        db.session.commit()
-
-    live_dashboard.query(store)
 
 
 def notifications(live_dashboard):

@@ -1,15 +1,17 @@
 """The Telegram stand-in speaks the Bot API well enough for a real python-telegram-bot."""
 
 import asyncio
+import http.client
 import json
 import threading
 import time
 import urllib.error
 import urllib.request
 
+import httpx
 import pytest
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest, Conflict, Forbidden
+from telegram.error import BadRequest, Conflict, Forbidden, NetworkError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -293,6 +295,67 @@ def test_injected_faults_use_telegrams_error_format(standin, status, retry_after
     assert post_json(standin, "sendMessage", {"chat_id": 7, "text": "hi"}) == (status, expected)
     assert post_json(standin, "sendMessage", {"chat_id": 7, "text": "hi"})[0] == 200
     assert len(standin.sent_messages(7)) == 1
+
+
+def random_failures(seed: int, calls: int = 60) -> list[tuple[int, dict | None]]:
+    """Status and error body (None for a success) of `calls` sends under a 35% fault rate."""
+    with TelegramStandIn() as standin:
+        standin.fail_randomly("sendMessage", rate=0.35, seed=seed)
+        answers = [
+            post_json(standin, "sendMessage", {"chat_id": 7, "text": "hi"}) for _ in range(calls)
+        ]
+        assert len(standin.sent_messages(7)) == sum(status == 200 for status, _ in answers)
+    return [(status, None if status == 200 else body) for status, body in answers]
+
+
+def test_random_faults_are_seeded_and_answer_as_telegram_does():
+    answers = random_failures(seed=7)
+    assert answers == random_failures(seed=7)
+    assert answers != random_failures(seed=8)
+    errors = {status: body for status, body in answers if status != 200}
+    assert set(errors) == {429, 500, 502}
+    assert 10 <= sum(status != 200 for status, _ in answers) <= 35
+    assert errors[429] == {
+        "ok": False,
+        "error_code": 429,
+        "description": "Too Many Requests: retry after 1",
+        "parameters": {"retry_after": 1},
+    }
+    assert errors[500] == {"ok": False, "error_code": 500, "description": "Internal Server Error"}
+    assert errors[502] == {"ok": False, "error_code": 502, "description": "Bad Gateway"}
+
+
+def test_stop_failing_ends_random_faults_for_that_method_only(standin):
+    standin.fail_randomly("sendMessage", rate=1, statuses=(500,))
+    standin.fail_randomly("sendChatAction", rate=1, statuses=(502,))
+    assert post_json(standin, "sendMessage", {"chat_id": 7, "text": "hi"})[0] == 500
+    standin.stop_failing("sendMessage")
+    assert post_json(standin, "sendMessage", {"chat_id": 7, "text": "hi"})[0] == 200
+    assert post_json(standin, "sendChatAction", {"chat_id": 7, "action": "typing"})[0] == 502
+    standin.stop_failing()
+    assert post_json(standin, "sendChatAction", {"chat_id": 7, "action": "typing"})[0] == 200
+
+
+def test_a_lost_answer_is_delivered_but_the_client_hears_nothing(standin):
+    standin.lose_answers("sendMessage", count=1)
+    with pytest.raises(http.client.RemoteDisconnected):
+        post_json(standin, "sendMessage", {"chat_id": 7, "text": "did it arrive?"})
+    assert post_json(standin, "sendMessage", {"chat_id": 7, "text": "second"})[0] == 200
+    assert [m["text"] for m in standin.sent_messages(7)] == ["did it arrive?", "second"]
+    assert [c.answer_lost for c in standin.calls] == [True, False]
+
+
+def test_the_bot_sees_a_lost_answer_as_a_network_error(standin):
+    standin.lose_answers("sendMessage", count=1)
+
+    async def scenario(app):
+        with pytest.raises(NetworkError) as raised:
+            await app.bot.send_message(USER_ID, "Your ticket is #1")
+        # Not a refused connection: the request went out, so resending it may send it twice.
+        assert isinstance(raised.value.__cause__, httpx.RemoteProtocolError)
+
+    run_bot_calls(standin, scenario)
+    assert [m["text"] for m in standin.sent_messages(USER_ID)] == ["Your ticket is #1"]
 
 
 def test_unknown_method_is_not_found(standin):
