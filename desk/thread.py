@@ -20,6 +20,7 @@ from models import (
     DeliveryState,
     FollowUp,
     Notification,
+    NotificationKind,
     SupportMessage,
     SupportResponse,
     TicketEvent,
@@ -88,12 +89,19 @@ def answer_entry(response: SupportResponse) -> Entry:
 
 def notification_what(note: Notification) -> str:
     name = note.user.display_name if note.user else "the team group"
-    return {
-        "page": f"paged {name} (level {note.level})",
-        "post": "posted the ticket to the team group",
-        "group": f"escalated to the team group (level {note.level})",
-        "reminder": f"reminded {name} to answer",
+    round_ = f", round {note.round + 1}" if note.round else ""
+    what = {
+        NotificationKind.PAGE: f"paged {name} (level {note.level}{round_})",
+        NotificationKind.POST: "posted the ticket to the team group",
+        NotificationKind.GROUP: f"escalated to the team group (level {note.level}{round_})",
+        NotificationKind.REMINDER: f"reminded {name} to answer",
+        NotificationKind.CONFIRMATION: "told the user the ticket number",
     }.get(note.kind, f"sent a {note.kind} notification (level {note.level})")
+    if note.repeat:
+        what += ", sent again as a repeat (the first attempt's fate was unknown)"
+    elif note.attempts > 1:
+        what += f", attempt {note.attempts}"
+    return what
 
 
 WAITING = (DeliveryState.PENDING, DeliveryState.SENDING)
@@ -111,7 +119,8 @@ def notification_entry(note: Notification, now: datetime) -> Entry:
         what=notification_what(note),
         state=note.state.value,
         state_label=STATE_LABELS[note.state],
-        detail=note.error if note.state == DeliveryState.FAILED else None,
+        # A retry's last error is worth seeing while it waits, not only once it failed.
+        detail=note.error if note.state != DeliveryState.SENT else None,
         waited=waited,
     )
 

@@ -390,3 +390,25 @@ def test_unknown_ticket_is_a_404_page(admin_client):
     assert "Not found" in text_of(response)
     assert admin_client.post("/tickets/4242/take").status_code == 404
     assert admin_client.get("/tickets/4242/live.json").status_code == 404
+
+
+def test_the_thread_says_which_round_a_page_was_and_when_it_was_sent_again(
+    admin_client, admin, make_ticket, clock, db
+):
+    ticket = make_ticket()
+    rows = [
+        dict(kind="page", level=5, round=1, state=DeliveryState.SENT),
+        dict(kind="page", level=2, repeat=True, attempts=2, state=DeliveryState.PENDING),
+        dict(kind="group", level=4, attempts=3, state=DeliveryState.PENDING, error="Bad Gateway"),
+        dict(kind="confirmation", level=0, state=DeliveryState.SENT, user_id=None),
+    ]
+    for row in rows:
+        fields = {"user_id": admin.id, "chat_id": 7001, "created_at": clock.current} | row
+        db.session.add(Notification(ticket_id=ticket.id, **fields))
+    db.session.commit()
+    page = text_of(admin_client.get(f"/tickets/{ticket.id}"))
+    assert "(level 5, round 2)" in page
+    assert "sent again as a repeat" in page
+    assert "escalated to the team group (level 4), attempt 3" in page
+    assert "told the user the ticket number" in page
+    assert state_lines(page)["notification-3"] == "Pending pending for 0 s Bad Gateway"
