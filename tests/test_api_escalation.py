@@ -381,3 +381,60 @@ def test_two_techs_taking_at_once_only_one_wins(api, clock, on_call_team, suppor
     assert sorted(results.values()) == [200, 409]
     winner = api.get("/api/message/1/status").get_json()["assignee"]["username"]
     assert winner == ("bob" if results[9002] == 200 else "cid")
+
+
+def run_polls(api, clock, minutes: int) -> list[tuple[int, str, int]]:
+    """Poll like the bot every minute for `minutes`; (minute, kind, chat) of each message."""
+    sent = []
+    for minute in range(minutes + 1):
+        for due in api.get("/api/escalations/due").get_json()["tickets"]:
+            body = api.post(f"/api/escalate/{due['id']}").get_json()
+            sent += [(minute, n["kind"], n["chat_id"]) for n in body["notifications"]]
+        clock.advance(minutes=1)
+    return sent
+
+
+@pytest.mark.parametrize("how", ["take", "assign", "in_progress"])
+def test_a_taken_ticket_reminds_its_owner_and_pages_nobody_else(
+    app, api, clock, on_call_team, support_payload, how, db
+):
+    from desk import ticket_actions
+    from models import Status, SupportMessage, User
+
+    app.config["ACK_TIMEOUT"] = 1800
+    ticket = file_ticket(api, support_payload)
+    api.post(f"/api/escalate/{ticket['id']}", {"level": 1})
+    clock.advance(minutes=2)
+    row = db.session.get(SupportMessage, ticket["id"])
+    ann = db.session.scalar(db.select(User).where(User.username == "ann"))
+    if how == "take":
+        assert press(api, ticket["id"], "take", 9001).status_code == 200
+    elif how == "assign":
+        ticket_actions.assign(row, ann, ann)
+        db.session.commit()
+    else:
+        ticket_actions.set_status(row, Status.IN_PROGRESS, ann)
+        db.session.commit()
+    assert run_polls(api, clock, 100) == [
+        (30, "reminder", 9001),  # 30 minutes after she took it, no answer yet
+        (60, "reminder", 9001),
+        (90, "reminder", 9001),
+    ]
+
+
+def test_page_the_chain_when_the_owner_is_silent_brings_escalation_back(
+    api, clock, on_call_team, support_payload, db
+):
+    from desk import runtime_settings
+
+    runtime_settings.set_int("owner_silence", 45, user_id=None)
+    db.session.commit()
+    ticket = file_ticket(api, support_payload)
+    api.post(f"/api/escalate/{ticket['id']}", {"level": 1})
+    assert press(api, ticket["id"], "take", 9001).status_code == 200
+    assert run_polls(api, clock, 62) == [
+        (30, "reminder", 9001),
+        (45, "page", 9002),  # Ann took it and said nothing for 45 minutes
+        (60, "page", 9003),
+        (61, "reminder", 9001),  # due at 60 too: one step per ticket per poll
+    ]
