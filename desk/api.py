@@ -8,7 +8,6 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify, request
-from werkzeug.exceptions import HTTPException
 
 from desk import (
     bot_presence,
@@ -21,6 +20,7 @@ from desk import (
     ticket_actions,
     tickets,
 )
+from desk.errors import ApiError
 from desk.extensions import csrf, db
 from desk.validation import Fields, InvalidRequest, parse_instant
 from models import Notification, SupportMessage, SupportResponse, User
@@ -31,43 +31,6 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 csrf.exempt(bp)  # bearer-token requests carry no cookie, so there is no session to forge
 
 CHAT_TYPES = ("private", "group", "supergroup", "channel")
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, message: str, fields: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.fields = fields or {}
-
-
-def error_response(status: int, message: str, fields: dict[str, str] | None = None):
-    body: dict[str, Any] = {"error": message}
-    if fields:
-        body["fields"] = fields
-    return jsonify(body), status
-
-
-@bp.errorhandler(ApiError)
-def handle_api_error(error: ApiError):
-    return error_response(error.status, error.message, error.fields)
-
-
-@bp.errorhandler(InvalidRequest)
-def handle_invalid(error: InvalidRequest):
-    return error_response(400, error.message, error.fields)
-
-
-def is_api_request() -> bool:
-    return request.path == "/api" or request.path.startswith("/api/")
-
-
-@bp.app_errorhandler(HTTPException)
-def handle_http_error(error: HTTPException):
-    """JSON for API paths (including 404/405 raised by routing), the usual page elsewhere."""
-    if is_api_request():
-        return error_response(error.code or 500, error.description or error.name)
-    return error
 
 
 @bp.before_request
