@@ -31,7 +31,13 @@ _WEEK = timedelta(days=7)
 # The smallest step a datetime can take; used to name "the instant just before" a transition.
 _TICK = timedelta(microseconds=1)
 
-STATUSES = ("open", "in_progress", "resolved")
+
+class TicketStatus(StrEnum):
+    """A ticket's status; the dashboard's models use this very enum."""
+
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
 
 
 def _require_aware(value: datetime, name: str) -> None:
@@ -392,6 +398,8 @@ class Action(StrEnum):
     REMIND = "remind"
     WAIT = "wait"
     STOP = "stop"
+    # Never decided here: the dashboard's answer when another claim took the step first.
+    CONFLICT = "conflict"
 
 
 class Reason(StrEnum):
@@ -452,7 +460,7 @@ class TicketState:
     `acknowledged_at` starts the owner's clock once a ticket is taken or assigned.
     """
 
-    status: str
+    status: TicketStatus | str
     level: int = 0
     last_escalated_at: datetime | None = None
     acknowledged_at: datetime | None = None
@@ -465,8 +473,11 @@ class TicketState:
 
     def __post_init__(self) -> None:
         # An unknown status (a typo like "in-progress") would otherwise read as "open" and page.
-        if self.status not in STATUSES:
-            raise ValueError(f"status must be one of {STATUSES}, got {self.status!r}")
+        try:
+            object.__setattr__(self, "status", TicketStatus(self.status))
+        except ValueError:
+            known = ", ".join(s.value for s in TicketStatus)
+            raise ValueError(f"status must be one of {known}, got {self.status!r}") from None
         if self.level < 0 or self.round < 0:
             raise ValueError(f"level and round must be >= 0, got {self.level}, {self.round}")
         for name in ("last_escalated_at", "acknowledged_at", "reminded_at"):
@@ -477,7 +488,7 @@ class TicketState:
     @property
     def owned(self) -> bool:
         """Taken, assigned or in progress: somebody owns it, so nobody else is paged."""
-        return self.assignee_id is not None or self.status == "in_progress"
+        return self.assignee_id is not None or self.status is TicketStatus.IN_PROGRESS
 
 
 @dataclass(frozen=True)
@@ -511,7 +522,7 @@ def is_handled(ticket: TicketState) -> bool:
         ticket.acknowledged_at is not None
         or ticket.assignee_id is not None
         or ticket.answered
-        or ticket.status in ("in_progress", "resolved")
+        or ticket.status in (TicketStatus.IN_PROGRESS, TicketStatus.RESOLVED)
     )
 
 
@@ -608,7 +619,7 @@ def decide(ticket: TicketState, chain: Sequence[Person], policy: Policy, now: da
     answer is WAIT with the same `next_at`.
     """
     _require_aware(now, "now")
-    if ticket.status == "resolved":
+    if ticket.status is TicketStatus.RESOLVED:
         return Decision(Action.STOP, reason=Reason.RESOLVED)
     if ticket.answered:
         return Decision(Action.STOP, reason=Reason.ANSWERED)

@@ -20,6 +20,7 @@ from sqlalchemy.types import TypeDecorator
 
 from desk import search_index
 from desk.extensions import db
+from escalation import TicketStatus
 
 MAX_TEXT = 4096  # Telegram's limit for one message
 BCRYPT_ROUNDS = 12  # the test suite lowers this; bcrypt is meant to be slow
@@ -58,10 +59,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-class Status(enum.StrEnum):
-    OPEN = "open"
-    IN_PROGRESS = "in_progress"
-    RESOLVED = "resolved"
+# One enum for the pure rules and the database: escalation.py decides on the same statuses.
+Status = TicketStatus
 
 
 class Priority(enum.StrEnum):
@@ -88,15 +87,15 @@ class NotificationKind(enum.StrEnum):
     CONFIRMATION = "confirmation"  # the user learns the ticket number
 
 
-def enum_column(enum_cls: type[enum.StrEnum], default: enum.StrEnum) -> Mapped:
-    # Plain strings with a CHECK constraint: readable in psql and portable across backends.
-    return mapped_column(
-        sa.Enum(
-            enum_cls, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]
-        ),
-        default=default,
-        server_default=default.value,
+def enum_type(enum_cls: type[enum.StrEnum], length: int = 16) -> sa.Enum:
+    # Plain strings: readable in psql and portable across backends; Python sees the enum.
+    return sa.Enum(
+        enum_cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
     )
+
+
+def enum_column(enum_cls: type[enum.StrEnum], default: enum.StrEnum) -> Mapped:
+    return mapped_column(enum_type(enum_cls), default=default, server_default=default.value)
 
 
 class TimestampMixin:
@@ -368,7 +367,7 @@ class Notification(db.Model):
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     chat_id: Mapped[int] = mapped_column(sa.BigInteger)
     level: Mapped[int] = mapped_column(default=0)
-    kind: Mapped[str] = mapped_column(sa.String(16))  # a NotificationKind
+    kind: Mapped[NotificationKind] = mapped_column(enum_type(NotificationKind))
     round: Mapped[int] = mapped_column(default=0, server_default="0")
     state: Mapped[DeliveryState] = enum_column(DeliveryState, DeliveryState.PENDING)
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -23,6 +23,7 @@ from desk import (
 from desk.errors import ApiError
 from desk.extensions import csrf, db
 from desk.validation import Fields, InvalidRequest, parse_instant
+from escalation import Action
 from models import Notification, SupportMessage, SupportResponse, User
 
 T = TypeVar("T")
@@ -179,12 +180,12 @@ def escalate(ticket_id: int):
     expected = fields.integer("level", required=False)
     fields.check()
     result = escalations.step(ticket, expected_level=expected, claimed_by=bot_instance())
-    return jsonify(step_body(result)), 409 if result.action == "conflict" else 200
+    return jsonify(step_body(result)), 409 if result.action is Action.CONFLICT else 200
 
 
 def step_body(result: escalations.StepResult) -> dict[str, Any]:
     return {
-        "action": str(result.action),
+        "action": result.action,
         "level": result.level,
         "reason": result.reason,
         "replayed": result.replayed,

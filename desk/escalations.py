@@ -25,7 +25,7 @@ from models import DeliveryState, Notification, NotificationKind, Status, Suppor
 
 @dataclass
 class StepResult:
-    action: str  # an escalation.Action, or "conflict"
+    action: Action
     ticket: SupportMessage
     level: int
     reason: str = ""
@@ -55,18 +55,18 @@ def paged_in_round(ticket: SupportMessage) -> tuple[frozenset[int], bool]:
         sa.select(Notification.kind, Notification.user_id).where(
             Notification.ticket_id == ticket.id,
             Notification.round == ticket.escalation_round,
-            Notification.kind.in_([NotificationKind.PAGE.value, NotificationKind.GROUP.value]),
+            Notification.kind.in_([NotificationKind.PAGE, NotificationKind.GROUP]),
         )
     ).all()
-    people = frozenset(r.user_id for r in rows if r.kind == NotificationKind.PAGE.value)
-    return people, any(r.kind == NotificationKind.GROUP.value for r in rows)
+    people = frozenset(r.user_id for r in rows if r.kind == NotificationKind.PAGE)
+    return people, any(r.kind == NotificationKind.GROUP for r in rows)
 
 
 def ticket_state(
     ticket: SupportMessage, paged: frozenset[int] = frozenset(), group_paged: bool = False
 ) -> escalation.TicketState:
     return escalation.TicketState(
-        status=ticket.status.value,
+        status=ticket.status,
         level=ticket.escalation_level,
         round=ticket.escalation_round,
         last_escalated_at=ticket.last_escalated_at,
@@ -154,7 +154,7 @@ def step(
             notes = replay(ticket, level, claimed_by, now)
             if notes:
                 return StepResult(Action.NOTIFY, ticket, level, "replayed", notes, replayed=True)
-        return StepResult("conflict", ticket, level, f"level {expected_level} already claimed")
+        return StepResult(Action.CONFLICT, ticket, level, f"level {expected_level} already claimed")
     on_call = oncall.on_call_at(now)
     rules = policy()
     decision = escalation.decide(
@@ -179,7 +179,7 @@ def step(
         )
         if not claimed:
             db.session.rollback()
-            return StepResult("conflict", ticket, level, "already reminded")
+            return StepResult(Action.CONFLICT, ticket, level, "already reminded")
         notes = []
         # The tech it was assigned to is the one to remind; else whoever acknowledged it.
         owner_id = ticket.assignee_id or ticket.acknowledged_by_id
@@ -202,7 +202,7 @@ def step(
     target = decision.target
     assert target is not None
     if expected_level is not None and target.level != expected_level:
-        return StepResult("conflict", ticket, level, f"next level is {target.level}")
+        return StepResult(Action.CONFLICT, ticket, level, f"next level is {target.level}")
     claimed = _claim(
         ticket,
         now,
@@ -213,7 +213,7 @@ def step(
     )
     if not claimed:
         db.session.rollback()
-        return StepResult("conflict", ticket, level, f"level {target.level} already claimed")
+        return StepResult(Action.CONFLICT, ticket, level, f"level {target.level} already claimed")
     notes = _notifications(ticket, target, claimed_by, now)
     commit_keeping_loaded_state(db.session())
     return StepResult(Action.NOTIFY, ticket, target.level, reason, notes)

@@ -61,7 +61,7 @@ def add(
         chat_id=chat_id if chat_id is not None else user.telegram_user_id,
         level=level,
         round=round_,
-        kind=kind.value,
+        kind=kind,
         state=DeliveryState.SENDING,
         attempts=1,
         claimed_at=now,
@@ -98,9 +98,9 @@ def unsent(
     if level is not None:
         query = query.where(Notification.level == level)
     if kind is not None:
-        query = query.where(Notification.kind == kind.value)
+        query = query.where(Notification.kind == kind)
     else:
-        query = query.where(Notification.kind != NotificationKind.CONFIRMATION.value)
+        query = query.where(Notification.kind != NotificationKind.CONFIRMATION)
     return list(db.session.scalars(query.order_by(Notification.id)))
 
 
@@ -114,7 +114,7 @@ def confirmation(
     existing = db.session.scalars(
         sa.select(Notification).where(
             Notification.ticket_id == ticket.id,
-            Notification.kind == NotificationKind.CONFIRMATION.value,
+            Notification.kind == NotificationKind.CONFIRMATION,
         )
     ).all()
     if existing:
@@ -201,7 +201,7 @@ def record(
         note.telegram_message_id = telegram_message_id
         note.sent_at = now
         note.error = None
-        if note.kind == NotificationKind.CONFIRMATION.value:
+        if note.kind == NotificationKind.CONFIRMATION:
             # A Telegram reply to the confirmation joins this ticket's thread.
             ticket = db.session.get(SupportMessage, note.ticket_id)
             ticket.confirmation_message_id = telegram_message_id
