@@ -25,8 +25,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from desk.extensions import db
-from models import MAX_TEXT, Priority, Status, User
+from models import MAX_TEXT, Priority, Status, User, db
 
 # Room for the bot's header ("💬 Name · ticket #N") inside Telegram's 4096 characters.
 MAX_ANSWER = MAX_TEXT - 200

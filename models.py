@@ -15,12 +15,20 @@ import bcrypt
 import sqlalchemy as sa
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from desk import search_index
-from desk.extensions import db
 from escalation import TicketStatus
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+# The models own the database object, so they import nothing from desk/: the packages above
+# use the models, never the other way round. desk/extensions.py binds it in the factory.
+db = SQLAlchemy(model_class=Base)
 
 MAX_TEXT = 4096  # Telegram's limit for one message
 BCRYPT_ROUNDS = 12  # the test suite lowers this; bcrypt is meant to be slow
@@ -250,10 +258,6 @@ class SupportMessage(TimestampMixin, db.Model):
             "created_at": iso(self.created_at),
             "updated_at": iso(self.updated_at),
         }
-
-
-# The full-text index of the ticket list's search: made and dropped with the table.
-search_index.attach(SupportMessage.__table__)
 
 
 class FollowUp(db.Model):

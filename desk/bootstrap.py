@@ -18,6 +18,7 @@ from alembic.script import ScriptDirectory
 from flask import current_app
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
+from desk import search_index  # noqa: F401 - attaches the search index to the schema
 from desk.config import ConfigError
 from desk.extensions import db
 from models import User

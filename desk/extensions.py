@@ -2,16 +2,12 @@
 
 from flask_login import LoginManager
 from flask_migrate import Migrate
-from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy.orm import DeclarativeBase
 
+from models import Base, db
 
-class Base(DeclarativeBase):
-    pass
+__all__ = ["Base", "csrf", "db", "login_manager", "migrate"]
 
-
-db = SQLAlchemy(model_class=Base)
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message_category = "info"

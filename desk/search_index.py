@@ -22,7 +22,7 @@ import logging
 import sqlalchemy as sa
 from flask import current_app
 
-from desk.extensions import db
+from models import SupportMessage, db
 
 log = logging.getLogger(__name__)
 
@@ -164,3 +164,8 @@ def match_query(term: str, username: str) -> str:
         f"{{text sender_first_name sender_last_name}} : {fts_string(term)}"
         f" OR sender_username : {fts_string(username)}"
     )
+
+
+# The full-text index of the ticket list's search: made and dropped with the tickets' table.
+# Importing this module is enough (desk/bootstrap.py does, before it creates the schema).
+attach(SupportMessage.__table__)
