@@ -1,12 +1,14 @@
-"""The dashboard's notion of now; tests put a fake clock in `app.config["CLOCK"]`."""
+"""The dashboard's notion of now; tests put a fake clock in `app.config["CLOCK"]`.
+
+The clock itself lives with the models (`models.utcnow`), so that row defaults follow it too.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
-from flask import current_app, has_app_context
+from models import utcnow
 
 
 def now() -> datetime:
-    clock = current_app.config.get("CLOCK") if has_app_context() else None
-    return clock() if clock else datetime.now(UTC)
+    return utcnow()
