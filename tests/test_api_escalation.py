@@ -438,3 +438,21 @@ def test_page_the_chain_when_the_owner_is_silent_brings_escalation_back(
         (60, "page", 9003),
         (61, "reminder", 9001),  # due at 60 too: one step per ticket per poll
     ]
+
+
+def test_a_ticket_nobody_can_be_paged_for_is_retried_until_someone_is_reachable(
+    app, api, clock, support_payload, make_user, db
+):
+    app.config["SUPPORT_GROUP_ID"] = None  # a fresh install: no group, no admin linked
+    body = api.post("/api/support_message", support_payload(page=True)).get_json()
+    step = body["escalation"]
+    assert (step["action"], step["notifications"]) == ("wait", [])
+    assert (
+        step["ticket"]["next_escalation_at"] == (clock.current + timedelta(minutes=15)).isoformat()
+    )
+    assert body["confirmation"]["kind"] == "confirmation"  # the user still learns the number
+    clock.advance(minutes=15)
+    assert run_polls(api, clock, 0) == []  # still nobody: looked at again, not ended
+    make_user("zoe", is_admin=True, telegram_user_id=9100)  # an admin links Telegram
+    clock.advance(minutes=15)
+    assert run_polls(api, clock, 0) == [(0, "page", 9100)]
