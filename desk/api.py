@@ -320,29 +320,19 @@ def link_account():
     return jsonify({"user": user.to_dict()})
 
 
-TELEGRAM_ACTIONS = {
-    "ack": ticket_actions.acknowledge,
-    "take": ticket_actions.take,
-    "resolve": ticket_actions.resolve,
-}
-
-
 @bp.post("/message/<int:ticket_id>/action")
 def telegram_action(ticket_id: int):
-    """A tech pressed Acknowledge, Take it or Resolve under a notification."""
+    """A tech pressed Acknowledge, Take it or Resolve under a notification (409 if it lost)."""
     ticket = get_ticket(ticket_id)
     fields = Fields(json_body())
-    action = fields.choice("action", tuple(TELEGRAM_ACTIONS))
+    action = fields.choice("action", tuple(ticket_actions.Button))
     telegram_user_id = fields.integer("telegram_user_id")
     fields.check()
     actor = db.session.scalar(sa.select(User).where(User.telegram_user_id == telegram_user_id))
     if actor is None or not actor.active:
         raise ApiError(403, "only linked, active techs can act on tickets: link with /link CODE")
-    refusal = escalations.refuse_repeated_action(ticket, action, actor)
-    if refusal:
-        raise ApiError(409, refusal)
     try:
-        TELEGRAM_ACTIONS[action](ticket, actor)
+        ticket_actions.press(ticket_actions.Button(action), ticket, actor)
     except ticket_actions.ActionRefused as refused:
         db.session.rollback()
         raise ApiError(409, str(refused)) from None

@@ -249,18 +249,6 @@ def sent_notifications(ticket: SupportMessage) -> list[Notification]:
     )
 
 
-def refuse_repeated_action(ticket: SupportMessage, action: str, actor: User) -> str | None:
-    """Why a button press changes nothing (the ticket is already taken or resolved), or None."""
-    if ticket.status == Status.RESOLVED:
-        return f"Ticket #{ticket.number} is already resolved."
-    if ticket.assignee_id is not None and ticket.assignee_id != actor.id and action != "resolve":
-        return f"Ticket #{ticket.number} is already taken by {ticket.assignee.display_name}."
-    if action == "ack" and ticket.acknowledged_at is not None:
-        who = ticket.acknowledged_by.display_name if ticket.acknowledged_by else "someone"
-        return f"Ticket #{ticket.number} was already acknowledged by {who}."
-    return None
-
-
 def reschedule_open_tickets(now: datetime | None = None) -> int:
     """Recompute every pending step after an admin changed a timeout, so the new value applies
     to the next step of tickets already escalating, not only to new ones.

@@ -2,20 +2,116 @@
 
 Each action records who did it in the ticket's audit trail and updates the escalation state:
 any handling pauses paging (acknowledged), an answer or resolution ends it.
+
+Presses race: two techs, or one tech's double press, reach the dashboard within milliseconds,
+both having read the same ticket. So an action first claims the ticket (`_claim`): one
+conditional UPDATE that only matches a ticket still in the state the press expects, its row
+count deciding. The winner then holds the row until it commits, so its changes and their
+audit events cannot interleave with another press; the loser is refused, naming who has it.
 """
 
 from __future__ import annotations
+
+import enum
 
 import sqlalchemy as sa
 
 from desk import clock, runtime_settings
 from desk.extensions import db
 from desk.tickets import record_event
-from models import DeliveryState, Priority, Status, SupportMessage, SupportResponse, User
+from desk.web import status_label
+from models import (
+    DeliveryState,
+    Priority,
+    Status,
+    SupportMessage,
+    SupportResponse,
+    TicketEvent,
+    User,
+)
 
 
 class ActionRefused(Exception):
     """The action makes no sense in the ticket's state; the message says why, for the user."""
+
+
+class Button(enum.StrEnum):
+    """The one-click actions under a Telegram notification, named as in its callback data."""
+
+    ACKNOWLEDGE = "ack"
+    TAKE = "take"
+    RESOLVE = "resolve"
+
+
+# What Acknowledge expects of the ticket, in SQL for its claim.
+UNACKNOWLEDGED = (
+    SupportMessage.acknowledged_at.is_(None),
+    SupportMessage.status != Status.RESOLVED,
+)
+
+
+def _claim(ticket: SupportMessage, *expected: sa.ColumnElement[bool]) -> bool:
+    """Claim the ticket if it is still as `expected`: True for the one request that wins.
+
+    A second claim waits (PostgreSQL: for the row lock, then re-checks `expected` against the
+    winner's row; SQLite: for the write lock, within the busy timeout) and matches nothing.
+    Either way `ticket` is reloaded: the winner goes on from the row as it is now, and the
+    loser can say who beat it.
+    """
+    db.session.flush()  # this request's own pending changes first, or the reload drops them
+    claimed = db.session.execute(
+        sa.update(SupportMessage)
+        .where(SupportMessage.id == ticket.id, *expected)
+        .values(updated_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(ticket)
+    return claimed.rowcount == 1
+
+
+def refuse_repeated_action(ticket: SupportMessage, action: Button, actor: User) -> str | None:
+    """Why a button press changes nothing (the ticket is already taken or resolved), or None.
+
+    The conditions of the claims below say the same in SQL; this says it to the tech.
+    """
+    if ticket.status == Status.RESOLVED:
+        return f"Ticket #{ticket.number} is already resolved."
+    if ticket.assignee_id is not None and action != Button.RESOLVE:
+        if ticket.assignee_id != actor.id:
+            return f"Ticket #{ticket.number} is already taken by {ticket.assignee.display_name}."
+        if action == Button.TAKE and ticket.status != Status.OPEN:
+            return f"Ticket #{ticket.number} is already yours."
+    if action == Button.ACKNOWLEDGE and ticket.acknowledged_at is not None:
+        if ticket.acknowledged_by_id == actor.id:
+            return f"You already acknowledged ticket #{ticket.number}."
+        who = ticket.acknowledged_by.display_name if ticket.acknowledged_by else "someone"
+        return f"Ticket #{ticket.number} was already acknowledged by {who}."
+    return None
+
+
+def _claim_for(
+    button: Button, ticket: SupportMessage, actor: User, *expected: sa.ColumnElement[bool]
+) -> None:
+    """Claim the ticket for a press of `button`, or refuse the press saying who has it."""
+    # As read, the ticket may already say no: then there is nothing to claim.
+    refusal = refuse_repeated_action(ticket, button, actor)
+    if refusal is None:
+        if _claim(ticket, *expected):
+            return
+        # Another press won between our read and our claim; the reloaded ticket names it.
+        refusal = refuse_repeated_action(ticket, button, actor)
+    raise ActionRefused(refusal or f"Ticket #{ticket.number} has just changed; look again.")
+
+
+def press(button: Button, ticket: SupportMessage, actor: User) -> None:
+    """A tech pressed a button under a notification; refused unless this press wins."""
+    if button == Button.ACKNOWLEDGE:
+        _claim_for(button, ticket, actor, *UNACKNOWLEDGED)
+        _record_acknowledgement(ticket, actor)
+    elif button == Button.TAKE:
+        take(ticket, actor)
+    else:
+        resolve(ticket, actor)
 
 
 def acknowledge(ticket: SupportMessage, actor: User) -> bool:
@@ -24,6 +120,23 @@ def acknowledge(ticket: SupportMessage, actor: User) -> bool:
         raise ActionRefused(f"Ticket #{ticket.number} is already resolved.")
     if ticket.acknowledged_at is not None:
         return False
+    if not _claim(ticket, *UNACKNOWLEDGED):
+        if ticket.status == Status.RESOLVED:
+            raise ActionRefused(f"Ticket #{ticket.number} is already resolved.")
+        return False
+    _record_acknowledgement(ticket, actor)
+    return True
+
+
+def _acknowledge_if_unseen(ticket: SupportMessage, actor: User) -> bool:
+    """Acknowledge on the way, for an action that has claimed the ticket; False if it was."""
+    if ticket.acknowledged_at is not None:
+        return False
+    _record_acknowledgement(ticket, actor)
+    return True
+
+
+def _record_acknowledgement(ticket: SupportMessage, actor: User) -> None:
     now = clock.now()
     ticket.acknowledged_at = now
     ticket.acknowledged_by_id = actor.id
@@ -33,43 +146,45 @@ def acknowledge(ticket: SupportMessage, actor: User) -> bool:
         ticket.next_escalation_at = now + runtime_settings.ack_timeout()
     ticket.updated_at = now
     record_event(ticket, "acknowledged", "", actor)
-    return True
 
 
 def take(ticket: SupportMessage, actor: User) -> None:
     """Acknowledge, assign to `actor` and set in progress, in one step."""
-    if ticket.assignee_id is not None and ticket.assignee_id != actor.id:
-        raise ActionRefused(
-            f"Ticket #{ticket.number} is already taken by {ticket.assignee.display_name}."
-        )
-    # Two techs pressing Take at once both read "unassigned": only one conditional UPDATE wins.
-    claimed = db.session.execute(
-        sa.update(SupportMessage)
-        .where(
-            SupportMessage.id == ticket.id,
-            sa.or_(SupportMessage.assignee_id.is_(None), SupportMessage.assignee_id == actor.id),
-        )
-        .values(assignee_id=actor.id)
-        .execution_options(synchronize_session=False)
+    # Takeable: nobody's yet, or assigned to `actor` by someone else and not started. A taken
+    # ticket is in progress, so a second Take, by anyone, matches neither.
+    takeable = sa.or_(
+        SupportMessage.assignee_id.is_(None),
+        sa.and_(SupportMessage.assignee_id == actor.id, SupportMessage.status == Status.OPEN),
     )
-    if claimed.rowcount != 1:
-        db.session.rollback()
-        db.session.refresh(ticket)
-        taker = ticket.assignee.display_name if ticket.assignee else "someone else"
-        raise ActionRefused(f"Ticket #{ticket.number} is already taken by {taker}.")
-    ticket.assignee_id = None  # let assign() below record the change and its event
-    acknowledge(ticket, actor)
-    assign(ticket, actor, actor)
-    set_status(ticket, Status.IN_PROGRESS, actor)
+    _claim_for(Button.TAKE, ticket, actor, SupportMessage.status != Status.RESOLVED, takeable)
+    _acknowledge_if_unseen(ticket, actor)
+    _hand_over(ticket, actor, actor)
+    if ticket.status != Status.IN_PROGRESS:
+        _change_status(ticket, Status.IN_PROGRESS, actor)
 
 
 def assign(ticket: SupportMessage, assignee: User | None, actor: User) -> None:
-    if ticket.assignee_id == (assignee.id if assignee else None):
-        return
+    """Give the ticket to `assignee`, or to nobody; refused when it already is theirs."""
+    assignee_id = assignee.id if assignee else None
     if assignee is not None and not assignee.active:
         raise ActionRefused(f"{assignee.display_name} is deactivated.")
+    # Choosing someone is deliberate, so of two different choices at once the later stands
+    # (and is recorded after the first); only the same choice twice is refused.
+    if ticket.assignee_id == assignee_id or not _claim(
+        ticket, SupportMessage.assignee_id.is_distinct_from(assignee_id)
+    ):
+        if assignee is None:
+            raise ActionRefused(f"Ticket #{ticket.number} is already unassigned.")
+        raise ActionRefused(
+            f"Ticket #{ticket.number} is already assigned to {assignee.display_name}."
+        )
+    _hand_over(ticket, assignee, actor)
+
+
+def _hand_over(ticket: SupportMessage, assignee: User | None, actor: User) -> None:
+    """Record the new owner, for an action that has claimed the ticket."""
     if assignee is not None and ticket.status != Status.RESOLVED:
-        if not acknowledge(ticket, actor) and ticket.answered_at is None:
+        if not _acknowledge_if_unseen(ticket, actor) and ticket.answered_at is None:
             # A new owner gets a fresh acknowledgement clock (and reminder), so taking a
             # ticket after the previous tech's reminder does not resume paging.
             now = clock.now()
@@ -85,8 +200,26 @@ def assign(ticket: SupportMessage, assignee: User | None, actor: User) -> None:
 
 
 def set_status(ticket: SupportMessage, status: Status, actor: User) -> None:
-    if ticket.status == status:
-        return
+    """Set the ticket's status; refused when it already has it (someone may just have set it)."""
+    if ticket.status == status or not _claim(ticket, SupportMessage.status != status):
+        # Whoever set the status it has now: the latest status change names them.
+        latest = db.session.scalar(
+            sa.select(TicketEvent)
+            .where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "status")
+            .order_by(TicketEvent.id.desc())
+            .limit(1)
+        )
+        label = status_label(status)
+        if latest is None or latest.actor is None:
+            raise ActionRefused(f"Ticket #{ticket.number} is already set to {label}.")
+        raise ActionRefused(
+            f"Ticket #{ticket.number} was already set to {label} by {latest.actor.display_name}."
+        )
+    _change_status(ticket, status, actor)
+
+
+def _change_status(ticket: SupportMessage, status: Status, actor: User) -> None:
+    """Move the ticket to `status`, for an action that has claimed the ticket."""
     now = clock.now()
     previous = ticket.status
     if status == Status.RESOLVED:
@@ -95,18 +228,16 @@ def set_status(ticket: SupportMessage, status: Status, actor: User) -> None:
     else:
         if previous == Status.RESOLVED:
             ticket.resolved_at = None
-            ticket.status = status  # reopened first, so it can be acknowledged below
-        if ticket.acknowledged_at is None:
-            acknowledge(ticket, actor)
+        _acknowledge_if_unseen(ticket, actor)
     ticket.status = status
     ticket.updated_at = now
     record_event(ticket, "status", f"{previous.value} → {status.value}", actor)
 
 
 def resolve(ticket: SupportMessage, actor: User) -> None:
-    if ticket.status == Status.RESOLVED:
-        raise ActionRefused(f"Ticket #{ticket.number} is already resolved.")
-    set_status(ticket, Status.RESOLVED, actor)
+    """Resolve the ticket, which ends its escalation; refused when it already is resolved."""
+    _claim_for(Button.RESOLVE, ticket, actor, SupportMessage.status != Status.RESOLVED)
+    _change_status(ticket, Status.RESOLVED, actor)
 
 
 def set_priority(ticket: SupportMessage, priority: Priority, actor: User) -> None:
@@ -125,13 +256,15 @@ def answer(ticket: SupportMessage, text: str, author: User) -> SupportResponse:
     )
     response.author = author
     db.session.add(response)
-    if ticket.acknowledged_at is None and ticket.status != Status.RESOLVED:
-        acknowledge(ticket, author)
+    # Waits for a press in flight, so what follows decides on the ticket as that press left it.
+    _claim(ticket)
+    if ticket.status != Status.RESOLVED:
+        _acknowledge_if_unseen(ticket, author)
     if ticket.answered_at is None:
         ticket.answered_at = now
     ticket.next_escalation_at = None
     if ticket.status == Status.OPEN:
-        set_status(ticket, Status.IN_PROGRESS, author)
+        _change_status(ticket, Status.IN_PROGRESS, author)
     ticket.updated_at = now
     return response
 

@@ -213,6 +213,9 @@ def acknowledge(ticket_id: int):
 
     def acknowledge_once() -> None:
         if not ticket_actions.acknowledge(ticket, current_user):
+            # The ticket as the press that won left it: the page names that person.
+            if ticket.acknowledged_by_id == current_user.id:
+                raise ticket_actions.ActionRefused("You had already acknowledged it.")
             who = ticket.acknowledged_by.display_name if ticket.acknowledged_by else "someone"
             raise ticket_actions.ActionRefused(f"{who} had already acknowledged it.")
 
