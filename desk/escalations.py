@@ -20,7 +20,7 @@ from desk import clock, oncall, outbox, runtime_settings
 from desk.database import commit_keeping_loaded_state
 from desk.extensions import db
 from escalation import Action
-from models import DeliveryState, Notification, NotificationKind, Status, SupportMessage, User
+from models import DeliveryState, Notification, NotificationKind, SupportMessage, User
 
 
 @dataclass
