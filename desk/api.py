@@ -13,7 +13,7 @@ from desk import (
     bot_presence,
     clock,
     deliveries,
-    escalations,
+    escalation_steps,
     linking,
     oncall,
     outbox,
@@ -111,10 +111,10 @@ def support_message():
         # The first page and the user's confirmation are claimed in the same call: one round
         # trip less between a user's message and the on-call tech's phone. A retry of a call
         # whose answer was lost gets the same messages again, never nothing.
-        now = clock.now()
-        first = escalations.step(result.ticket, now, expected_level=1, claimed_by=bot_instance())
+        now, bot = clock.now(), bot_instance()
+        first = escalation_steps.step(result.ticket, now, expected_level=1, claimed_by=bot)
         body["escalation"] = step_body(first)
-        note = outbox.confirmation(result.ticket, bot_instance(), now)
+        note = outbox.confirmation(result.ticket, bot, now)
         db.session.commit()
         body["confirmation"] = note.to_dict() if note else None
     return jsonify(body), 201 if result.created else 200
@@ -155,7 +155,7 @@ def current_oncall():
 def escalations_due():
     """Tickets whose next escalation step is due now, oldest first."""
     limit = int_arg("limit", 100, maximum=1000)
-    due = escalations.due_tickets(clock.now(), limit)
+    due = escalation_steps.due_tickets(clock.now(), limit)
     return jsonify(
         {
             "tickets": [
@@ -179,11 +179,11 @@ def escalate(ticket_id: int):
     fields = Fields(payload if payload is not None else {})
     expected = fields.integer("level", required=False)
     fields.check()
-    result = escalations.step(ticket, expected_level=expected, claimed_by=bot_instance())
+    result = escalation_steps.step(ticket, expected_level=expected, claimed_by=bot_instance())
     return jsonify(step_body(result)), 409 if result.action is Action.CONFLICT else 200
 
 
-def step_body(result: escalations.StepResult) -> dict[str, Any]:
+def step_body(result: escalation_steps.StepResult) -> dict[str, Any]:
     return {
         "action": result.action,
         "level": result.level,
@@ -341,7 +341,7 @@ def telegram_action(ticket_id: int):
         {
             "ticket": ticket.to_dict(),
             "by": actor.to_dict(),
-            "notifications": [n.to_dict() for n in escalations.sent_notifications(ticket)],
+            "notifications": [n.to_dict() for n in escalation_steps.sent_notifications(ticket)],
         }
     )
 

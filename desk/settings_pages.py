@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from desk import escalations, runtime_settings
+from desk import escalation_steps, runtime_settings
 from desk.extensions import db
 from desk.permissions import require_admin
 from forms import settings_form_class
@@ -31,7 +31,7 @@ def index():
             runtime_settings.set_int(key, form[key].data, current_user.id)
         db.session.commit()
         if {"escalation_timeout", "ack_timeout", "owner_silence"} & set(changed):
-            escalations.reschedule_open_tickets()
+            escalation_steps.reschedule_open_tickets()
         if changed:
             labels = ", ".join(runtime_settings.SETTINGS[key].label for key in changed)
             flash(f"Saved {labels}. It applies from the next escalation step.", "success")

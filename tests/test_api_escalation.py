@@ -193,13 +193,13 @@ def test_notification_result_is_recorded_once(api, clock, on_call_team, support_
 def test_escalation_timeout_setting_changes_the_next_step(
     api, clock, on_call_team, support_payload, db
 ):
-    from desk import escalations, runtime_settings
+    from desk import escalation_steps, runtime_settings
 
     ticket = file_ticket(api, support_payload)
     api.post(f"/api/escalate/{ticket['id']}")
     runtime_settings.set_int("escalation_timeout", 60, user_id=None)
     db.session.commit()
-    escalations.reschedule_open_tickets()  # what saving the settings page does
+    escalation_steps.reschedule_open_tickets()  # what saving the settings page does
     clock.advance(minutes=1)
     # The poller sees it due after the new timeout, not the 15 minutes it was scheduled for.
     assert [t["id"] for t in api.get("/api/escalations/due").get_json()["tickets"]] == [1]
@@ -211,7 +211,7 @@ def test_rescheduling_leaves_a_step_claimed_meanwhile_alone(
 ):
     import sqlalchemy as sa
 
-    from desk import escalations, runtime_settings
+    from desk import escalation_steps, runtime_settings
     from models import SupportMessage
 
     ticket = file_ticket(api, support_payload)
@@ -219,7 +219,7 @@ def test_rescheduling_leaves_a_step_claimed_meanwhile_alone(
     runtime_settings.set_int("escalation_timeout", 60, user_id=None)
     db.session.commit()
     bots_due_time = clock() + timedelta(minutes=30)
-    read_state = escalations.ticket_state
+    read_state = escalation_steps.ticket_state
 
     def bot_claims_meanwhile(row, *paged):
         state = read_state(row, *paged)
@@ -232,8 +232,8 @@ def test_rescheduling_leaves_a_step_claimed_meanwhile_alone(
             )
         return state
 
-    monkeypatch.setattr(escalations, "ticket_state", bot_claims_meanwhile)
-    assert escalations.reschedule_open_tickets() == 0
+    monkeypatch.setattr(escalation_steps, "ticket_state", bot_claims_meanwhile)
+    assert escalation_steps.reschedule_open_tickets() == 0
     status = api.get(f"/api/message/{ticket['id']}/status").get_json()
     assert status["escalation_level"] == 2
     assert status["next_escalation_at"] == bots_due_time.isoformat()

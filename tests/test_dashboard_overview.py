@@ -8,7 +8,7 @@ from datetime import time
 
 import pytest
 
-from desk import escalations, outbox, ticket_actions
+from desk import escalation_steps, outbox, ticket_actions
 from models import DeliveryState, ScheduleBackup, ScheduleSlot, Status, SupportMessage
 
 
@@ -235,7 +235,7 @@ def late_notice(page: str) -> str | None:
 def test_overview_warns_when_a_page_has_waited_over_a_minute(
     admin_client, on_call_team, make_ticket, clock, db
 ):
-    note = escalations.step(make_ticket()).notifications[0]  # Ann's page, pending
+    note = escalation_steps.step(make_ticket()).notifications[0]  # Ann's page, pending
     clock.advance(seconds=60)
     assert late_notice(text_of(admin_client.get("/"))) is None
     assert admin_client.get("/overview/live.json").get_json()["late"] is None
@@ -261,9 +261,9 @@ def test_the_late_notice_counts_every_waiting_notification(
     app, admin_client, on_call_team, make_ticket, clock
 ):
     app.config["SUPPORT_GROUP_ID"] = -100123  # the first level also posts to the group
-    escalations.step(make_ticket())
+    escalation_steps.step(make_ticket())
     clock.advance(minutes=3)
-    escalations.step(make_ticket())
+    escalation_steps.step(make_ticket())
     clock.advance(seconds=30)  # the second ticket's notifications are 30 s old
     assert late_notice(text_of(admin_client.get("/"))) == (
         "2 notifications have waited over a minute to be sent (the oldest for 3 min 30 s): "

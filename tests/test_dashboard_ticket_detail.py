@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from desk import escalations, outbox, ticket_actions
+from desk import escalation_steps, outbox, ticket_actions
 from models import (
     DeliveryState,
     FollowUp,
@@ -368,7 +368,7 @@ def test_a_pending_page_shows_how_long_it_has_waited_live(
     admin_client, on_call_team, make_ticket, clock, db
 ):
     ticket = make_ticket()
-    note = escalations.step(ticket).notifications[0]  # Ann's page, claimed by the bot
+    note = escalation_steps.step(ticket).notifications[0]  # Ann's page, claimed by the bot
     clock.advance(seconds=40)
     page = text_of(admin_client.get(f"/tickets/{ticket.id}"))
     assert '<span class="entry-waited" data-role="waited">sending for 40 s</span>' in page

@@ -85,8 +85,8 @@ def test_a_shorter_timeout_applies_to_tickets_already_escalating(
 
 
 def test_owner_silence_setting_makes_a_taken_ticket_page_the_chain_again(admin_client, db):
-    from desk import escalations
+    from desk import escalation_steps
 
     admin_client.post("/settings/", data=DEFAULTS | {"owner_silence": "45"})
     with admin_client.application.app_context():
-        assert escalations.policy().owner_silence == timedelta(minutes=45)
+        assert escalation_steps.policy().owner_silence == timedelta(minutes=45)
