@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import logging
 
-from telegram import BotCommand
+from telegram import BotCommand, Update
 from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
 from botkit import handlers, jobs
 from botkit.context import Desk
@@ -21,6 +23,7 @@ from botkit.sending import JournalingRateLimiter, settle_journal
 from botkit.settings import BotSettings
 from botkit.spool import Spool
 from botkit.standby import PollingGuard
+from botkit.updates import LAST_GROUP, JournalingBot, replay_unhandled, update_handled
 
 log = logging.getLogger(__name__)
 
@@ -33,15 +36,22 @@ COMMANDS = [
 
 
 def build_application(settings: BotSettings) -> Application:
-    base_file_url = settings.telegram_api_url.removesuffix("/bot") + "/file/bot"
-    application = (
-        ApplicationBuilder()
-        .token(settings.bot_token)
-        .base_url(settings.telegram_api_url)
-        .base_file_url(base_file_url)
+    spool = Spool(settings.spool_path)
+    bot = JournalingBot(
+        settings.bot_token,
+        base_url=settings.telegram_api_url,
+        base_file_url=settings.telegram_api_url.removesuffix("/bot") + "/file/bot",
+        # The builder's defaults: a pool for the senders, one connection for long polling.
+        request=HTTPXRequest(connection_pool_size=256),
+        get_updates_request=HTTPXRequest(),
         # Keeps to Telegram's limits (30 msg/s overall, 20/min per group) and retries 429s;
         # journals each outbox message right before its request leaves.
-        .rate_limiter(JournalingRateLimiter(max_retries=3))
+        rate_limiter=JournalingRateLimiter(max_retries=3),
+        journal=spool,
+    )
+    application = (
+        ApplicationBuilder()
+        .bot(bot)
         # One slow chat or dashboard call must not hold up everyone else's updates.
         .concurrent_updates(8)
         .post_init(post_init)
@@ -49,6 +59,7 @@ def build_application(settings: BotSettings) -> Application:
         .build()
     )
     application.bot_data["settings"] = settings
+    application.bot_data["spool"] = spool
     add_handlers(application)
     add_jobs(application, settings)
     return application
@@ -70,6 +81,7 @@ def add_handlers(application: Application) -> None:
     )
     application.add_handler(MessageHandler(text & filters.REPLY, handlers.reply_to_bot))
     application.add_handler(MessageHandler(text & filters.ChatType.PRIVATE, handlers.private_hint))
+    application.add_handler(TypeHandler(Update, update_handled), group=LAST_GROUP)
     application.add_error_handler(handlers.on_error)
 
 
@@ -110,7 +122,7 @@ def add_jobs(application: Application, settings: BotSettings) -> None:
 
 async def post_init(application: Application) -> None:
     settings: BotSettings = application.bot_data["settings"]
-    spool = Spool(settings.spool_path)
+    spool: Spool = application.bot_data["spool"]
     instance = spool.instance_id()
     client = DashboardClient(
         settings.dashboard_url, settings.api_token, settings.request_timeout, instance
@@ -128,6 +140,7 @@ async def post_init(application: Application) -> None:
         await settle_journal(desk, at_startup=True)
     except Exception as error:  # noqa: BLE001
         log.warning("journal not settled yet (dashboard unreachable?): %s", error)
+    await replay_unhandled(application, spool)
     log.info("bot @%s started; dashboard %s", application.bot.username, settings.dashboard_url)
 
 

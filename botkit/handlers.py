@@ -94,7 +94,8 @@ async def file_request(
         # filed (or spooled) as a request of its own rather than refused.
         payload = {k: v for k, v in payload.items() if k != "followup_only"}
     # Written down before anything else: a crash or a dead dashboard must not lose it.
-    bot_desk.spool.keep_request(payload)
+    # A request kept already was replayed after a crash: the user was told "received".
+    late = not bot_desk.spool.keep_request(payload)
     bot_desk.in_flight.add(key)
     try:
         try:
@@ -112,7 +113,7 @@ async def file_request(
             await message.reply_text(f"Sorry, that request was refused: {refused.message}")
             return
         bot_desk.spool.request_filed(*key)
-        await after_filing(context.bot, bot_desk, ticket, payload, late=False)
+        await after_filing(context.bot, bot_desk, ticket, payload, late=late)
     finally:
         bot_desk.in_flight.discard(key)
 

@@ -1,5 +1,6 @@
 """A durable local journal beside the bot (SQLite), so nothing is lost across restarts.
 
+- `updates`: updates fetched from Telegram and not yet handled (botkit/updates.py).
 - `intake`: support requests not yet filed (the dashboard was down); flushed by a job.
 - `sent`: the delivery journal of answers and outbox messages. `claimed` when the bot takes
   one (it may wait in the rate limiter's queue), `sending` right before the request leaves for
@@ -27,6 +28,11 @@ CREATE TABLE IF NOT EXISTS intake (
     created_at REAL NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (chat_id, message_id)
+);
+CREATE TABLE IF NOT EXISTS updates (
+    update_id INTEGER PRIMARY KEY,
+    payload TEXT NOT NULL,
+    created_at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
@@ -79,17 +85,48 @@ class Spool:
             self.conn.close()
 
     # intake -------------------------------------------------------------------------------
-    def keep_request(self, payload: dict[str, Any]) -> None:
+    def keep_request(self, payload: dict[str, Any]) -> bool:
+        """Keep a request until it is filed; False when it was kept already (a replay)."""
         with self.lock:
             self.conn.execute("PRAGMA synchronous = FULL")
             try:
-                self.conn.execute(
-                    "INSERT OR IGNORE INTO intake (chat_id, message_id, payload, created_at)"
-                    " VALUES (?, ?, ?, ?)",
-                    (payload["chat_id"], payload["message_id"], json.dumps(payload), time.time()),
+                return (
+                    self.conn.execute(
+                        "INSERT OR IGNORE INTO intake (chat_id, message_id, payload, created_at)"
+                        " VALUES (?, ?, ?, ?)",
+                        (
+                            payload["chat_id"],
+                            payload["message_id"],
+                            json.dumps(payload),
+                            time.time(),
+                        ),
+                    ).rowcount
+                    == 1
                 )
             finally:
                 self.conn.execute("PRAGMA synchronous = NORMAL")
+
+    def keep_updates(self, payloads: dict[int, str]) -> None:
+        """Updates just fetched from Telegram: until handled, the spool is their only copy."""
+        with self.lock:
+            self.conn.execute("PRAGMA synchronous = FULL")
+            try:
+                self.conn.executemany(
+                    "INSERT OR IGNORE INTO updates (update_id, payload, created_at)"
+                    " VALUES (?, ?, ?)",
+                    [(update_id, payload, time.time()) for update_id, payload in payloads.items()],
+                )
+            finally:
+                self.conn.execute("PRAGMA synchronous = NORMAL")
+
+    def update_handled(self, update_id: int) -> None:
+        with self.lock:
+            self.conn.execute("DELETE FROM updates WHERE update_id = ?", (update_id,))
+
+    def unhandled_updates(self) -> list[dict[str, Any]]:
+        with self.lock:
+            rows = self.conn.execute("SELECT payload FROM updates ORDER BY update_id").fetchall()
+        return [json.loads(row[0]) for row in rows]
 
     def pending_requests(self, limit: int = 50) -> list[dict[str, Any]]:
         with self.lock:
