@@ -14,9 +14,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from desk import database  # noqa: F401  (registers the SQLite connection settings)
 from desk.bootstrap import MIGRATIONS, prepare_database
-from desk.config import ConfigError, exit_on_config_error, load_dashboard_settings
+from desk.config import load_dashboard_settings
 from desk.extensions import csrf, db, login_manager, migrate
 from desk.routing import DatabaseId
+from envconfig import ConfigError, exit_on_config_error
 
 log = logging.getLogger(__name__)
 

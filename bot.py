@@ -12,7 +12,7 @@ from telegram import Update
 from botkit.application import build_application
 from botkit.settings import load_bot_settings
 from botkit.spool_lock import lock_spool
-from desk.config import ConfigError, exit_on_config_error
+from envconfig import ConfigError, exit_on_config_error
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from alembic.script import ScriptDirectory
 from flask import current_app
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
-from desk.config import ConfigError
 from desk.extensions import db
+from envconfig import ConfigError
 from models import User
 
 log = logging.getLogger(__name__)

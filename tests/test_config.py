@@ -20,7 +20,7 @@ def run_dashboard(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str
     clean.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'd.db'}", "SECRET_KEY": "x"} | env)
     script = (
         "import sys\n"
-        "from desk.config import ConfigError, exit_on_config_error\n"
+        "from envconfig import ConfigError, exit_on_config_error\n"
         "from app import create_app\n"
         "try:\n"
         "    create_app()\n"
