@@ -117,6 +117,9 @@ class DashboardSettings:
             "PROXY_COUNT": self.proxy_count,
             "SESSION_COOKIE_SECURE": self.secure_cookies,
             "REMEMBER_COOKIE_SECURE": self.secure_cookies,
+            # Where `python app.py` listens; a production server binds on its own.
+            "HOST": self.host,
+            "PORT": self.port,
         }
 
 
