@@ -14,9 +14,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from desk import database  # noqa: F401  (registers the SQLite connection settings)
 from desk.bootstrap import MIGRATIONS, prepare_database
-from desk.config import ConfigError, exit_on_config_error, load_dashboard_settings
+from desk.config import load_dashboard_settings
 from desk.extensions import csrf, db, login_manager, migrate
 from desk.routing import DatabaseId
+from envconfig import ConfigError, exit_on_config_error
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.cli.add_command(backup.backup_command)
 
     if app.config.get("DESK_BOOTSTRAP", True):
-        # Off only to write a migration against an empty database (see docs/development.md).
+        # Off only to write a migration against an empty database (README, "Development").
         with app.app_context():
             try:
                 prepare_database()
@@ -120,7 +121,7 @@ def main() -> None:
         app = create_app()
     except ConfigError as error:
         exit_on_config_error(error, "dashboard")
-    host, port = os.environ.get("HOST") or "127.0.0.1", int(os.environ.get("PORT") or 5000)
+    host, port = app.config["HOST"], app.config["PORT"]
     log.info("Dashboard on http://%s:%s", host, port)
     app.run(host=host, port=port)
 

@@ -7,12 +7,11 @@ import logging
 import os
 
 from dotenv import load_dotenv
-from telegram import Update
 
-from botkit.application import build_application
+from botkit.application import build_application, run
 from botkit.settings import load_bot_settings
 from botkit.spool_lock import lock_spool
-from desk.config import ConfigError, exit_on_config_error
+from envconfig import ConfigError, exit_on_config_error
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +36,8 @@ def main() -> None:
     except ConfigError as error:
         exit_on_config_error(error, "bot")
     with spool_lock:
-        application = build_application(settings)
-        # Polling is started (and stopped, for a standby) by the PollingGuard in post_init.
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
+        # Polling is started (or left to another bot, for a standby) by the PollingGuard.
+        run(build_application(settings))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
-"""Builds the python-telegram-bot Application: handlers, jobs, resources."""
+"""Builds the python-telegram-bot Application (handlers, jobs, resources) and runs it."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 
 from telegram import BotCommand, Update
 from telegram.ext import (
@@ -26,6 +28,9 @@ from botkit.standby import PollingGuard
 from botkit.updates import LAST_GROUP, JournalingBot, replay_unhandled, update_handled
 
 log = logging.getLogger(__name__)
+
+# As Application.run_polling() has them on Linux.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGABRT)
 
 COMMANDS = [
     BotCommand("support", "Open a support ticket: /support what is wrong"),
@@ -148,3 +153,38 @@ async def post_shutdown(application: Application) -> None:
     desk: Desk | None = application.bot_data.get("desk")
     if desk is not None:
         desk.close()
+
+
+def run(application: Application) -> None:
+    """Run the bot until SIGINT, SIGTERM or SIGABRT; the PollingGuard decides about polling.
+
+    This is Application.run_polling() without its own start of the Updater: run_polling()
+    starts polling (deleteWebhook, then getUpdates) right after post_init, before any
+    heartbeat could tell a standby that another bot holds the grant. The steps and their
+    order are otherwise run_polling's, through the Application's public methods.
+    """
+    asyncio.run(serve(application))
+
+
+async def serve(application: Application) -> None:
+    """Start, wait for a stop signal, then stop and shut down in run_polling()'s order."""
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in STOP_SIGNALS:
+        loop.add_signal_handler(signum, stopping.set)
+    try:
+        await application.initialize()
+        await application.post_init(application)
+        # A stop signal during start-up (each step is bounded by its timeout) ends it here.
+        if not stopping.is_set():
+            await application.bot_data["guard"].begin()
+            await application.start()
+            await stopping.wait()
+    finally:
+        guard: PollingGuard | None = application.bot_data.get("guard")
+        if guard is not None:
+            await guard.stop()  # before the jobs stop: a heartbeat must not restart polling
+        if application.running:
+            await application.stop()
+        await application.shutdown()
+        await application.post_shutdown(application)

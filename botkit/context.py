@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from telegram.ext import ContextTypes
 
 from botkit.dashboard import DashboardClient
 from botkit.settings import BotSettings
 from botkit.spool import Spool
-
-T = TypeVar("T")
 
 
 @dataclass
@@ -28,10 +25,6 @@ class Desk:
     # Outbox messages this process is sending now: a replayed claim or the outbox poll may
     # offer one again, and it must not go out twice from here.
     sending: set[int] = field(default_factory=set)
-
-    async def call(self, function: Callable[..., T], *args: Any) -> T:
-        """Run a blocking dashboard call off the event loop."""
-        return await asyncio.to_thread(function, *args)
 
     async def get(self, path: str, **params: Any) -> dict[str, Any]:
         return await asyncio.to_thread(self.client.get, path, **params)

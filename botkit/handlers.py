@@ -10,7 +10,6 @@ from typing import Any
 
 from telegram import Message, ReplyParameters, Update
 from telegram.constants import ParseMode
-from telegram.error import Conflict
 from telegram.ext import ContextTypes
 
 from botkit import messages
@@ -305,11 +304,5 @@ async def update_notifications(bot, bot_desk: Desk, notes: list[dict], ticket: d
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log errors; a 409 Conflict from polling means another instance runs: check who polls."""
-    if update is None and isinstance(context.error, Conflict):
-        log.warning("Telegram says another instance polls this token (409 Conflict)")
-        guard = context.bot_data.get("guard")
-        if guard is not None:
-            await guard.check()
-        return
+    """Log what a handler or job raised (polling errors go to PollingGuard.on_polling_error)."""
     log.error("error while handling %s", update, exc_info=context.error)

@@ -7,7 +7,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from desk.config import ConfigError, group_id, positive_int, positive_number, url
+from envconfig import (
+    DEFAULT_DASHBOARD_URL,
+    ConfigError,
+    group_id,
+    positive_int,
+    positive_number,
+    url,
+)
 
 TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{5,}$")
 TELEGRAM_API = "https://api.telegram.org/bot"
@@ -49,7 +56,7 @@ def load_bot_settings(environ: dict[str, str] | None = None) -> BotSettings:
     return BotSettings(
         bot_token=token,
         api_token=api_token,
-        dashboard_url=url(env, "WEB_DASHBOARD_URL", "http://localhost:5000"),
+        dashboard_url=url(env, "WEB_DASHBOARD_URL", DEFAULT_DASHBOARD_URL),
         support_group_id=group_id(env),
         telegram_api_url=telegram_api,
         poll_interval=positive_number(env, "ESCALATION_POLL_INTERVAL", 5),

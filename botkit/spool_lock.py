@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import BinaryIO
 
-from desk.config import ConfigError
+from envconfig import ConfigError
 
 
 def lock_path(spool_path: Path) -> Path:

@@ -19,8 +19,8 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from desk import search_index  # noqa: F401 - attaches the search index to the schema
-from desk.config import ConfigError
 from desk.extensions import db
+from envconfig import ConfigError
 from models import User
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
-"""Settings from the environment (and `.env`), validated once at start-up.
+"""The dashboard's settings from the environment (and `.env`), validated once at start-up.
 
-A wrong value stops the process with one line naming the variable, never a traceback:
-operators read the first line of a failed unit, not the fortieth.
+The readers both processes use (and ConfigError) live in the neutral `envconfig` module; the
+ones here read what only the dashboard has: time zone, database, secret key.
 """
 
 from __future__ import annotations
@@ -9,69 +9,17 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from envconfig import DEFAULT_DASHBOARD_URL, ConfigError, flag, group_id, positive_int, url
+
 log = logging.getLogger(__name__)
 
 DEFAULT_ESCALATION_TIMEOUT = 900
 DEFAULT_ACK_TIMEOUT = 1800
-DEFAULT_DASHBOARD_URL = "http://localhost:5000"
-
-
-class ConfigError(Exception):
-    """A setting is missing or malformed; the message names the variable."""
-
-    def __init__(self, variable: str, problem: str) -> None:
-        super().__init__(f"{variable}: {problem}")
-        self.variable = variable
-
-
-def exit_on_config_error(error: ConfigError, process: str) -> None:
-    """Print the single line an operator needs and exit with status 2."""
-    print(f"{process}: configuration error: {error}", file=sys.stderr)
-    raise SystemExit(2)
-
-
-def positive_int(environ: dict[str, str], name: str, default: int, *, minimum: int = 1) -> int:
-    """Read an integer setting, refusing words, fractions and values below `minimum`."""
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(name, f"must be a whole number, got {raw!r}") from None
-    if value < minimum:
-        raise ConfigError(name, f"must be at least {minimum}, got {value}")
-    return value
-
-
-def positive_number(environ: dict[str, str], name: str, default: float) -> float:
-    """Read a number of seconds such as 5 or 0.5."""
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(name, f"must be a number of seconds, got {raw!r}") from None
-    if not value > 0:
-        raise ConfigError(name, f"must be more than 0, got {raw}")
-    return value
-
-
-def flag(environ: dict[str, str], name: str) -> bool:
-    """Read an on/off setting: 1/true/yes/on or 0/false/no/off."""
-    raw = environ.get(name, "").strip().lower()
-    if raw in {"", "0", "false", "no", "off"}:
-        return False
-    if raw in {"1", "true", "yes", "on"}:
-        return True
-    raise ConfigError(name, f"must be 1 or 0 (true/false), got {raw!r}")
 
 
 def timezone(environ: dict[str, str], name: str = "TIMEZONE") -> ZoneInfo:
@@ -169,30 +117,10 @@ class DashboardSettings:
             "PROXY_COUNT": self.proxy_count,
             "SESSION_COOKIE_SECURE": self.secure_cookies,
             "REMEMBER_COOKIE_SECURE": self.secure_cookies,
+            # Where `python app.py` listens; a production server binds on its own.
+            "HOST": self.host,
+            "PORT": self.port,
         }
-
-
-def group_id(environ: dict[str, str]) -> int | None:
-    """Read SUPPORT_GROUP_ID, a Telegram chat id such as -1001234567890."""
-    raw = environ.get("SUPPORT_GROUP_ID", "").strip()
-    if not raw:
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise ConfigError(
-            "SUPPORT_GROUP_ID",
-            f"must be a numeric Telegram chat id like -1001234567890, got {raw!r}",
-        ) from None
-
-
-def url(environ: dict[str, str], name: str, default: str) -> str:
-    """Read an http(s) URL and drop a trailing slash."""
-    raw = environ.get(name, "").strip() or default
-    parts = urlsplit(raw)
-    if parts.scheme not in {"http", "https"} or not parts.netloc:
-        raise ConfigError(name, f"must be an http:// or https:// URL, got {raw!r}")
-    return raw.rstrip("/")
 
 
 def load_dashboard_settings(environ: dict[str, str], instance_path: str) -> DashboardSettings:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
@@ -37,17 +35,6 @@ def require_admin() -> Any:
     if not current_user.is_admin:
         abort(403)
     return None
-
-
-def admin_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    """For a single admin action inside a blueprint that everyone may use."""
-
-    @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        refusal = require_admin()
-        return refusal if refusal is not None else view(*args, **kwargs)
-
-    return wrapped
 
 
 def enforce_account_state() -> Any:

@@ -20,7 +20,7 @@ def run_dashboard(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str
     clean.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'd.db'}", "SECRET_KEY": "x"} | env)
     script = (
         "import sys\n"
-        "from desk.config import ConfigError, exit_on_config_error\n"
+        "from envconfig import ConfigError, exit_on_config_error\n"
         "from app import create_app\n"
         "try:\n"
         "    create_app()\n"
@@ -84,6 +84,22 @@ def test_python_app_py_with_a_bad_setting_exits_2_without_traceback(tmp_path):
         "dashboard: configuration error: TIMEZONE: unknown time zone 'Nowhere/Land' "
         "(use an IANA name such as Europe/Berlin)"
     )
+
+
+def test_python_app_py_listens_on_the_validated_host_and_port(tmp_path):
+    env = {k: v for k, v in os.environ.items()} | {"HOST": " 0.0.0.0 ", "PORT": " 8080 "}
+    env |= {"DATABASE_URL": f"sqlite:///{tmp_path / 'd.db'}", "SECRET_KEY": "x"}
+    serve = "import flask, app\nflask.Flask.run = lambda self, host, port: print(host, port)\n"
+    result = subprocess.run(
+        [sys.executable, "-c", serve + "app.main()"],
+        cwd=tmp_path,
+        env=env | {"PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["0.0.0.0 8080"]
 
 
 def test_missing_secret_key_is_generated_once_and_kept(tmp_path):
