@@ -1,0 +1,65 @@
+"""The shape of the code: imports run one way, so each layer can be read and tested alone.
+
+entry points (app.py, bot.py) -> packages (desk/, botkit/) -> models.py, forms.py ->
+escalation.py and envconfig.py (neutral: settings parsing both processes share). Nothing below imports anything above it.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OURS = {"app", "bot", "models", "forms", "escalation", "envconfig", "desk", "botkit"}
+# What each part of the code may import of ours; a new neutral module joins the lowest layer.
+LAYER = {
+    "app": 3,
+    "bot": 3,
+    "desk": 2,
+    "botkit": 2,
+    "forms": 1.5,
+    "models": 1,
+    "escalation": 0,
+    "envconfig": 0,
+}
+
+
+def part_of(module: str) -> str:
+    return module.split(".")[0]
+
+
+def python_files() -> list[Path]:
+    files = [
+        ROOT / f"{name}.py" for name in ("app", "bot", "models", "forms", "escalation", "envconfig")
+    ]
+    return files + sorted((ROOT / "desk").rglob("*.py")) + sorted((ROOT / "botkit").rglob("*.py"))
+
+
+def imports_of(path: Path) -> set[str]:
+    """Top-level names of our modules that `path` imports, at any depth of the file."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {part_of(alias.name) for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(part_of(node.module))
+    return found & OURS
+
+
+def part_of_file(path: Path) -> str:
+    relative = path.relative_to(ROOT)
+    return relative.parts[0] if len(relative.parts) > 1 else relative.stem
+
+
+def test_no_part_of_the_code_imports_a_part_above_it_or_beside_it() -> None:
+    wrong = []
+    for path in python_files():
+        here = part_of_file(path)
+        for other in imports_of(path) - {here}:
+            if LAYER[other] >= LAYER[here]:
+                wrong.append(f"{path.relative_to(ROOT)} imports {other}")
+    assert wrong == []
+
+
+def test_the_pure_rules_import_nothing_of_ours() -> None:
+    assert imports_of(ROOT / "escalation.py") == set()
