@@ -1,6 +1,6 @@
 """The Telegram stand-in of the test suite, with the moment each update is handed out.
 
-tests/telegram_standin.py records when each Bot API call arrives; for getUpdates that is the
+tests/telegram_standin/ records when each Bot API call arrives; for getUpdates that is the
 start of the long poll, not the moment an update leaves. This subclass notes, per update, when
 getUpdates returned it: the start of every paging-latency measurement.
 """
@@ -8,15 +8,13 @@ getUpdates returned it: the start of every paging-latency measurement.
 from __future__ import annotations
 
 import re
-import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
-from bench.procs import ROOT
-
-sys.path.insert(0, str(ROOT / "tests"))
-from telegram_standin import Call, TelegramStandIn  # noqa: E402
+# tests/ sits beside bench/, so wherever `bench` imports from, tests/ imports as a namespace
+# package (it has no __init__.py); the suite imports the same code as `telegram_standin`.
+from tests.telegram_standin import Call, TelegramStandIn
 
 __all__ = ["Call", "TimedStandIn", "numbers_in"]
 

@@ -14,6 +14,18 @@ pytest_plugins = ["bot_harness"]  # the end-to-end fixtures (live dashboard, sta
 
 API_TOKEN = "test-api-token-0123456789"
 
+# The bot_harness fixtures that start the real thing: `python bot.py`, or the dashboard served on
+# a local port. Tests that start processes themselves carry @pytest.mark.e2e by hand.
+E2E_FIXTURES = frozenset({"live_dashboard", "lossy_dashboard", "bot", "lossy_bot"})
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects anything
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `e2e` every test that uses a live dashboard or the real bot process."""
+    for item in items:
+        if E2E_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.e2e)
+
 
 @pytest.fixture
 def database_url(tmp_path):

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from models import User
@@ -48,6 +49,7 @@ def test_admin_renamed_is_not_recreated(app_config, app, db):
         db.engine.dispose()
 
 
+@pytest.mark.e2e
 def test_several_workers_starting_at_once_create_one_admin(tmp_path, database_url):
     """Four processes race through first start against one fresh database."""
     env = {k: v for k, v in os.environ.items()} | {

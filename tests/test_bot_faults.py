@@ -92,6 +92,7 @@ BOT_CONFIG_CASES = [
 ]
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(("env", "message"), BOT_CONFIG_CASES)
 def test_bad_bot_setting_stops_with_one_line(tmp_path, env, message):
     base = {k: v for k, v in os.environ.items()} | {

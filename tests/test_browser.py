@@ -18,7 +18,7 @@ import requests
 from conftest import API_TOKEN
 from werkzeug.serving import make_server
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

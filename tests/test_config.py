@@ -59,6 +59,7 @@ def run_dashboard(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str
         ("PORT", "99999", "PORT: must be a TCP port"),
     ],
 )
+@pytest.mark.e2e
 def test_bad_setting_stops_with_one_line_naming_the_variable(tmp_path, variable, value, message):
     result = run_dashboard(tmp_path, **{variable: value})
     assert result.returncode == 2
@@ -68,6 +69,7 @@ def test_bad_setting_stops_with_one_line_naming_the_variable(tmp_path, variable,
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.e2e
 def test_python_app_py_with_a_bad_setting_exits_2_without_traceback(tmp_path):
     env = {k: v for k, v in os.environ.items()} | {"TIMEZONE": "Nowhere/Land", "SECRET_KEY": "x"}
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'd.db'}"
@@ -120,6 +122,7 @@ def test_default_database_is_a_sqlite_file_in_the_instance_folder(tmp_path):
     assert database_url({"DATABASE_URL": "postgres://u@db/x"}, "") == "postgresql://u@db/x"
 
 
+@pytest.mark.e2e
 def test_password_in_database_url_never_reaches_the_error(tmp_path):
     result = run_dashboard(tmp_path, DATABASE_URL="mysql://user:hunter2@db/x")
     assert "hunter2" not in result.stderr

@@ -169,6 +169,7 @@ def test_ticket_list_query_reads_an_index_in_order(admin_client, db, query):
         assert "TEMP B-TREE" not in plan
 
 
+@pytest.mark.slow
 def test_ticket_list_stays_fast_with_100000_tickets(admin_client, db):
     insert_tickets(db, 100_000)
     for query in [

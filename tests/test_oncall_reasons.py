@@ -1,7 +1,7 @@
 """Why the schedule names nobody the bot can page: `OnCall.unreachable`, told as the team sees it.
 
-Kept apart from tests/test_escalation.py, which is long already and is being rewritten at its
-end; these only read the on-call part of escalation.py.
+Kept apart from tests/test_escalation_on_call.py; these only read the on-call part of
+escalation.py.
 """
 
 from __future__ import annotations

@@ -197,6 +197,7 @@ def test_the_search_index_migration_goes_down_and_up_again(database_url, monkeyp
     dispose(app)
 
 
+@pytest.mark.e2e
 def test_dashboard_refuses_a_database_older_than_the_code(database_url, tmp_path):
     engine = sa.create_engine(database_url)
     with engine.begin() as connection:
@@ -282,6 +283,7 @@ def test_backup_while_tickets_are_written_is_consistent(app, tmp_path):
     assert texts == {f"t{n}" for n in range(1, count + 1)}  # a prefix, nothing half-written
 
 
+@pytest.mark.e2e
 @pytest.mark.skipif(backend() != "sqlite", reason="the backup command copies SQLite databases")
 def test_backup_command_writes_a_copy(app, runner_env, tmp_path):
     target = tmp_path / "copy.db"
@@ -349,6 +351,7 @@ def submit_form(session: requests.Session, url: str, **fields: str) -> requests.
     return response
 
 
+@pytest.mark.e2e
 def test_gunicorn_with_four_workers_serves_the_dashboard(database_url, tmp_path):
     port = free_port()
     env = dict(os.environ) | {
