@@ -118,8 +118,9 @@ def escalation_lateness(ctx: Context, desk: LiveDesk, database: Path, poll: floa
 
 def add_escalating_tickets(database: Path, due: list[datetime]) -> None:
     """Open tickets paged at level 1, whose next level falls due at each of `due`."""
+    from desk import oncall
     from desk.extensions import db
-    from models import Status, SupportMessage
+    from models import DeliveryState, Notification, NotificationKind, Status, SupportMessage
 
     app = make_app(database)
     try:
@@ -143,6 +144,29 @@ def add_escalating_tickets(database: Path, due: list[datetime]) -> None:
                     }
                 )
             db.session.execute(sa.insert(SupportMessage), rows)
+            # Escalation walks people: the level-1 page to the primary must be on record, or
+            # the next step would page the primary again instead of the first backup.
+            primary = oncall.on_call_at(due[0] - ESCALATION_TIMEOUT).primary
+            tickets = db.session.execute(
+                sa.select(SupportMessage.id, SupportMessage.created_at).where(
+                    SupportMessage.chat_id >= LATE_USER,
+                    SupportMessage.chat_id < LATE_USER + len(due),
+                )
+            )
+            pages = [
+                {
+                    "ticket_id": ticket_id,
+                    "user_id": primary.id,
+                    "chat_id": primary.telegram_id,
+                    "level": 1,
+                    "kind": NotificationKind.PAGE,
+                    "state": DeliveryState.SENT,
+                    "created_at": paged,
+                    "sent_at": paged,
+                }
+                for ticket_id, paged in tickets
+            ]
+            db.session.execute(sa.insert(Notification), pages)
             db.session.commit()
     finally:
         dispose(app)
