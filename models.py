@@ -88,6 +88,16 @@ class DeliveryState(enum.StrEnum):
     FAILED = "failed"
 
 
+class EventKind(enum.StrEnum):
+    """What a line of a ticket's history records."""
+
+    ACKNOWLEDGED = "acknowledged"
+    ASSIGNED = "assigned"
+    STATUS = "status"
+    PRIORITY = "priority"
+    RETRY = "retry"
+
+
 class NotificationKind(enum.StrEnum):
     """What a message of the outbox is; every kind but answers lives in `notifications`."""
 
@@ -416,7 +426,7 @@ class TicketEvent(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("support_messages.id"))
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    kind: Mapped[str] = mapped_column(sa.String(32))
+    kind: Mapped[EventKind] = mapped_column(enum_type(EventKind, length=32))
     detail: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

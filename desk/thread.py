@@ -18,6 +18,7 @@ from desk.extensions import db
 from desk.web import duration, localtime, priority_label, status_label
 from models import (
     DeliveryState,
+    EventKind,
     FollowUp,
     Notification,
     NotificationKind,
@@ -135,17 +136,17 @@ def change(detail: str, label) -> str:
 
 
 def event_what(event: TicketEvent) -> str:
-    if event.kind == "acknowledged":
+    if event.kind == EventKind.ACKNOWLEDGED:
         return "acknowledged the ticket"
-    if event.kind == "assigned":
+    if event.kind == EventKind.ASSIGNED:
         if event.detail == "unassigned":
             return "unassigned the ticket"
         return f"assigned the ticket {event.detail}"
-    if event.kind == "status":
+    if event.kind == EventKind.STATUS:
         return f"changed the status {change(event.detail, status_label)}"
-    if event.kind == "priority":
+    if event.kind == EventKind.PRIORITY:
         return f"changed the priority {change(event.detail, priority_label)}"
-    if event.kind == "retry":
+    if event.kind == EventKind.RETRY:
         return "queued a failed answer again"
     words = event.kind.replace("_", " ")
     return f"{words}: {event.detail}" if event.detail else words

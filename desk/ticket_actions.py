@@ -22,6 +22,7 @@ from desk.tickets import record_event
 from desk.web import status_label
 from models import (
     DeliveryState,
+    EventKind,
     Priority,
     Status,
     SupportMessage,
@@ -145,7 +146,7 @@ def _record_acknowledgement(ticket: SupportMessage, actor: User) -> None:
         # Paging pauses; if nobody answers within the ack timeout, the tech is reminded.
         ticket.next_escalation_at = now + runtime_settings.ack_timeout()
     ticket.updated_at = now
-    record_event(ticket, "acknowledged", "", actor)
+    record_event(ticket, EventKind.ACKNOWLEDGED, "", actor)
 
 
 def take(ticket: SupportMessage, actor: User) -> None:
@@ -195,7 +196,10 @@ def _hand_over(ticket: SupportMessage, assignee: User | None, actor: User) -> No
     ticket.assignee = assignee
     ticket.updated_at = clock.now()
     record_event(
-        ticket, "assigned", f"to {assignee.display_name}" if assignee else "unassigned", actor
+        ticket,
+        EventKind.ASSIGNED,
+        f"to {assignee.display_name}" if assignee else "unassigned",
+        actor,
     )
 
 
@@ -205,7 +209,7 @@ def set_status(ticket: SupportMessage, status: Status, actor: User) -> None:
         # Whoever set the status it has now: the latest status change names them.
         latest = db.session.scalar(
             sa.select(TicketEvent)
-            .where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "status")
+            .where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == EventKind.STATUS)
             .order_by(TicketEvent.id.desc())
             .limit(1)
         )
@@ -231,7 +235,7 @@ def _change_status(ticket: SupportMessage, status: Status, actor: User) -> None:
         _acknowledge_if_unseen(ticket, actor)
     ticket.status = status
     ticket.updated_at = now
-    record_event(ticket, "status", f"{previous.value} → {status.value}", actor)
+    record_event(ticket, EventKind.STATUS, f"{previous.value} → {status.value}", actor)
 
 
 def resolve(ticket: SupportMessage, actor: User) -> None:
@@ -243,7 +247,7 @@ def resolve(ticket: SupportMessage, actor: User) -> None:
 def set_priority(ticket: SupportMessage, priority: Priority, actor: User) -> None:
     if ticket.priority == priority:
         return
-    record_event(ticket, "priority", f"{ticket.priority.value} → {priority.value}", actor)
+    record_event(ticket, EventKind.PRIORITY, f"{ticket.priority.value} → {priority.value}", actor)
     ticket.priority = priority
     ticket.updated_at = clock.now()
 
@@ -277,4 +281,4 @@ def retry_delivery(response: SupportResponse, actor: User) -> None:
     response.last_error = None
     response.attempts = 0
     response.updated_at = clock.now()
-    record_event(response.ticket, "retry", f"answer {response.id} queued again", actor)
+    record_event(response.ticket, EventKind.RETRY, f"answer {response.id} queued again", actor)

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from desk import clock
 from desk.database import commit_keeping_loaded_state
 from desk.extensions import db
-from models import FollowUp, Status, SupportMessage, SupportResponse, TicketEvent, User
+from models import EventKind, FollowUp, Status, SupportMessage, SupportResponse, TicketEvent, User
 
 
 @dataclass(frozen=True)
@@ -148,7 +148,7 @@ def add_followup(ticket: SupportMessage, intake: Intake, now: datetime) -> Suppo
     return ticket
 
 
-def record_event(ticket: SupportMessage, kind: str, detail: str, actor: User | None) -> None:
+def record_event(ticket: SupportMessage, kind: EventKind, detail: str, actor: User | None) -> None:
     db.session.add(
         TicketEvent(
             ticket_id=ticket.id,

@@ -1,7 +1,8 @@
 """The shape of the code: imports run one way, so each layer can be read and tested alone.
 
 entry points (app.py, bot.py) -> packages (desk/, botkit/) -> models.py, forms.py ->
-escalation.py and envconfig.py (neutral: settings parsing both processes share). Nothing below imports anything above it.
+escalation.py and envconfig.py (neutral: the settings parsing both processes share).
+Nothing below imports anything above it.
 """
 
 from __future__ import annotations
