@@ -185,7 +185,7 @@ class User(UserMixin, TimestampMixin, db.Model):
         }
 
 
-class SupportMessage(TimestampMixin, db.Model):
+class Ticket(TimestampMixin, db.Model):
     """A ticket: one `@support` request from a Telegram user and everything done about it."""
 
     __tablename__ = "support_messages"
@@ -311,7 +311,7 @@ class SupportResponse(TimestampMixin, db.Model):
     telegram_message_id: Mapped[int | None] = mapped_column(sa.BigInteger)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    ticket: Mapped[SupportMessage] = relationship(back_populates="responses")
+    ticket: Mapped[Ticket] = relationship(back_populates="responses")
     author: Mapped[User | None] = relationship()
 
     def to_dict(self) -> dict[str, object]:

@@ -203,9 +203,9 @@ class Rows:
         self.techs = [users[name] for name in TEAM + OTHER_TECHS]
 
     def tables(self, spec: Spec) -> Iterator[tuple[sa.Table, Iterator[dict[str, Any]]]]:
-        from models import FollowUp, Notification, SupportMessage, SupportResponse, TicketEvent
+        from models import FollowUp, Notification, SupportResponse, Ticket, TicketEvent
 
-        yield SupportMessage.__table__, self.tickets(spec)
+        yield Ticket.__table__, self.tickets(spec)
         yield SupportResponse.__table__, self.answers(spec)
         yield Notification.__table__, self.notifications(spec)
         yield TicketEvent.__table__, self.events(spec)

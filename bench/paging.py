@@ -120,7 +120,7 @@ def add_escalating_tickets(database: Path, due: list[datetime]) -> None:
     """Open tickets paged at level 1, whose next level falls due at each of `due`."""
     from desk import oncall
     from desk.extensions import db
-    from models import DeliveryState, Notification, NotificationKind, Status, SupportMessage
+    from models import DeliveryState, Notification, NotificationKind, Status, Ticket
 
     app = make_app(database)
     try:
@@ -143,14 +143,14 @@ def add_escalating_tickets(database: Path, due: list[datetime]) -> None:
                         "updated_at": paged,
                     }
                 )
-            db.session.execute(sa.insert(SupportMessage), rows)
+            db.session.execute(sa.insert(Ticket), rows)
             # Escalation walks people: the level-1 page to the primary must be on record, or
             # the next step would page the primary again instead of the first backup.
             primary = oncall.on_call_at(due[0] - ESCALATION_TIMEOUT).primary
             tickets = db.session.execute(
-                sa.select(SupportMessage.id, SupportMessage.created_at).where(
-                    SupportMessage.chat_id >= LATE_USER,
-                    SupportMessage.chat_id < LATE_USER + len(due),
+                sa.select(Ticket.id, Ticket.created_at).where(
+                    Ticket.chat_id >= LATE_USER,
+                    Ticket.chat_id < LATE_USER + len(due),
                 )
             )
             pages = [

@@ -59,22 +59,22 @@ def time_calls(app: Flask, calls: int, limit: int | None = None) -> tuple[list[f
 def make_due(app: Flask, count: int) -> None:
     """Make the `count` oldest open tickets due (their level-1 page a timeout ago), the rest not."""
     from desk.extensions import db
-    from models import Status, SupportMessage
+    from models import Status, Ticket
 
     now = datetime.now(UTC)
     paged = now - ESCALATION_TIMEOUT - timedelta(minutes=1)
     with app.app_context():
-        open_ids = sa.select(SupportMessage.id).where(SupportMessage.status == Status.OPEN)
+        open_ids = sa.select(Ticket.id).where(Ticket.status == Status.OPEN)
         db.session.execute(
-            sa.update(SupportMessage)
-            .where(SupportMessage.id.in_(open_ids))
+            sa.update(Ticket)
+            .where(Ticket.id.in_(open_ids))
             .values(last_escalated_at=now, next_escalation_at=now + timedelta(days=1))
         )
         if count:
-            due_ids = open_ids.order_by(SupportMessage.id).limit(count)
+            due_ids = open_ids.order_by(Ticket.id).limit(count)
             db.session.execute(
-                sa.update(SupportMessage)
-                .where(SupportMessage.id.in_(due_ids.scalar_subquery()))
+                sa.update(Ticket)
+                .where(Ticket.id.in_(due_ids.scalar_subquery()))
                 .values(last_escalated_at=paged, next_escalation_at=paged + ESCALATION_TIMEOUT)
             )
         db.session.commit()

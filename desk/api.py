@@ -24,7 +24,7 @@ from desk.errors import ApiError
 from desk.extensions import csrf, db
 from desk.validation import Fields, InvalidRequest, parse_instant
 from escalation import Action
-from models import Notification, SupportMessage, SupportResponse, User
+from models import Notification, SupportResponse, Ticket, User
 
 T = TypeVar("T")
 
@@ -76,8 +76,8 @@ def get_or_404(model: type[T], ident: int, label: str) -> T:
     return row
 
 
-def get_ticket(ticket_id: int) -> SupportMessage:
-    return get_or_404(SupportMessage, ticket_id, "ticket")
+def get_ticket(ticket_id: int) -> Ticket:
+    return get_or_404(Ticket, ticket_id, "ticket")
 
 
 @bp.post("/support_message")
@@ -203,7 +203,7 @@ def notifications_pending():
 
 
 def note_with_ticket(note: Notification) -> dict[str, Any]:
-    ticket = db.session.get(SupportMessage, note.ticket_id)
+    ticket = db.session.get(Ticket, note.ticket_id)
     return note.to_dict() | {"ticket": ticket.to_dict()}
 
 

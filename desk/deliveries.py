@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from desk import clock
 from desk.extensions import db
-from models import DeliveryState, SupportMessage, SupportResponse
+from models import DeliveryState, SupportResponse, Ticket
 
 MAX_ATTEMPTS = 5
 CLAIM_LEASE = timedelta(minutes=2)
@@ -116,7 +116,7 @@ def report(
 
 def delivery_dict(response: SupportResponse) -> dict[str, object]:
     """What the bot needs to deliver an answer: the text and where it goes."""
-    ticket: SupportMessage = response.ticket
+    ticket: Ticket = response.ticket
     return response.to_dict() | {
         "ticket_number": ticket.number,
         "chat_id": ticket.chat_id,

@@ -20,7 +20,7 @@ from models import (
     Priority,
     ScheduleBackup,
     ScheduleSlot,
-    SupportMessage,
+    Ticket,
     TicketEvent,
     User,
 )
@@ -145,7 +145,7 @@ def make_schedule(techs: list[User]) -> None:
             db.session.add(slot)
 
 
-def file_ticket(number: int, rng: random.Random) -> SupportMessage:
+def file_ticket(number: int, rng: random.Random) -> Ticket:
     user_id, username, first, last = SENDERS[number % len(SENDERS)]
     intake = tickets.Intake(
         chat_id=user_id,
@@ -164,7 +164,7 @@ def file_ticket(number: int, rng: random.Random) -> SupportMessage:
     return ticket
 
 
-def page(ticket: SupportMessage, tech: User, level: int, at: datetime, failed: bool) -> None:
+def page(ticket: Ticket, tech: User, level: int, at: datetime, failed: bool) -> None:
     db.session.add(
         Notification(
             ticket_id=ticket.id,
@@ -198,7 +198,7 @@ def deliver(response, rng: random.Random, at: datetime, settled: bool) -> None:
         response.sent_at = at
 
 
-def work_on(ticket: SupportMessage, stage: int, techs: list[User], demo: DemoClock, rng) -> None:
+def work_on(ticket: Ticket, stage: int, techs: list[User], demo: DemoClock, rng) -> None:
     """Move a ticket along: 0 new and paged, 1 acknowledged, 2 answered, 3 resolved."""
     tech = rng.choice(techs[:4])
     page(ticket, tech, 1, later(demo, 1), failed=rng.random() < 0.15)
@@ -259,7 +259,7 @@ def seed(now: datetime, count: int = 36) -> tuple[int, int]:
 @click.command("seed-demo")
 def seed_demo() -> None:
     """Fill an empty database with demo techs, a week's schedule and tickets."""
-    tickets_there = db.session.scalar(sa.select(sa.func.count()).select_from(SupportMessage))
+    tickets_there = db.session.scalar(sa.select(sa.func.count()).select_from(Ticket))
     users_there = db.session.scalar(sa.select(sa.func.count()).select_from(User))
     if tickets_there or users_there > 1:
         raise click.ClickException(

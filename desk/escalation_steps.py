@@ -20,13 +20,13 @@ from desk import clock, oncall, outbox, runtime_settings
 from desk.database import commit_keeping_loaded_state
 from desk.extensions import db
 from escalation import Action
-from models import DeliveryState, Notification, NotificationKind, SupportMessage, User
+from models import DeliveryState, Notification, NotificationKind, Ticket, User
 
 
 @dataclass
 class StepResult:
     action: Action
-    ticket: SupportMessage
+    ticket: Ticket
     level: int
     reason: str = ""
     notifications: list[Notification] = field(default_factory=list)
@@ -47,7 +47,7 @@ def policy() -> escalation.Policy:
     )
 
 
-def paged_in_round(ticket: SupportMessage) -> tuple[frozenset[int], bool]:
+def paged_in_round(ticket: Ticket) -> tuple[frozenset[int], bool]:
     """Who was paged in the ticket's current round, and whether the group was."""
     if ticket.escalation_level == 0:
         return frozenset(), False
@@ -63,7 +63,7 @@ def paged_in_round(ticket: SupportMessage) -> tuple[frozenset[int], bool]:
 
 
 def ticket_state(
-    ticket: SupportMessage, paged: frozenset[int] = frozenset(), group_paged: bool = False
+    ticket: Ticket, paged: frozenset[int] = frozenset(), group_paged: bool = False
 ) -> escalation.TicketState:
     return escalation.TicketState(
         status=ticket.status,
@@ -79,42 +79,42 @@ def ticket_state(
     )
 
 
-def due_tickets(now: datetime, limit: int = 100) -> list[SupportMessage]:
+def due_tickets(now: datetime, limit: int = 100) -> list[Ticket]:
     """Unresolved tickets whose next escalation step is due, oldest first (index range scan)."""
     return list(
         db.session.scalars(
-            sa.select(SupportMessage)
+            sa.select(Ticket)
             .where(
-                SupportMessage.next_escalation_at.is_not(None),
-                SupportMessage.next_escalation_at <= now,
+                Ticket.next_escalation_at.is_not(None),
+                Ticket.next_escalation_at <= now,
             )
-            .order_by(SupportMessage.next_escalation_at)
+            .order_by(Ticket.next_escalation_at)
             .limit(limit)
         )
     )
 
 
-def _unchanged_since_read(ticket: SupportMessage) -> list[sa.ColumnElement[bool]]:
+def _unchanged_since_read(ticket: Ticket) -> list[sa.ColumnElement[bool]]:
     """Compare-and-set conditions: the ticket is still as `decide()` saw it."""
 
     def same(column: sa.orm.InstrumentedAttribute, value: object) -> sa.ColumnElement[bool]:
         return column.is_(None) if value is None else column == value
 
     return [
-        SupportMessage.id == ticket.id,
-        SupportMessage.escalation_level == ticket.escalation_level,
-        SupportMessage.status == ticket.status,
-        SupportMessage.answered_at.is_(None),
-        same(SupportMessage.assignee_id, ticket.assignee_id),
-        same(SupportMessage.acknowledged_at, ticket.acknowledged_at),
-        same(SupportMessage.reminded_at, ticket.reminded_at),
+        Ticket.id == ticket.id,
+        Ticket.escalation_level == ticket.escalation_level,
+        Ticket.status == ticket.status,
+        Ticket.answered_at.is_(None),
+        same(Ticket.assignee_id, ticket.assignee_id),
+        same(Ticket.acknowledged_at, ticket.acknowledged_at),
+        same(Ticket.reminded_at, ticket.reminded_at),
     ]
 
 
-def _claim(ticket: SupportMessage, now: datetime, **values: object) -> bool:
+def _claim(ticket: Ticket, now: datetime, **values: object) -> bool:
     """Write `values` if the ticket is still as read; on success `ticket` holds the new row."""
     update = (
-        sa.update(SupportMessage)
+        sa.update(Ticket)
         .where(*_unchanged_since_read(ticket))
         .values(updated_at=now, **values)
         .execution_options(synchronize_session=False)
@@ -126,12 +126,12 @@ def _claim(ticket: SupportMessage, now: datetime, **values: object) -> bool:
         return claimed
     # RETURNING refreshes the ticket in the same statement: a page's claim reads nothing back.
     row = db.session.execute(
-        update.returning(SupportMessage).execution_options(populate_existing=True)
+        update.returning(Ticket).execution_options(populate_existing=True)
     ).scalar_one_or_none()
     return row is not None
 
 
-def replay(ticket: SupportMessage, level: int, claimed_by: str | None, now: datetime) -> list:
+def replay(ticket: Ticket, level: int, claimed_by: str | None, now: datetime) -> list:
     """The unsent messages of an already claimed step, handed again to the bot that retries
     the call whose answer it lost."""
     notes = outbox.release_to(outbox.unsent(ticket, level=level), claimed_by, now)
@@ -141,7 +141,7 @@ def replay(ticket: SupportMessage, level: int, claimed_by: str | None, now: date
 
 
 def step(
-    ticket: SupportMessage,
+    ticket: Ticket,
     now: datetime | None = None,
     expected_level: int | None = None,
     claimed_by: str | None = None,
@@ -220,7 +220,7 @@ def step(
 
 
 def _notifications(
-    ticket: SupportMessage, target: escalation.Target, claimed_by: str | None, now: datetime
+    ticket: Ticket, target: escalation.Target, claimed_by: str | None, now: datetime
 ) -> list[Notification]:
     group_id = current_app.config.get("SUPPORT_GROUP_ID")
     common = {"level": target.level, "round_": target.round, "claimed_by": claimed_by, "now": now}
@@ -234,7 +234,7 @@ def _notifications(
     return notes
 
 
-def sent_notifications(ticket: SupportMessage) -> list[Notification]:
+def sent_notifications(ticket: Ticket) -> list[Notification]:
     """Every notification about the ticket that reached Telegram, to be edited after an action."""
     return list(
         db.session.scalars(
@@ -261,7 +261,7 @@ def reschedule_open_tickets(now: datetime | None = None) -> int:
     chain = oncall.on_call_at(now).chain
     changed = 0
     waiting = db.session.scalars(
-        sa.select(SupportMessage).where(SupportMessage.next_escalation_at.is_not(None))
+        sa.select(Ticket).where(Ticket.next_escalation_at.is_not(None))
     ).all()
     for ticket in waiting:
         if ticket.escalation_level == 0 and ticket.acknowledged_at is None:
@@ -272,10 +272,10 @@ def reschedule_open_tickets(now: datetime | None = None) -> int:
         if next_at == ticket.next_escalation_at:
             continue
         result = db.session.execute(
-            sa.update(SupportMessage)
+            sa.update(Ticket)
             .where(
                 *_unchanged_since_read(ticket),
-                SupportMessage.next_escalation_at == ticket.next_escalation_at,
+                Ticket.next_escalation_at == ticket.next_escalation_at,
             )
             .values(next_escalation_at=next_at)
             .execution_options(synchronize_session=False)

@@ -26,7 +26,7 @@ from flask import current_app
 
 from desk import clock
 from desk.extensions import db
-from models import DeliveryState, Notification, NotificationKind, SupportMessage, User
+from models import DeliveryState, Notification, NotificationKind, Ticket, User
 
 MAX_ATTEMPTS = 8
 DEFAULT_LEASE_SECONDS = 120
@@ -44,7 +44,7 @@ def backoff(attempts: int) -> timedelta:
 
 
 def add(
-    ticket: SupportMessage,
+    ticket: Ticket,
     kind: NotificationKind,
     *,
     level: int,
@@ -89,9 +89,7 @@ def release_to(notes: Iterable[Notification], claimed_by: str | None, now: datet
     return released
 
 
-def unsent(
-    ticket: SupportMessage, *, level: int | None = None, kind: NotificationKind | None = None
-):
+def unsent(ticket: Ticket, *, level: int | None = None, kind: NotificationKind | None = None):
     query = sa.select(Notification).where(
         Notification.ticket_id == ticket.id, Notification.state.in_(UNSENT)
     )
@@ -104,9 +102,7 @@ def unsent(
     return list(db.session.scalars(query.order_by(Notification.id)))
 
 
-def confirmation(
-    ticket: SupportMessage, claimed_by: str | None, now: datetime
-) -> Notification | None:
+def confirmation(ticket: Ticket, claimed_by: str | None, now: datetime) -> Notification | None:
     """The user's "ticket #N" message to send now: new, or replayed if still unsent; None
     once it has gone out (or failed for good: the ticket page shows why)."""
     if ticket.confirmation_message_id is not None:
@@ -203,7 +199,7 @@ def record(
         note.error = None
         if note.kind == NotificationKind.CONFIRMATION:
             # A Telegram reply to the confirmation joins this ticket's thread.
-            ticket = db.session.get(SupportMessage, note.ticket_id)
+            ticket = db.session.get(Ticket, note.ticket_id)
             ticket.confirmation_message_id = telegram_message_id
     elif note.state == DeliveryState.FAILED:
         return

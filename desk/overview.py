@@ -13,7 +13,7 @@ from desk import bot_presence, clock, oncall, reach, tickets
 from desk.extensions import db
 from desk.permissions import require_login
 from desk.web import ago, duration, localtime, priority_label, status_label, weekday_name
-from models import DeliveryState, Notification, Status, SupportMessage
+from models import DeliveryState, Notification, Status, Ticket
 
 bp = Blueprint("overview", __name__)
 bp.before_request(require_login)
@@ -29,7 +29,7 @@ def preview(text: str, limit: int = PREVIEW_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def ticket_row(ticket: SupportMessage) -> dict[str, object]:
+def ticket_row(ticket: Ticket) -> dict[str, object]:
     """A ticket as the overview's list shows it; the JSON and the template share this shape."""
     return {
         "id": ticket.id,
@@ -54,9 +54,9 @@ def ticket_row(ticket: SupportMessage) -> dict[str, object]:
 
 def recent_tickets() -> list[dict[str, object]]:
     rows = db.session.scalars(
-        sa.select(SupportMessage)
-        .options(selectinload(SupportMessage.assignee))
-        .order_by(SupportMessage.created_at.desc(), SupportMessage.id.desc())
+        sa.select(Ticket)
+        .options(selectinload(Ticket.assignee))
+        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
         .limit(RECENT_TICKETS)
     )
     return [ticket_row(t) for t in rows]

@@ -22,7 +22,7 @@ import logging
 import sqlalchemy as sa
 from flask import current_app
 
-from models import SupportMessage, db
+from models import Ticket, db
 
 log = logging.getLogger(__name__)
 
@@ -168,4 +168,4 @@ def match_query(term: str, username: str) -> str:
 
 # The full-text index of the ticket list's search: made and dropped with the tickets' table.
 # Importing this module is enough (desk/bootstrap.py does, before it creates the schema).
-attach(SupportMessage.__table__)
+attach(Ticket.__table__)

@@ -22,8 +22,8 @@ from models import (
     FollowUp,
     Notification,
     NotificationKind,
-    SupportMessage,
     SupportResponse,
+    Ticket,
     TicketEvent,
 )
 
@@ -53,7 +53,7 @@ class Entry:
         return asdict(self) | {"at": localtime(self.at), "iso": self.at.isoformat()}
 
 
-def message_entries(ticket: SupportMessage) -> list[Entry]:
+def message_entries(ticket: Ticket) -> list[Entry]:
     first = Entry(
         f"message-{ticket.id}", ticket.created_at, "user", ticket.sender_name, "wrote", ticket.text
     )
@@ -157,7 +157,7 @@ def event_entry(event: TicketEvent) -> Entry:
     return Entry(f"event-{event.id}", event.created_at, "event", who, event_what(event))
 
 
-def build_thread(ticket: SupportMessage) -> list[Entry]:
+def build_thread(ticket: Ticket) -> list[Entry]:
     """Everything that happened to a ticket, oldest first (ties keep the order built here)."""
     now = clock.now()
     responses = db.session.scalars(

@@ -25,8 +25,8 @@ from models import (
     EventKind,
     Priority,
     Status,
-    SupportMessage,
     SupportResponse,
+    Ticket,
     TicketEvent,
     User,
 )
@@ -46,12 +46,12 @@ class Button(enum.StrEnum):
 
 # What Acknowledge expects of the ticket, in SQL for its claim.
 UNACKNOWLEDGED = (
-    SupportMessage.acknowledged_at.is_(None),
-    SupportMessage.status != Status.RESOLVED,
+    Ticket.acknowledged_at.is_(None),
+    Ticket.status != Status.RESOLVED,
 )
 
 
-def _claim(ticket: SupportMessage, *expected: sa.ColumnElement[bool]) -> bool:
+def _claim(ticket: Ticket, *expected: sa.ColumnElement[bool]) -> bool:
     """Claim the ticket if it is still as `expected`: True for the one request that wins.
 
     A second claim waits (PostgreSQL: for the row lock, then re-checks `expected` against the
@@ -61,8 +61,8 @@ def _claim(ticket: SupportMessage, *expected: sa.ColumnElement[bool]) -> bool:
     """
     db.session.flush()  # this request's own pending changes first, or the reload drops them
     claimed = db.session.execute(
-        sa.update(SupportMessage)
-        .where(SupportMessage.id == ticket.id, *expected)
+        sa.update(Ticket)
+        .where(Ticket.id == ticket.id, *expected)
         .values(updated_at=clock.now())
         .execution_options(synchronize_session=False)
     )
@@ -70,7 +70,7 @@ def _claim(ticket: SupportMessage, *expected: sa.ColumnElement[bool]) -> bool:
     return claimed.rowcount == 1
 
 
-def refuse_repeated_action(ticket: SupportMessage, action: Button, actor: User) -> str | None:
+def refuse_repeated_action(ticket: Ticket, action: Button, actor: User) -> str | None:
     """Why a button press changes nothing (the ticket is already taken or resolved), or None.
 
     The conditions of the claims below say the same in SQL; this says it to the tech.
@@ -91,7 +91,7 @@ def refuse_repeated_action(ticket: SupportMessage, action: Button, actor: User) 
 
 
 def _claim_for(
-    button: Button, ticket: SupportMessage, actor: User, *expected: sa.ColumnElement[bool]
+    button: Button, ticket: Ticket, actor: User, *expected: sa.ColumnElement[bool]
 ) -> None:
     """Claim the ticket for a press of `button`, or refuse the press saying who has it."""
     # As read, the ticket may already say no: then there is nothing to claim.
@@ -104,7 +104,7 @@ def _claim_for(
     raise ActionRefused(refusal or f"Ticket #{ticket.number} has just changed; look again.")
 
 
-def press(button: Button, ticket: SupportMessage, actor: User) -> None:
+def press(button: Button, ticket: Ticket, actor: User) -> None:
     """A tech pressed a button under a notification; refused unless this press wins."""
     if button == Button.ACKNOWLEDGE:
         _claim_for(button, ticket, actor, *UNACKNOWLEDGED)
@@ -115,7 +115,7 @@ def press(button: Button, ticket: SupportMessage, actor: User) -> None:
         resolve(ticket, actor)
 
 
-def acknowledge(ticket: SupportMessage, actor: User) -> bool:
+def acknowledge(ticket: Ticket, actor: User) -> bool:
     """Mark the ticket as seen by `actor`; False when someone had already acknowledged it."""
     if ticket.status == Status.RESOLVED:
         raise ActionRefused(f"Ticket #{ticket.number} is already resolved.")
@@ -129,7 +129,7 @@ def acknowledge(ticket: SupportMessage, actor: User) -> bool:
     return True
 
 
-def _acknowledge_if_unseen(ticket: SupportMessage, actor: User) -> bool:
+def _acknowledge_if_unseen(ticket: Ticket, actor: User) -> bool:
     """Acknowledge on the way, for an action that has claimed the ticket; False if it was."""
     if ticket.acknowledged_at is not None:
         return False
@@ -137,7 +137,7 @@ def _acknowledge_if_unseen(ticket: SupportMessage, actor: User) -> bool:
     return True
 
 
-def _record_acknowledgement(ticket: SupportMessage, actor: User) -> None:
+def _record_acknowledgement(ticket: Ticket, actor: User) -> None:
     now = clock.now()
     ticket.acknowledged_at = now
     ticket.acknowledged_by_id = actor.id
@@ -149,22 +149,22 @@ def _record_acknowledgement(ticket: SupportMessage, actor: User) -> None:
     record_event(ticket, EventKind.ACKNOWLEDGED, "", actor)
 
 
-def take(ticket: SupportMessage, actor: User) -> None:
+def take(ticket: Ticket, actor: User) -> None:
     """Acknowledge, assign to `actor` and set in progress, in one step."""
     # Takeable: nobody's yet, or assigned to `actor` by someone else and not started. A taken
     # ticket is in progress, so a second Take, by anyone, matches neither.
     takeable = sa.or_(
-        SupportMessage.assignee_id.is_(None),
-        sa.and_(SupportMessage.assignee_id == actor.id, SupportMessage.status == Status.OPEN),
+        Ticket.assignee_id.is_(None),
+        sa.and_(Ticket.assignee_id == actor.id, Ticket.status == Status.OPEN),
     )
-    _claim_for(Button.TAKE, ticket, actor, SupportMessage.status != Status.RESOLVED, takeable)
+    _claim_for(Button.TAKE, ticket, actor, Ticket.status != Status.RESOLVED, takeable)
     _acknowledge_if_unseen(ticket, actor)
     _hand_over(ticket, actor, actor)
     if ticket.status != Status.IN_PROGRESS:
         _change_status(ticket, Status.IN_PROGRESS, actor)
 
 
-def assign(ticket: SupportMessage, assignee: User | None, actor: User) -> None:
+def assign(ticket: Ticket, assignee: User | None, actor: User) -> None:
     """Give the ticket to `assignee`, or to nobody; refused when it already is theirs."""
     assignee_id = assignee.id if assignee else None
     if assignee is not None and not assignee.active:
@@ -172,7 +172,7 @@ def assign(ticket: SupportMessage, assignee: User | None, actor: User) -> None:
     # Choosing someone is deliberate, so of two different choices at once the later stands
     # (and is recorded after the first); only the same choice twice is refused.
     if ticket.assignee_id == assignee_id or not _claim(
-        ticket, SupportMessage.assignee_id.is_distinct_from(assignee_id)
+        ticket, Ticket.assignee_id.is_distinct_from(assignee_id)
     ):
         if assignee is None:
             raise ActionRefused(f"Ticket #{ticket.number} is already unassigned.")
@@ -182,7 +182,7 @@ def assign(ticket: SupportMessage, assignee: User | None, actor: User) -> None:
     _hand_over(ticket, assignee, actor)
 
 
-def _hand_over(ticket: SupportMessage, assignee: User | None, actor: User) -> None:
+def _hand_over(ticket: Ticket, assignee: User | None, actor: User) -> None:
     """Record the new owner, for an action that has claimed the ticket."""
     if assignee is not None and ticket.status != Status.RESOLVED:
         if not _acknowledge_if_unseen(ticket, actor) and ticket.answered_at is None:
@@ -203,9 +203,9 @@ def _hand_over(ticket: SupportMessage, assignee: User | None, actor: User) -> No
     )
 
 
-def set_status(ticket: SupportMessage, status: Status, actor: User) -> None:
+def set_status(ticket: Ticket, status: Status, actor: User) -> None:
     """Set the ticket's status; refused when it already has it (someone may just have set it)."""
-    if ticket.status == status or not _claim(ticket, SupportMessage.status != status):
+    if ticket.status == status or not _claim(ticket, Ticket.status != status):
         # Whoever set the status it has now: the latest status change names them.
         latest = db.session.scalar(
             sa.select(TicketEvent)
@@ -222,7 +222,7 @@ def set_status(ticket: SupportMessage, status: Status, actor: User) -> None:
     _change_status(ticket, status, actor)
 
 
-def _change_status(ticket: SupportMessage, status: Status, actor: User) -> None:
+def _change_status(ticket: Ticket, status: Status, actor: User) -> None:
     """Move the ticket to `status`, for an action that has claimed the ticket."""
     now = clock.now()
     previous = ticket.status
@@ -238,13 +238,13 @@ def _change_status(ticket: SupportMessage, status: Status, actor: User) -> None:
     record_event(ticket, EventKind.STATUS, f"{previous.value} → {status.value}", actor)
 
 
-def resolve(ticket: SupportMessage, actor: User) -> None:
+def resolve(ticket: Ticket, actor: User) -> None:
     """Resolve the ticket, which ends its escalation; refused when it already is resolved."""
-    _claim_for(Button.RESOLVE, ticket, actor, SupportMessage.status != Status.RESOLVED)
+    _claim_for(Button.RESOLVE, ticket, actor, Ticket.status != Status.RESOLVED)
     _change_status(ticket, Status.RESOLVED, actor)
 
 
-def set_priority(ticket: SupportMessage, priority: Priority, actor: User) -> None:
+def set_priority(ticket: Ticket, priority: Priority, actor: User) -> None:
     if ticket.priority == priority:
         return
     record_event(ticket, EventKind.PRIORITY, f"{ticket.priority.value} → {priority.value}", actor)
@@ -252,7 +252,7 @@ def set_priority(ticket: SupportMessage, priority: Priority, actor: User) -> Non
     ticket.updated_at = clock.now()
 
 
-def answer(ticket: SupportMessage, text: str, author: User) -> SupportResponse:
+def answer(ticket: Ticket, text: str, author: User) -> SupportResponse:
     """Queue an answer for delivery to the user; answering ends escalation."""
     now = clock.now()
     response = SupportResponse(

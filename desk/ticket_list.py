@@ -18,9 +18,9 @@ from sqlalchemy.sql.operators import custom_op
 from desk import search_index
 from desk.extensions import db
 from forms import ANY, TicketFilterForm
-from models import Priority, Status, SupportMessage
+from models import Priority, Status, Ticket
 
-NEWEST_FIRST = (SupportMessage.created_at.desc(), SupportMessage.id.desc())
+NEWEST_FIRST = (Ticket.created_at.desc(), Ticket.id.desc())
 
 
 def escape_like(term: str) -> str:
@@ -42,14 +42,14 @@ def like_clause(term: str) -> sa.ColumnElement[bool]:
     pattern = f"%{escape_like(term)}%"
     name_pattern = f"%{escape_like(term.lstrip('@'))}%"
     clauses = [
-        SupportMessage.text.ilike(pattern, escape="\\"),
-        SupportMessage.sender_username.ilike(name_pattern, escape="\\"),
-        SupportMessage.sender_first_name.ilike(pattern, escape="\\"),
-        SupportMessage.sender_last_name.ilike(pattern, escape="\\"),
+        Ticket.text.ilike(pattern, escape="\\"),
+        Ticket.sender_username.ilike(name_pattern, escape="\\"),
+        Ticket.sender_first_name.ilike(pattern, escape="\\"),
+        Ticket.sender_last_name.ilike(pattern, escape="\\"),
     ]
     number = ticket_number(term)
     if number is not None:
-        clauses.append(SupportMessage.id == number)
+        clauses.append(Ticket.id == number)
     return sa.or_(*clauses)
 
 
@@ -70,7 +70,7 @@ def matching_ids(match: sa.ColumnElement[bool], number: int | None) -> sa.Select
     ids = sa.select(search_index.fts.c.rowid).where(match)
     if number is None:
         return ids
-    numbered = aliased(SupportMessage, name="numbered")  # not the outer query's table
+    numbered = aliased(Ticket, name="numbered")  # not the outer query's table
     return ids.union(sa.select(numbered.id).where(numbered.id == number))
 
 
@@ -85,10 +85,10 @@ def ticket_filters(
     """The status, priority and assignee filters, each on `column(...)` of its column."""
     filters = []
     if form.status.data != ANY:
-        filters.append(column(SupportMessage.status) == Status(form.status.data))
+        filters.append(column(Ticket.status) == Status(form.status.data))
     if form.priority.data != ANY:
-        filters.append(column(SupportMessage.priority) == Priority(form.priority.data))
-    assignee = column(SupportMessage.assignee_id)
+        filters.append(column(Ticket.priority) == Priority(form.priority.data))
+    assignee = column(Ticket.assignee_id)
     if form.assignee.data == "me":
         filters.append(assignee == current_user.id)
     elif form.assignee.data == "none":
@@ -104,13 +104,13 @@ def count(query: sa.Select) -> int:
 
 def passing(filters: list[sa.ColumnElement[bool]], up_to: int) -> bool:
     """True when fewer than `up_to` tickets pass `filters` (counting stops there)."""
-    return count(sa.select(SupportMessage.id).where(*filters).limit(up_to)) < up_to
+    return count(sa.select(Ticket.id).where(*filters).limit(up_to)) < up_to
 
 
 def ticket_query(form: TicketFilterForm) -> sa.Select:
     """Newest first. Each equality filter matches one of the (column, created_at) indexes; a
     search reads the full-text index's matches when it can."""
-    query = sa.select(SupportMessage).options(selectinload(SupportMessage.assignee))
+    query = sa.select(Ticket).options(selectinload(Ticket.assignee))
     filters = ticket_filters(form)
     term = (form.q.data or "").strip()
     match = index_match(term) if term else None
@@ -124,7 +124,7 @@ def ticket_query(form: TicketFilterForm) -> sa.Select:
         # Fewer tickets pass the filters than match (open tickets mentioning "printer"): walk
         # them through the filters' index and look each up among the matches.
         ids = matching_ids(match, number)
-        return query.where(*filters, SupportMessage.id.in_(ids)).order_by(*NEWEST_FIRST)
+        return query.where(*filters, Ticket.id.in_(ids)).order_by(*NEWEST_FIRST)
 
     # Start from the index's matches and read those tickets by id. Left to itself SQLite
     # (which keeps no statistics here) would walk a whole filter index, such as (status,
@@ -134,10 +134,10 @@ def ticket_query(form: TicketFilterForm) -> sa.Select:
     if number is None:
         # The index hands out its matches in rowid order: a page stops after its 25.
         fts = search_index.fts
-        query = query.join(fts, fts.c.rowid == SupportMessage.id).where(match)
+        query = query.join(fts, fts.c.rowid == Ticket.id).where(match)
         return query.order_by(fts.c.rowid.desc())
     ids = matching_ids(match, number)
-    return query.where(SupportMessage.id.in_(ids)).order_by(SupportMessage.id.desc())
+    return query.where(Ticket.id.in_(ids)).order_by(Ticket.id.desc())
 
 
 def quick_count(form: TicketFilterForm) -> sa.Select | None:

@@ -33,7 +33,7 @@ from forms import (
     StatusForm,
     TicketFilterForm,
 )
-from models import Priority, Status, SupportMessage, SupportResponse, User
+from models import Priority, Status, SupportResponse, Ticket, User
 
 bp = Blueprint("ticket_pages", __name__, url_prefix="/tickets")
 bp.before_request(require_login)
@@ -71,11 +71,11 @@ def index():
     )
 
 
-def get_ticket(ticket_id: int) -> SupportMessage:
-    return db.get_or_404(SupportMessage, ticket_id)
+def get_ticket(ticket_id: int) -> Ticket:
+    return db.get_or_404(Ticket, ticket_id)
 
 
-def detail_forms(ticket: SupportMessage) -> dict[str, object]:
+def detail_forms(ticket: Ticket) -> dict[str, object]:
     """The detail page's forms, filled from the ticket (not from any posted data)."""
     return {
         "answer_form": AnswerForm(formdata=None),
@@ -86,7 +86,7 @@ def detail_forms(ticket: SupportMessage) -> dict[str, object]:
     }
 
 
-def render_detail(ticket: SupportMessage, status: int = 200, **failed_forms: object):
+def render_detail(ticket: Ticket, status: int = 200, **failed_forms: object):
     """The detail page; `failed_forms` replace their clean twins to show their errors."""
     forms = detail_forms(ticket) | failed_forms
     return (
@@ -101,7 +101,7 @@ def render_detail(ticket: SupportMessage, status: int = 200, **failed_forms: obj
     )
 
 
-def apply(ticket: SupportMessage, action: Callable[[], object], success: str):
+def apply(ticket: Ticket, action: Callable[[], object], success: str):
     """Run a ticket action, commit, say how it went and go back to the ticket."""
     try:
         action()

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from desk import clock
 from desk.database import commit_keeping_loaded_state
 from desk.extensions import db
-from models import EventKind, FollowUp, Status, SupportMessage, SupportResponse, TicketEvent, User
+from models import EventKind, FollowUp, Status, SupportResponse, Ticket, TicketEvent, User
 
 
 @dataclass(frozen=True)
@@ -33,47 +33,45 @@ class Intake:
 
 @dataclass(frozen=True)
 class IntakeResult:
-    ticket: SupportMessage
+    ticket: Ticket
     created: bool  # False when the same Telegram message was posted before
     followup: bool = False  # True when the text joined an existing ticket's thread
 
 
-def find_by_telegram_message(chat_id: int, message_id: int) -> SupportMessage | None:
+def find_by_telegram_message(chat_id: int, message_id: int) -> Ticket | None:
     return db.session.scalar(
-        sa.select(SupportMessage).where(
-            SupportMessage.chat_id == chat_id, SupportMessage.message_id == message_id
-        )
+        sa.select(Ticket).where(Ticket.chat_id == chat_id, Ticket.message_id == message_id)
     )
 
 
-def ticket_replied_to(intake: Intake) -> SupportMessage | None:
+def ticket_replied_to(intake: Intake) -> Ticket | None:
     """The ticket a Telegram reply is about, found by the bot message it replies to."""
     if intake.reply_to_message_id is None:
         return None
     ticket = ticket_for_bot_message(intake.chat_id, intake.reply_to_message_id)
     if ticket is None and intake.reply_to_ticket is not None and 0 < intake.reply_to_ticket < 2**31:
-        candidate = db.session.get(SupportMessage, intake.reply_to_ticket)
+        candidate = db.session.get(Ticket, intake.reply_to_ticket)
         # Only a ticket from this very chat: a number typed elsewhere must not leak threads.
         if candidate is not None and candidate.chat_id == intake.chat_id:
             ticket = candidate
     return ticket
 
 
-def ticket_for_bot_message(chat_id: int, bot_message_id: int) -> SupportMessage | None:
+def ticket_for_bot_message(chat_id: int, bot_message_id: int) -> Ticket | None:
     """The ticket a bot message in a user's chat is about: its confirmation or an answer."""
     ticket = db.session.scalar(
-        sa.select(SupportMessage).where(
-            SupportMessage.chat_id == chat_id,
-            SupportMessage.confirmation_message_id == bot_message_id,
+        sa.select(Ticket).where(
+            Ticket.chat_id == chat_id,
+            Ticket.confirmation_message_id == bot_message_id,
         )
     )
     if ticket is not None:
         return ticket
     return db.session.scalar(
-        sa.select(SupportMessage)
-        .join(SupportResponse, SupportResponse.ticket_id == SupportMessage.id)
+        sa.select(Ticket)
+        .join(SupportResponse, SupportResponse.ticket_id == Ticket.id)
         .where(
-            SupportMessage.chat_id == chat_id,
+            Ticket.chat_id == chat_id,
             SupportResponse.telegram_message_id == bot_message_id,
         )
     )
@@ -95,7 +93,7 @@ def file_request(intake: Intake, now: datetime | None = None) -> IntakeResult:
     if existing is not None:
         return IntakeResult(existing, created=False)
 
-    ticket = SupportMessage(
+    ticket = Ticket(
         chat_id=intake.chat_id,
         chat_type=intake.chat_type,
         chat_title=intake.chat_title,
@@ -124,7 +122,7 @@ def file_request(intake: Intake, now: datetime | None = None) -> IntakeResult:
     return IntakeResult(ticket, created=True)
 
 
-def add_followup(ticket: SupportMessage, intake: Intake, now: datetime) -> SupportMessage:
+def add_followup(ticket: Ticket, intake: Intake, now: datetime) -> Ticket:
     exists = db.session.scalar(
         sa.select(FollowUp.id).where(
             FollowUp.chat_id == intake.chat_id, FollowUp.message_id == intake.message_id
@@ -148,7 +146,7 @@ def add_followup(ticket: SupportMessage, intake: Intake, now: datetime) -> Suppo
     return ticket
 
 
-def record_event(ticket: SupportMessage, kind: EventKind, detail: str, actor: User | None) -> None:
+def record_event(ticket: Ticket, kind: EventKind, detail: str, actor: User | None) -> None:
     db.session.add(
         TicketEvent(
             ticket_id=ticket.id,
@@ -161,9 +159,7 @@ def record_event(ticket: SupportMessage, kind: EventKind, detail: str, actor: Us
 
 
 def status_counts() -> dict[str, int]:
-    rows = db.session.execute(
-        sa.select(SupportMessage.status, sa.func.count()).group_by(SupportMessage.status)
-    )
+    rows = db.session.execute(sa.select(Ticket.status, sa.func.count()).group_by(Ticket.status))
     counts = {s.value: 0 for s in Status}
     for status, count in rows:
         counts[Status(status).value] = count

@@ -18,9 +18,9 @@ from models import (
     ScheduleBackup,
     ScheduleSlot,
     Status,
-    SupportMessage,
     SupportResponse,
     SystemConfig,
+    Ticket,
     TicketEvent,
     User,
 )
@@ -60,8 +60,8 @@ def is_locked(user: User) -> bool:
 def history_count(user: User) -> int:
     """Rows that name the user; an account with any is deactivated, never deleted."""
     references = [
-        (SupportMessage, SupportMessage.assignee_id),
-        (SupportMessage, SupportMessage.acknowledged_by_id),
+        (Ticket, Ticket.assignee_id),
+        (Ticket, Ticket.acknowledged_by_id),
         (SupportResponse, SupportResponse.author_id),
         (Notification, Notification.user_id),
         (TicketEvent, TicketEvent.actor_id),
@@ -85,8 +85,8 @@ def schedule_and_ticket_load(user: User) -> str:
     )
     open_tickets = db.session.scalar(
         sa.select(sa.func.count())
-        .select_from(SupportMessage)
-        .where(SupportMessage.assignee_id == user.id, SupportMessage.status != Status.RESOLVED)
+        .select_from(Ticket)
+        .where(Ticket.assignee_id == user.id, Ticket.status != Status.RESOLVED)
     )
     parts = []
     if slots:

@@ -9,11 +9,11 @@ import pytest
 def answer(api, clock, support_payload, make_user, db):
     """Ticket #1 with one answer by Bob waiting for delivery; returns its id."""
     from desk import ticket_actions
-    from models import SupportMessage
+    from models import Ticket
 
     api.post("/api/support_message", support_payload())
     bob = make_user("bob", full_name="Bob")
-    response = ticket_actions.answer(db.session.get(SupportMessage, 1), "Reboot it <now>", bob)
+    response = ticket_actions.answer(db.session.get(Ticket, 1), "Reboot it <now>", bob)
     db.session.commit()
     return response.id
 

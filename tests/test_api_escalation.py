@@ -160,11 +160,11 @@ def test_nothing_is_paged_before_the_timeout(api, clock, on_call_team, support_p
 
 
 def test_resolved_ticket_stops_escalating(api, clock, on_call_team, support_payload, db):
-    from models import Status, SupportMessage
+    from models import Status, Ticket
 
     ticket = file_ticket(api, support_payload)
     api.post(f"/api/escalate/{ticket['id']}")
-    row = db.session.get(SupportMessage, ticket["id"])
+    row = db.session.get(Ticket, ticket["id"])
     row.status = Status.RESOLVED
     db.session.commit()
     clock.advance(minutes=15)
@@ -212,7 +212,7 @@ def test_rescheduling_leaves_a_step_claimed_meanwhile_alone(
     import sqlalchemy as sa
 
     from desk import escalation_steps, runtime_settings
-    from models import SupportMessage
+    from models import Ticket
 
     ticket = file_ticket(api, support_payload)
     api.post(f"/api/escalate/{ticket['id']}")
@@ -226,8 +226,8 @@ def test_rescheduling_leaves_a_step_claimed_meanwhile_alone(
         # Another process (the bot) claims level 2 between this read and the write.
         with db.engine.begin() as other:
             other.execute(
-                sa.update(SupportMessage)
-                .where(SupportMessage.id == row.id)
+                sa.update(Ticket)
+                .where(Ticket.id == row.id)
                 .values(escalation_level=2, next_escalation_at=bots_due_time)
             )
         return state
@@ -307,11 +307,11 @@ def test_acknowledged_ticket_reminds_the_tech_once_then_resumes(
 
 def test_answer_ends_escalation(api, clock, on_call_team, support_payload, db):
     from desk import ticket_actions
-    from models import SupportMessage
+    from models import Ticket
 
     ticket = file_ticket(api, support_payload)
     api.post(f"/api/escalate/{ticket['id']}")
-    ticket_actions.answer(db.session.get(SupportMessage, 1), "on it", on_call_team[1])
+    ticket_actions.answer(db.session.get(Ticket, 1), "on it", on_call_team[1])
     db.session.commit()
     clock.advance(hours=3)
     assert api.get("/api/escalations/due").get_json()["tickets"] == []
@@ -343,11 +343,11 @@ def test_a_resolved_ticket_can_be_reopened_in_the_dashboard(
     api, clock, on_call_team, support_payload, db
 ):
     from desk import ticket_actions
-    from models import Status, SupportMessage
+    from models import Status, Ticket
 
     ticket = file_ticket(api, support_payload)
     press(api, ticket["id"], "resolve", 9001)
-    row = db.session.get(SupportMessage, ticket["id"])
+    row = db.session.get(Ticket, ticket["id"])
     db.session.refresh(row)
     ticket_actions.set_status(row, Status.OPEN, on_call_team[1])
     db.session.commit()
@@ -399,13 +399,13 @@ def test_a_taken_ticket_reminds_its_owner_and_pages_nobody_else(
     app, api, clock, on_call_team, support_payload, how, db
 ):
     from desk import ticket_actions
-    from models import Status, SupportMessage, User
+    from models import Status, Ticket, User
 
     app.config["ACK_TIMEOUT"] = 1800
     ticket = file_ticket(api, support_payload)
     api.post(f"/api/escalate/{ticket['id']}", {"level": 1})
     clock.advance(minutes=2)
-    row = db.session.get(SupportMessage, ticket["id"])
+    row = db.session.get(Ticket, ticket["id"])
     ann = db.session.scalar(db.select(User).where(User.username == "ann"))
     if how == "take":
         assert press(api, ticket["id"], "take", 9001).status_code == 200

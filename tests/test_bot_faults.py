@@ -13,11 +13,9 @@ USER = 4242
 
 
 def tickets(live_dashboard):
-    from models import SupportMessage
+    from models import Ticket
 
-    return live_dashboard.query(
-        lambda db: [t.text for t in db.session.scalars(db.select(SupportMessage))]
-    )
+    return live_dashboard.query(lambda db: [t.text for t in db.session.scalars(db.select(Ticket))])
 
 
 def test_request_while_dashboard_is_down_is_spooled_then_filed_once(
@@ -124,11 +122,11 @@ def test_restart_between_sending_and_recording_never_sends_an_answer_twice(
 
     from botkit.spool import Spool
     from desk import deliveries, ticket_actions
-    from models import SupportMessage, SupportResponse, User
+    from models import SupportResponse, Ticket, User
 
     def two_claimed_answers(db):
         tech = db.session.scalar(db.select(User).where(User.username == "bob"))
-        ticket = SupportMessage(
+        ticket = Ticket(
             chat_id=USER, message_id=1, sender_id=USER, sender_first_name="Al", text="help"
         )
         db.session.add(ticket)

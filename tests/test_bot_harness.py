@@ -26,10 +26,10 @@ def request_from(user_id: int) -> dict:
 
 
 def ticket_count(live_dashboard) -> int:
-    from models import SupportMessage
+    from models import Ticket
 
     return live_dashboard.query(
-        lambda db: db.session.scalar(db.select(db.func.count()).select_from(SupportMessage))
+        lambda db: db.session.scalar(db.select(db.func.count()).select_from(Ticket))
     )
 
 

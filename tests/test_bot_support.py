@@ -153,14 +153,14 @@ def test_deep_link_start_code_links_too(bot, telegram, live_dashboard):
 
 def test_answer_from_the_dashboard_reaches_the_user_once(bot, telegram, live_dashboard, team):
     from desk import ticket_actions
-    from models import SupportMessage, SupportResponse, User
+    from models import SupportResponse, Ticket, User
 
     update = telegram.send_message_update("@support printer", user_id=USER)
     telegram.wait_for_message(USER, contains="Ticket")
 
     def answer(db):
         tech = db.session.scalar(db.select(User).where(User.username == "bob"))
-        ticket_actions.answer(db.session.get(SupportMessage, 1), "Try <turning> it off & on", tech)
+        ticket_actions.answer(db.session.get(Ticket, 1), "Try <turning> it off & on", tech)
         db.session.commit()
 
     live_dashboard.query(answer)
@@ -185,7 +185,7 @@ def test_answer_to_a_user_who_blocked_the_bot_is_recorded_as_failed(
     bot, telegram, live_dashboard, team
 ):
     from desk import ticket_actions
-    from models import SupportMessage, SupportResponse, User
+    from models import SupportResponse, Ticket, User
 
     telegram.send_message_update("@support help", user_id=USER)
     telegram.wait_for_message(USER, contains="Ticket")
@@ -193,7 +193,7 @@ def test_answer_to_a_user_who_blocked_the_bot_is_recorded_as_failed(
 
     def answer(db):
         tech = db.session.scalar(db.select(User).where(User.username == "bob"))
-        ticket_actions.answer(db.session.get(SupportMessage, 1), "hello", tech)
+        ticket_actions.answer(db.session.get(Ticket, 1), "hello", tech)
         db.session.commit()
 
     live_dashboard.query(answer)
@@ -225,7 +225,7 @@ def test_telegram_500_and_429_on_answers_are_retried_and_delivered_once(
     bot, telegram, live_dashboard, team
 ):
     from desk import ticket_actions
-    from models import SupportMessage, User
+    from models import Ticket, User
 
     telegram.send_message_update("@support help", user_id=USER)
     telegram.wait_for_message(USER, contains="Ticket")
@@ -234,7 +234,7 @@ def test_telegram_500_and_429_on_answers_are_retried_and_delivered_once(
 
     def answer(db):
         tech = db.session.scalar(db.select(User).where(User.username == "bob"))
-        ticket_actions.answer(db.session.get(SupportMessage, 1), "fixed now", tech)
+        ticket_actions.answer(db.session.get(Ticket, 1), "fixed now", tech)
         db.session.commit()
 
     live_dashboard.query(answer)

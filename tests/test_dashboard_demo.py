@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 import escalation
 from desk import oncall
-from models import DeliveryState, Notification, Status, SupportMessage, SupportResponse, User
+from models import DeliveryState, Notification, Status, SupportResponse, Ticket, User
 
 
 def count(db, model, *where) -> int:
@@ -20,12 +20,12 @@ def test_seed_demo_fills_an_empty_database(app, db, clock):
 
     assert count(db, User) == 6
     for status in Status:
-        assert count(db, SupportMessage, SupportMessage.status == status) >= 5, status
+        assert count(db, Ticket, Ticket.status == status) >= 5, status
     for state in (DeliveryState.PENDING, DeliveryState.SENT, DeliveryState.FAILED):
         assert count(db, SupportResponse, SupportResponse.delivery_state == state) >= 1, state
     assert count(db, Notification) >= 36
     # Demo tickets never page anyone for real.
-    assert count(db, SupportMessage, SupportMessage.next_escalation_at.is_not(None)) == 0
+    assert count(db, Ticket, Ticket.next_escalation_at.is_not(None)) == 0
 
     slots = oncall.load_slots()
     assert escalation.find_overlaps(slots) == []

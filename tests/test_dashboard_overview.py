@@ -9,7 +9,7 @@ from datetime import time
 import pytest
 
 from desk import escalation_steps, outbox, ticket_actions
-from models import DeliveryState, ScheduleBackup, ScheduleSlot, Status, SupportMessage
+from models import DeliveryState, ScheduleBackup, ScheduleSlot, Status, Ticket
 
 
 def text_of(response) -> str:
@@ -155,7 +155,7 @@ def test_overview_lists_recent_tickets_newest_first_with_a_take_button(
     for n in range(12):
         clock.advance(minutes=1)
         make_ticket(text=f"Request number {n}")
-    ticket_actions.take(db.session.get(SupportMessage, 12), admin)
+    ticket_actions.take(db.session.get(Ticket, 12), admin)
     db.session.commit()
     page = text_of(admin_client.get("/"))
     shown = re.findall(r'data-ticket="(\d+)"', page)

@@ -16,7 +16,7 @@ from test_dashboard_tickets import numbers_on, query_plan
 from desk import search_index, ticket_actions
 from desk.ticket_list import ticket_query
 from forms import TicketFilterForm
-from models import SupportMessage, User
+from models import Ticket, User
 
 SENDERS_AND_TEXTS = [  # first name, last name, username, text
     ("Alice", "Liddell", "alice", "Printer jam on floor 3"),
@@ -280,7 +280,7 @@ def test_a_database_that_cannot_have_the_index_still_starts(app_config, monkeypa
         assert "ticket search runs without an index" in caplog.text
         with app.app_context():
             db.session.add(
-                SupportMessage(
+                Ticket(
                     chat_id=1, message_id=1, sender_id=2, sender_first_name="Ann", text="Printer"
                 )
             )
@@ -306,6 +306,6 @@ def test_drop_all_and_create_all_take_the_index_along(admin_client, make_ticket,
     assert sa.inspect(db.engine).get_table_names() == ["alembic_version"]  # not a model
     db.create_all()
     make_ticket(text="Scanner jam")
-    assert [t.text for t in db.session.scalars(sa.select(SupportMessage))] == ["Scanner jam"]
+    assert [t.text for t in db.session.scalars(sa.select(Ticket))] == ["Scanner jam"]
     if backend() == "sqlite":
         assert_index_matches_the_tickets(db)

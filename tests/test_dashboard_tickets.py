@@ -15,7 +15,7 @@ from flask_login import login_user
 from desk import ticket_actions
 from desk.ticket_list import ticket_query
 from forms import TicketFilterForm
-from models import Priority, SupportMessage, User
+from models import Priority, Ticket, User
 
 
 def numbers_on(response) -> list[int]:
@@ -135,7 +135,7 @@ def insert_tickets(db, count: int) -> None:
         }
         for n in range(1, count + 1)
     ]
-    db.session.execute(sa.insert(SupportMessage), rows)
+    db.session.execute(sa.insert(Ticket), rows)
     db.session.commit()
 
 

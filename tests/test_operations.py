@@ -138,9 +138,9 @@ def test_upgrading_a_database_from_the_first_migration_keeps_its_data(database_u
         {"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "x", "WTF_CSRF_ENABLED": False}
     )
     with app.app_context():
-        from models import SupportMessage, User
+        from models import Ticket, User
 
-        ticket = db.session.get(SupportMessage, 1)
+        ticket = db.session.get(Ticket, 1)
         assert (ticket.text, ticket.priority.value) == ("old ticket", "high")
         usernames = db.session.scalars(sa.select(User.username)).all()
         assert usernames == ["olga"]  # an admin exists, so no bootstrap admin is added

@@ -82,10 +82,10 @@ def paged(telegram, chat_id: int) -> int:
 
 def ticket_numbers(live_dashboard) -> dict[int, int]:
     """Each user's ticket number, by user id."""
-    from models import SupportMessage
+    from models import Ticket
 
     return live_dashboard.query(
-        lambda db: {t.sender_id: t.number for t in db.session.scalars(db.select(SupportMessage))}
+        lambda db: {t.sender_id: t.number for t in db.session.scalars(db.select(Ticket))}
     )
 
 
