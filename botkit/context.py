@@ -25,6 +25,9 @@ class Desk:
     # Outbox messages this process is sending now: a replayed claim or the outbox poll may
     # offer one again, and it must not go out twice from here.
     sending: set[int] = field(default_factory=set)
+    # Outbox messages this process has handed to Telegram: a replay that raced their report
+    # must not send them again once the journal has forgotten them.
+    sent: set[int] = field(default_factory=set)
 
     async def get(self, path: str, **params: Any) -> dict[str, Any]:
         return await asyncio.to_thread(self.client.get, path, **params)

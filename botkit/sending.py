@@ -145,8 +145,8 @@ async def send_notification(
     bot: Bot, desk: Desk, note: dict, ticket: dict, *, late: bool = False
 ) -> None:
     """Send one outbox message claimed at the dashboard and report what Telegram said."""
-    if note["id"] in desk.sending:
-        return  # this process is sending it already
+    if note["id"] in desk.sending or note["id"] in desk.sent:
+        return  # this process is sending it, or has sent it, already
     desk.sending.add(note["id"])
     try:
         await _send_notification(bot, desk, note, ticket, late)
@@ -204,6 +204,7 @@ async def _send_notification(bot: Bot, desk: Desk, note: dict, ticket: dict, lat
         )
         return
     desk.spool.sent("notification", note["id"], sent.message_id)
+    desk.sent.add(note["id"])
     log.info(
         "sent %s (level %s) about ticket #%s to %s",
         note["kind"],
@@ -223,7 +224,7 @@ async def _send_notification(bot: Bot, desk: Desk, note: dict, ticket: dict, lat
 async def deliver_outbox(bot: Bot, desk: Desk) -> int:
     """Send what the outbox holds: messages whose claim ran out, retries, repeats."""
     waiting = (await desk.get("/notifications/pending"))["notifications"]
-    fresh = [n for n in waiting if n["id"] not in desk.sending]
+    fresh = [n for n in waiting if n["id"] not in desk.sending | desk.sent]
 
     async def claim_and_send(note: dict) -> int:
         claimed = await desk.claim(f"/notifications/{note['id']}/claim")
