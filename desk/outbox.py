@@ -219,12 +219,3 @@ def record(
         note.state = DeliveryState.FAILED
         note.error = error
     db.session.commit()
-
-
-def waiting_too_long(now: datetime, older_than: timedelta = timedelta(minutes=1)) -> int:
-    """How many messages have waited longer than `older_than` to reach Telegram."""
-    return db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Notification)
-        .where(Notification.state.in_(UNSENT), Notification.created_at < now - older_than)
-    )
