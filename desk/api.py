@@ -12,6 +12,7 @@ from flask import Blueprint, current_app, jsonify, request
 from desk import (
     bot_presence,
     clock,
+    database,
     deliveries,
     escalation_steps,
     linking,
@@ -106,16 +107,18 @@ def support_message():
         if parent is None or parent.status.value == "resolved":
             raise ApiError(404, "no open ticket for that message")
     result = tickets.file_request(intake)
-    body = result.ticket.to_dict() | {"created": result.created, "followup": result.followup}
+    first = note = None
     if page and not result.followup:
         # The first page and the user's confirmation are claimed in the same call: one round
         # trip less between a user's message and the on-call tech's phone. A retry of a call
         # whose answer was lost gets the same messages again, never nothing.
         now, bot = clock.now(), bot_instance()
         first = escalation_steps.step(result.ticket, now, expected_level=1, claimed_by=bot)
-        body["escalation"] = step_body(first)
         note = outbox.confirmation(result.ticket, bot, now)
-        db.session.commit()
+    database.commit()
+    body = result.ticket.to_dict() | {"created": result.created, "followup": result.followup}
+    if first is not None:
+        body["escalation"] = step_body(first)
         body["confirmation"] = note.to_dict() if note else None
     return jsonify(body), 201 if result.created else 200
 
@@ -133,7 +136,7 @@ def confirmation(ticket_id: int):
     message_id = fields.integer("message_id")
     fields.check()
     ticket.confirmation_message_id = message_id
-    db.session.commit()
+    database.commit()
     return jsonify(ticket.to_dict())
 
 
@@ -180,6 +183,7 @@ def escalate(ticket_id: int):
     expected = fields.integer("level", required=False)
     fields.check()
     result = escalation_steps.step(ticket, expected_level=expected, claimed_by=bot_instance())
+    database.commit()
     return jsonify(step_body(result)), 409 if result.action is Action.CONFLICT else 200
 
 
@@ -199,6 +203,7 @@ def notifications_pending():
     """Pages, posts, reminders and confirmations waiting to be sent (or sent again)."""
     limit = int_arg("limit", 50, maximum=500)
     notes = outbox.pending(limit)
+    database.commit()
     return jsonify({"notifications": [note_with_ticket(n) for n in notes]})
 
 
@@ -213,6 +218,7 @@ def notification_claim(notification_id: int):
     note = get_or_404(Notification, notification_id, "notification")
     if not outbox.claim(note, bot_instance()):
         raise ApiError(409, f"notification {notification_id} is {note.state.value}")
+    database.commit()
     return jsonify(note_with_ticket(note))
 
 
@@ -235,6 +241,7 @@ def notification_result(notification_id: int):
         retryable=bool(retryable),
         uncertain=bool(uncertain),
     )
+    database.commit()
     # The ticket as it is now: if someone acted on it while this page was in flight, the bot
     # updates the page it just sent.
     return jsonify(note_with_ticket(note))
@@ -269,7 +276,9 @@ def oncall_overview():
 @bp.get("/responses/pending")
 def responses_pending():
     """Answers written in the dashboard that wait for delivery, oldest first."""
-    return jsonify({"responses": [deliveries.delivery_dict(r) for r in deliveries.pending()]})
+    answers = deliveries.pending()
+    database.commit()
+    return jsonify({"responses": [deliveries.delivery_dict(r) for r in answers]})
 
 
 def get_response(response_id: int) -> SupportResponse:
@@ -282,6 +291,7 @@ def response_claim(response_id: int):
     response = get_response(response_id)
     if not deliveries.claim(response):
         raise ApiError(409, f"response {response_id} is {response.delivery_state.value}")
+    database.commit()
     return jsonify(deliveries.delivery_dict(response))
 
 
@@ -302,6 +312,7 @@ def response_result(response_id: int):
         error=error,
         retryable=bool(retryable),
     )
+    database.commit()
     return jsonify(deliveries.delivery_dict(response))
 
 
@@ -317,6 +328,7 @@ def link_account():
         user = linking.link(code, telegram_user_id, username)
     except linking.LinkRefused as refused:
         raise ApiError(refused.status, str(refused)) from None
+    database.commit()
     return jsonify({"user": user.to_dict()})
 
 
@@ -336,7 +348,7 @@ def telegram_action(ticket_id: int):
     except ticket_actions.ActionRefused as refused:
         db.session.rollback()
         raise ApiError(409, str(refused)) from None
-    db.session.commit()
+    database.commit()
     return jsonify(
         {
             "ticket": ticket.to_dict(),
@@ -355,4 +367,5 @@ def heartbeat():
     stale_after = fields.integer("stale_after", required=False)
     fields.check()
     poller = bot_presence.heartbeat(instance, timedelta(seconds=stale_after or 60))
+    database.commit()
     return jsonify({"ok": True, "at": clock.now().isoformat(), "poller": poller})

@@ -1,111 +1,19 @@
-"""Logging in and out, the login throttle, one's own password and Telegram link code."""
+"""Logging in and out, one's own password and Telegram link code (the rules: desk/logins.py,
+desk/accounts.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from functools import cache
 from urllib.parse import urlsplit
 
-import bcrypt
-import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-import models
-from desk import clock, linking
+from desk import accounts, linking, logins
 from desk.extensions import db
 from forms import ChangePasswordForm, EmptyForm, LoginForm
 from models import User
 
 bp = Blueprint("auth", __name__)
-
-MAX_FAILURES = 5
-LOCK_DURATION = timedelta(minutes=5)
-# The same words whether or not the username exists, so the form cannot be used to probe names.
-FAILED_MESSAGE = "Wrong username or password."
-LOCKED_MESSAGE = "Too many failed attempts for this username. Wait a few minutes, then try again."
-UNKNOWN_NAMES_KEPT = 10_000  # bounds the memory a flood of made-up names can take
-
-LINK_ALPHABET = linking.CODE_ALPHABET
-
-
-@dataclass
-class Attempts:
-    """Failed logins of one unknown username, kept in memory only."""
-
-    failed_logins: int = 0
-    locked_until: datetime | None = None
-
-
-@cache
-def dummy_hash(rounds: int) -> bytes:
-    return bcrypt.hashpw(b"no such user", bcrypt.gensalt(rounds))
-
-
-def unknown_attempts(username: str) -> Attempts:
-    table: dict[str, Attempts] = current_app.extensions.setdefault("unknown_login_attempts", {})
-    if username not in table and len(table) >= UNKNOWN_NAMES_KEPT:
-        table.pop(next(iter(table)))
-    return table.setdefault(username, Attempts())
-
-
-def find_user(username: str) -> User | None:
-    return db.session.scalar(
-        sa.select(User).where(sa.func.lower(User.username) == username.strip().lower())
-    )
-
-
-def check_login(username: str, password: str) -> tuple[User | None, str | None]:
-    """The user these credentials open, or an error message; counts failures per username.
-
-    Known and unknown names take the same path (a bcrypt check, the same counters and
-    messages), so neither the words nor the time of the answer tell whether a name exists.
-    """
-    now = clock.now()
-    user = find_user(username)
-    if user is not None:
-        password_ok = user.check_password(password)
-        attempts: User | Attempts = user
-    else:
-        bcrypt.checkpw(models.bcrypt_input(password), dummy_hash(models.BCRYPT_ROUNDS))
-        password_ok = False
-        attempts = unknown_attempts(username.strip().lower())
-
-    if attempts.locked_until is not None and attempts.locked_until > now:
-        return None, LOCKED_MESSAGE
-    if password_ok:
-        attempts.failed_logins = 0
-        attempts.locked_until = None
-        return user, None
-    if user is not None:
-        failures = count_failure(user)
-    else:
-        attempts.failed_logins = (attempts.failed_logins or 0) + 1
-        failures = attempts.failed_logins
-    if failures >= MAX_FAILURES:
-        attempts.failed_logins = 0
-        attempts.locked_until = now + LOCK_DURATION
-        return None, LOCKED_MESSAGE
-    return None, FAILED_MESSAGE
-
-
-def count_failure(user: User) -> int:
-    """Add one failed login in the database itself and return the new count.
-
-    Guesses sent in parallel each read the old count before any writes; an increment in the
-    UPDATE counts every one of them, so parallel requests cannot get around the lock.
-    """
-    failures = db.session.execute(
-        sa.update(User)
-        .where(User.id == user.id)
-        .values(failed_logins=User.failed_logins + 1)
-        .returning(User.failed_logins)
-        .execution_options(synchronize_session=False)
-    ).scalar_one()
-    db.session.commit()
-    db.session.refresh(user)
-    return failures
 
 
 def safe_next(target: str | None) -> str:
@@ -118,10 +26,6 @@ def safe_next(target: str | None) -> str:
     return url_for("overview.index")
 
 
-issue_link_code = linking.new_code
-live_link_code = linking.live_code
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """Log in with username and password; repeated failures lock the username for a while."""
@@ -130,11 +34,11 @@ def login():
     form = LoginForm()
     error = None
     if form.validate_on_submit():
-        user, error = check_login(form.username.data, form.password.data)
+        user, error = logins.check_login(form.username.data, form.password.data)
         if user is not None and not user.active:
             user, error = None, "This account has been deactivated. Ask an admin."
         if user is not None:
-            user.last_login_at = clock.now()
+            logins.record_login(user)
             db.session.commit()
             login_user(user, remember=form.remember.data)
             if user.must_change_password:
@@ -160,12 +64,12 @@ def change_password():
     """Change one's own password; the only page open while a change is required."""
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        if not current_user.check_password(form.current_password.data):
-            form.current_password.errors.append("This is not your current password.")
+        user = current_user._get_current_object()
+        try:
+            accounts.change_own_password(user, form.current_password.data, form.new_password.data)
+        except accounts.Refused as refusal:
+            form.current_password.errors.append(str(refusal))
         else:
-            user = current_user._get_current_object()
-            user.set_password(form.new_password.data)
-            user.must_change_password = False
             db.session.commit()
             keep_signed_in(user)
             flash("Your password has been changed. Your other sessions have ended.", "success")
@@ -186,7 +90,7 @@ def keep_signed_in(user: User) -> None:
 def account():
     """One's own account: password and the Telegram link."""
     return render_template(
-        "auth/account.html", user=current_user, link_code=live_link_code(current_user)
+        "auth/account.html", user=current_user, link_code=linking.live_code(current_user)
     )
 
 
@@ -195,6 +99,6 @@ def account():
 def link_code():
     """Issue a one-time code to link one's Telegram account through the bot."""
     if EmptyForm().validate_on_submit():
-        issue_link_code(current_user)
+        linking.new_code(current_user)
         db.session.commit()
     return redirect(url_for("auth.account"))

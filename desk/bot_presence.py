@@ -34,7 +34,6 @@ def heartbeat(instance: str | None, stale_after: timedelta) -> str | None:
     """Record a heartbeat; returns the instance that may poll Telegram now."""
     now = clock.now()
     _stamp(LAST_SEEN, now.isoformat(), now)
-    db.session.commit()
     if instance is None:
         return None
     # Compare-and-set: keep our grant, or take it over from a poller that went silent.
@@ -48,15 +47,12 @@ def heartbeat(instance: str | None, stale_after: timedelta) -> str | None:
         .execution_options(synchronize_session=False)
     )
     if claimed.rowcount == 0 and db.session.get(SystemConfig, POLLER) is None:
-        db.session.add(SystemConfig(key=POLLER, value=instance, updated_at=now))
         try:
-            db.session.commit()
+            with db.session.begin_nested():
+                db.session.add(SystemConfig(key=POLLER, value=instance, updated_at=now))
         except IntegrityError:
-            db.session.rollback()
-    else:
-        db.session.commit()
-    db.session.expire_all()
-    row = db.session.get(SystemConfig, POLLER)
+            pass  # a second bot's first heartbeat raced in: its grant stands
+    row = db.session.get(SystemConfig, POLLER, populate_existing=True)
     return row.value if row else None
 
 

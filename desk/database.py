@@ -1,4 +1,10 @@
-"""Engine set-up that makes SQLite behave under several workers."""
+"""The database's working rules: SQLite set up for several workers, and the unit of work.
+
+One rule for transactions: services change the session and never commit; the view (an API
+endpoint, a page, a CLI command) commits once at the end, or lets an exception roll it all
+back. A service that must survive a lost race (two requests inserting the same row) wraps
+that insert in a savepoint, which leaves the rest of the unit of work alone.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,8 @@ import sqlite3
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+
+from models import db
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
@@ -23,15 +31,33 @@ def _configure_sqlite(dbapi_connection, connection_record) -> None:
     cursor.close()
 
 
-def commit_keeping_loaded_state(session) -> None:
-    """Commit without expiring the session's objects.
+def commit() -> None:
+    """End the request's unit of work without expiring what it loaded.
 
-    For objects the request has just written in full (a new ticket, a claimed step and its
-    notifications) the loaded state is what the database holds, and the API answers with them
-    at once: expiring them would re-SELECT each row it has just written.
+    The API answers with the rows it has just written (a new ticket, a claimed step and its
+    notifications): the loaded state is what the database holds, and expiring it would
+    re-SELECT each row it has just written.
     """
+    session = db.session()
     session.expire_on_commit = False
     try:
         session.commit()
     finally:
         session.expire_on_commit = True
+
+
+def claim_row(row, *conditions: sa.ColumnElement[bool], **values: object) -> bool:
+    """Compare-and-set one row: write `values` only while `conditions` still hold.
+
+    One conditional UPDATE, so two bots (or a retried request) never both win; `row` is
+    reloaded either way, so the caller sees the state that won.
+    """
+    model = type(row)
+    result = db.session.execute(
+        sa.update(model)
+        .where(model.id == row.id, *conditions)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(row)
+    return result.rowcount == 1

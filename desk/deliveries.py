@@ -15,6 +15,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from desk import clock
+from desk.database import claim_row
 from desk.extensions import db
 from models import DeliveryState, SupportResponse, Ticket
 
@@ -41,7 +42,6 @@ def expire_stale_claims() -> int:
         .values(delivery_state=DeliveryState.FAILED, last_error=UNCERTAIN, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
     return result.rowcount
 
 
@@ -63,25 +63,16 @@ def pending(limit: int = 50) -> list[SupportResponse]:
 
 
 def claim(response: SupportResponse) -> bool:
-    """Atomically move a pending answer to `sending`; False if another bot has it."""
+    """Move a pending answer to `sending`; False if another bot has it."""
     now = clock.now()
-    result = db.session.execute(
-        sa.update(SupportResponse)
-        .where(
-            SupportResponse.id == response.id,
-            SupportResponse.delivery_state == DeliveryState.PENDING,
-        )
-        .values(
-            delivery_state=DeliveryState.SENDING,
-            attempts=SupportResponse.attempts + 1,
-            claimed_at=now,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
+    return claim_row(
+        response,
+        SupportResponse.delivery_state == DeliveryState.PENDING,
+        delivery_state=DeliveryState.SENDING,
+        attempts=SupportResponse.attempts + 1,
+        claimed_at=now,
+        updated_at=now,
     )
-    db.session.commit()
-    db.session.refresh(response)
-    return result.rowcount == 1
 
 
 def report(
@@ -111,7 +102,6 @@ def report(
         response.delivery_state = DeliveryState.FAILED
         response.last_error = error
     response.updated_at = now
-    db.session.commit()
 
 
 def delivery_dict(response: SupportResponse) -> dict[str, object]:

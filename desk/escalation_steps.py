@@ -17,7 +17,6 @@ from flask import current_app
 
 import escalation
 from desk import clock, oncall, outbox, runtime_settings
-from desk.database import commit_keeping_loaded_state
 from desk.extensions import db
 from escalation import Action
 from models import DeliveryState, Notification, NotificationKind, Ticket, User
@@ -134,10 +133,13 @@ def _claim(ticket: Ticket, now: datetime, **values: object) -> bool:
 def replay(ticket: Ticket, level: int, claimed_by: str | None, now: datetime) -> list:
     """The unsent messages of an already claimed step, handed again to the bot that retries
     the call whose answer it lost."""
-    notes = outbox.release_to(outbox.unsent(ticket, level=level), claimed_by, now)
-    if notes:
-        commit_keeping_loaded_state(db.session())
-    return notes
+    return outbox.release_to(outbox.unsent(ticket, level=level), claimed_by, now)
+
+
+def _lost(ticket: Ticket, level: int, reason: str) -> StepResult:
+    """Another request claimed this step first: answer with the ticket as it now is."""
+    db.session.expire(ticket)
+    return StepResult(Action.CONFLICT, ticket, level, reason)
 
 
 def step(
@@ -165,12 +167,10 @@ def step(
     if decision.action is Action.WAIT:
         if ticket.next_escalation_at != decision.next_at:
             _claim(ticket, now, next_escalation_at=decision.next_at)
-            db.session.commit()
         return StepResult(Action.WAIT, ticket, level, reason)
 
     if decision.action is Action.STOP:
         _claim(ticket, now, next_escalation_at=None)
-        db.session.commit()
         return StepResult(Action.STOP, ticket, level, reason)
 
     if decision.action is Action.REMIND:
@@ -178,8 +178,7 @@ def step(
             ticket, now, reminded_at=decision.planned_at, next_escalation_at=decision.next_at
         )
         if not claimed:
-            db.session.rollback()
-            return StepResult(Action.CONFLICT, ticket, level, "already reminded")
+            return _lost(ticket, level, "already reminded")
         notes = []
         # The tech it was assigned to is the one to remind; else whoever acknowledged it.
         owner_id = ticket.assignee_id or ticket.acknowledged_by_id
@@ -196,7 +195,6 @@ def step(
                     now=now,
                 )
             )
-        commit_keeping_loaded_state(db.session())
         return StepResult(Action.REMIND, ticket, level, reason, notes)
 
     target = decision.target
@@ -212,10 +210,8 @@ def step(
         next_escalation_at=decision.next_at,
     )
     if not claimed:
-        db.session.rollback()
-        return StepResult(Action.CONFLICT, ticket, level, f"level {target.level} already claimed")
+        return _lost(ticket, level, f"level {target.level} already claimed")
     notes = _notifications(ticket, target, claimed_by, now)
-    commit_keeping_loaded_state(db.session())
     return StepResult(Action.NOTIFY, ticket, target.level, reason, notes)
 
 
@@ -281,5 +277,4 @@ def reschedule_open_tickets(now: datetime | None = None) -> int:
             .execution_options(synchronize_session=False)
         )
         changed += result.rowcount
-    db.session.commit()
     return changed

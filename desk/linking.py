@@ -57,5 +57,4 @@ def link(code: str, telegram_user_id: int, telegram_username: str | None) -> Use
     user.telegram_username = telegram_username
     user.link_code = None
     user.link_code_expires_at = None
-    db.session.commit()
     return user

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from desk import clock
+from desk.database import claim_row
 from desk.extensions import db
 from models import DeliveryState, Notification, NotificationKind, Ticket, User
 
@@ -66,7 +67,7 @@ def add(
         attempts=1,
         claimed_at=now,
         claimed_by=claimed_by,
-        created_at=now,
+        created_at=now,  # the instant of the step, which claimed it too
     )
     if user is not None:
         note.user = user
@@ -144,8 +145,7 @@ def expire_leases(now: datetime) -> int:
 def pending(limit: int = 50) -> list[Notification]:
     """Rows waiting to be sent whose backoff has passed, oldest first (expired claims too)."""
     now = clock.now()
-    if expire_leases(now):
-        db.session.commit()
+    expire_leases(now)
     return list(
         db.session.scalars(
             sa.select(Notification)
@@ -160,22 +160,15 @@ def pending(limit: int = 50) -> list[Notification]:
 
 
 def claim(note: Notification, claimed_by: str | None) -> bool:
-    """Atomically move a pending row to `sending` for this bot; False if another has it."""
-    now = clock.now()
-    result = db.session.execute(
-        sa.update(Notification)
-        .where(Notification.id == note.id, Notification.state == DeliveryState.PENDING)
-        .values(
-            state=DeliveryState.SENDING,
-            attempts=Notification.attempts + 1,
-            claimed_at=now,
-            claimed_by=claimed_by,
-        )
-        .execution_options(synchronize_session=False)
+    """Move a pending row to `sending` for this bot; False if another has it."""
+    return claim_row(
+        note,
+        Notification.state == DeliveryState.PENDING,
+        state=DeliveryState.SENDING,
+        attempts=Notification.attempts + 1,
+        claimed_at=clock.now(),
+        claimed_by=claimed_by,
     )
-    db.session.commit()
-    db.session.refresh(note)
-    return result.rowcount == 1
 
 
 def record(
@@ -203,19 +196,14 @@ def record(
             ticket.confirmation_message_id = telegram_message_id
     elif note.state == DeliveryState.FAILED:
         return
-    elif uncertain:
-        note.state = DeliveryState.PENDING
-        note.repeat = True
-        note.error = error
-        note.claimed_at = now
-        note.claimed_by = None
-    elif retryable and note.attempts < MAX_ATTEMPTS:
+    elif uncertain or (retryable and note.attempts < MAX_ATTEMPTS):
+        # Back in the queue. An unknown outcome goes out again at once, labelled a possible
+        # repeat; a failure waits its backoff (claimed_at doubles as "not before" while pending).
         note.state = DeliveryState.PENDING
         note.error = error
-        # claimed_at doubles as "not before" while pending, so the backoff needs no column.
-        note.claimed_at = now + backoff(note.attempts)
+        note.repeat = note.repeat or uncertain
+        note.claimed_at = now if uncertain else now + backoff(note.attempts)
         note.claimed_by = None
     else:
         note.state = DeliveryState.FAILED
         note.error = error
-    db.session.commit()

@@ -29,9 +29,9 @@ def index():
         changed = [key for key, value in current_values().items() if form[key].data != value]
         for key in changed:
             runtime_settings.set_int(key, form[key].data, current_user.id)
-        db.session.commit()
         if {"escalation_timeout", "ack_timeout", "owner_silence"} & set(changed):
             escalation_steps.reschedule_open_tickets()
+        db.session.commit()
         if changed:
             labels = ", ".join(runtime_settings.SETTINGS[key].label for key in changed)
             flash(f"Saved {labels}. It applies from the next escalation step.", "success")

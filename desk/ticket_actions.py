@@ -145,7 +145,6 @@ def _record_acknowledgement(ticket: Ticket, actor: User) -> None:
     if ticket.answered_at is None:
         # Paging pauses; if nobody answers within the ack timeout, the tech is reminded.
         ticket.next_escalation_at = now + runtime_settings.ack_timeout()
-    ticket.updated_at = now
     record_event(ticket, EventKind.ACKNOWLEDGED, "", actor)
 
 
@@ -234,7 +233,6 @@ def _change_status(ticket: Ticket, status: Status, actor: User) -> None:
             ticket.resolved_at = None
         _acknowledge_if_unseen(ticket, actor)
     ticket.status = status
-    ticket.updated_at = now
     record_event(ticket, EventKind.STATUS, f"{previous.value} → {status.value}", actor)
 
 
@@ -249,15 +247,12 @@ def set_priority(ticket: Ticket, priority: Priority, actor: User) -> None:
         return
     record_event(ticket, EventKind.PRIORITY, f"{ticket.priority.value} → {priority.value}", actor)
     ticket.priority = priority
-    ticket.updated_at = clock.now()
 
 
 def answer(ticket: Ticket, text: str, author: User) -> SupportResponse:
     """Queue an answer for delivery to the user; answering ends escalation."""
     now = clock.now()
-    response = SupportResponse(
-        ticket_id=ticket.id, author_id=author.id, text=text, created_at=now, updated_at=now
-    )
+    response = SupportResponse(ticket_id=ticket.id, author_id=author.id, text=text)
     response.author = author
     db.session.add(response)
     # Waits for a press in flight, so what follows decides on the ticket as that press left it.
@@ -280,5 +275,4 @@ def retry_delivery(response: SupportResponse, actor: User) -> None:
     response.delivery_state = DeliveryState.PENDING
     response.last_error = None
     response.attempts = 0
-    response.updated_at = clock.now()
     record_event(response.ticket, EventKind.RETRY, f"answer {response.id} queued again", actor)

@@ -9,7 +9,6 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from desk import clock
-from desk.database import commit_keeping_loaded_state
 from desk.extensions import db
 from models import EventKind, FollowUp, Status, SupportResponse, Ticket, TicketEvent, User
 
@@ -103,18 +102,14 @@ def file_request(intake: Intake, now: datetime | None = None) -> IntakeResult:
         sender_first_name=intake.first_name,
         sender_last_name=intake.last_name,
         text=intake.text,
-        created_at=now,
-        updated_at=now,
         # Due at once: if the bot's immediate page is lost, the poller still sends it.
         next_escalation_at=now,
     )
-    db.session.add(ticket)
     try:
-        # Every column of the new ticket was set here; the API answers with it at once.
-        commit_keeping_loaded_state(db.session())
+        with db.session.begin_nested():
+            db.session.add(ticket)
     except IntegrityError:
         # The same message raced in through a second request; that one's ticket stands.
-        db.session.rollback()
         existing = find_by_telegram_message(intake.chat_id, intake.message_id)
         if existing is None:
             raise
@@ -129,20 +124,19 @@ def add_followup(ticket: Ticket, intake: Intake, now: datetime) -> Ticket:
         )
     )
     if exists is None:
-        db.session.add(
-            FollowUp(
-                ticket_id=ticket.id,
-                chat_id=intake.chat_id,
-                message_id=intake.message_id,
-                text=intake.text,
-                created_at=now,
-            )
-        )
-        ticket.updated_at = now
         try:
-            db.session.commit()
+            with db.session.begin_nested():
+                db.session.add(
+                    FollowUp(
+                        ticket_id=ticket.id,
+                        chat_id=intake.chat_id,
+                        message_id=intake.message_id,
+                        text=intake.text,
+                    )
+                )
         except IntegrityError:
-            db.session.rollback()
+            return ticket  # the same reply raced in through a second request
+        ticket.updated_at = now
     return ticket
 
 
@@ -153,7 +147,6 @@ def record_event(ticket: Ticket, kind: EventKind, detail: str, actor: User | Non
             kind=kind,
             detail=detail,
             actor_id=actor.id if actor else None,
-            created_at=clock.now(),
         )
     )
 

@@ -1,4 +1,7 @@
-"""Users (admins): accounts, admin rights, passwords, Telegram links; the last admin is kept."""
+"""Users (admins): accounts, admin rights, passwords, Telegram links; the last admin is kept.
+
+The rules live in desk/accounts.py; these views ask, flash what happened, and commit.
+"""
 
 from __future__ import annotations
 
@@ -8,106 +11,35 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from desk import clock
-from desk.auth import issue_link_code, keep_signed_in, live_link_code
+from desk import accounts, linking
+from desk.auth import keep_signed_in
 from desk.extensions import db
 from desk.permissions import require_admin
 from forms import EmptyForm, ResetPasswordForm, UserForm
-from models import (
-    Notification,
-    ScheduleBackup,
-    ScheduleSlot,
-    Status,
-    SupportResponse,
-    SystemConfig,
-    Ticket,
-    TicketEvent,
-    User,
-)
+from models import User
 
 bp = Blueprint("user_pages", __name__, url_prefix="/users")
 bp.before_request(require_admin)
-
-
-class Refused(Exception):
-    """An account change that would lock the team out or lose history; says why."""
 
 
 def get_user(user_id: int) -> User:
     return db.get_or_404(User, user_id)
 
 
-def is_last_active_admin(user: User) -> bool:
-    if not (user.is_admin and user.active):
-        return False
-    admins = db.session.scalar(
-        sa.select(sa.func.count()).select_from(User).where(User.is_admin, User.active)
-    )
-    return admins <= 1
-
-
-def refuse_losing_last_admin(user: User) -> None:
-    if is_last_active_admin(user):
-        raise Refused(
-            f"{user.display_name} is the last active admin: make someone else an admin first."
-        )
-
-
-def is_locked(user: User) -> bool:
-    return user.locked_until is not None and user.locked_until > clock.now()
-
-
-def history_count(user: User) -> int:
-    """Rows that name the user; an account with any is deactivated, never deleted."""
-    references = [
-        (Ticket, Ticket.assignee_id),
-        (Ticket, Ticket.acknowledged_by_id),
-        (SupportResponse, SupportResponse.author_id),
-        (Notification, Notification.user_id),
-        (TicketEvent, TicketEvent.actor_id),
-        (ScheduleSlot, ScheduleSlot.primary_id),
-        (ScheduleBackup, ScheduleBackup.user_id),
-        (SystemConfig, SystemConfig.updated_by_id),
-    ]
-    return sum(
-        db.session.scalar(sa.select(sa.func.count()).select_from(model).where(column == user.id))
-        for model, column in references
-    )
-
-
-def schedule_and_ticket_load(user: User) -> str:
-    """What a deactivation leaves behind, so the admin can reassign it."""
-    slots = db.session.scalar(
-        sa.select(sa.func.count(sa.distinct(ScheduleSlot.id)))
-        .select_from(ScheduleSlot)
-        .outerjoin(ScheduleSlot.backups)
-        .where(sa.or_(ScheduleSlot.primary_id == user.id, ScheduleBackup.user_id == user.id))
-    )
-    open_tickets = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Ticket)
-        .where(Ticket.assignee_id == user.id, Ticket.status != Status.RESOLVED)
-    )
-    parts = []
-    if slots:
-        parts.append(f"is still in {slots} schedule slot(s) and will be skipped when paged")
-    if open_tickets:
-        parts.append(f"has {open_tickets} unresolved ticket(s) assigned")
-    return f"{user.display_name} " + " and ".join(parts) + "." if parts else ""
-
-
-def change(user: User, action: Callable[[], str]):
-    """Apply an account change (or explain why not) and return to the user's page."""
+def change(user_id: int, action: Callable[[User], object], success: str):
+    """Apply an account change (or say why not) and return to the user's page. `success` may
+    name the user ({name}) and what the change returned ({result})."""
+    user = get_user(user_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        message = action()
-    except Refused as refusal:
+        result = action(user)
+    except accounts.Refused as refusal:
         db.session.rollback()
         flash(str(refusal), "error")
     else:
         db.session.commit()
-        flash(message, "success")
+        flash(success.format(name=user.display_name, result=result).strip(), "success")
     return redirect(url_for("user_pages.detail", user_id=user.id))
 
 
@@ -120,9 +52,9 @@ def user_page(user: User, status: int = 200, **forms: object):
     page = render_template(
         "users/detail.html",
         user=user,
-        link_code=live_link_code(user),
-        locked_until=user.locked_until if is_locked(user) else None,
-        deletable=history_count(user) == 0 and user.id != current_user.id,
+        link_code=linking.live_code(user),
+        locked_until=user.locked_until if accounts.is_locked(user) else None,
+        deletable=accounts.is_deletable(user, current_user),
         **forms,
     )
     return page, status
@@ -140,14 +72,13 @@ def new():
     """Add a user with a first password (to be changed at first login by default)."""
     form = UserForm()
     if form.validate_on_submit():
-        user = User(
-            username=form.username.data.strip(),
-            full_name=(form.full_name.data or "").strip(),
+        user = accounts.create(
+            form.username.data,
+            form.full_name.data or "",
+            form.password.data,
             is_admin=form.is_admin.data,
             must_change_password=form.must_change_password.data,
         )
-        user.set_password(form.password.data)
-        db.session.add(user)
         db.session.commit()
         flash(f"Added {user.display_name}. Next: link their Telegram account.", "success")
         return redirect(url_for("user_pages.detail", user_id=user.id))
@@ -160,8 +91,7 @@ def detail(user_id: int):
     user = get_user(user_id)
     form = UserForm(obj=user, editing=user)
     if form.validate_on_submit():
-        user.username = form.username.data.strip()
-        user.full_name = (form.full_name.data or "").strip()
+        accounts.rename(user, form.username.data, form.full_name.data or "")
         db.session.commit()
         flash(f"Saved {user.display_name}.", "success")
         return redirect(url_for("user_pages.detail", user_id=user.id))
@@ -171,57 +101,32 @@ def detail(user_id: int):
 @bp.post("/<int:user_id>/grant-admin")
 def grant_admin(user_id: int):
     """Make the user an admin."""
-    user = get_user(user_id)
-
-    def grant() -> str:
-        user.is_admin = True
-        return f"{user.display_name} is now an admin."
-
-    return change(user, grant)
+    return change(user_id, accounts.grant_admin, "{name} is now an admin.")
 
 
 @bp.post("/<int:user_id>/revoke-admin")
 def revoke_admin(user_id: int):
     """Take admin rights away, unless this is the last active admin."""
-    user = get_user(user_id)
-
-    def revoke() -> str:
-        refuse_losing_last_admin(user)
-        user.is_admin = False
-        return f"{user.display_name} is no longer an admin."
-
-    return change(user, revoke)
+    return change(user_id, accounts.revoke_admin, "{name} is no longer an admin.")
 
 
 @bp.post("/<int:user_id>/deactivate")
 def deactivate(user_id: int):
     """Deactivate an account (history stays); never one's own or the last active admin."""
-    user = get_user(user_id)
 
-    def deactivate_user() -> str:
-        if user.id == current_user.id:
-            raise Refused("You cannot deactivate your own account.")
-        refuse_losing_last_admin(user)
-        user.active = False
-        user.link_code = None
-        leftover = schedule_and_ticket_load(user)
-        return f"{user.display_name} is deactivated and can no longer log in. {leftover}".strip()
+    def deactivate_user(user: User) -> str:
+        accounts.deactivate(user, current_user)
+        return accounts.left_behind(user)
 
-    return change(user, deactivate_user)
+    return change(
+        user_id, deactivate_user, "{name} is deactivated and can no longer log in. {result}"
+    )
 
 
 @bp.post("/<int:user_id>/activate")
 def activate(user_id: int):
     """Reactivate an account."""
-    user = get_user(user_id)
-
-    def activate_user() -> str:
-        user.active = True
-        user.failed_logins = 0
-        user.locked_until = None
-        return f"{user.display_name} is active again."
-
-    return change(user, activate_user)
+    return change(user_id, accounts.activate, "{name} is active again.")
 
 
 @bp.post("/<int:user_id>/password")
@@ -231,10 +136,7 @@ def reset_password(user_id: int):
     form = ResetPasswordForm()
     if not form.validate_on_submit():
         return user_page(user, 422, password_form=form)
-    user.set_password(form.password.data)
-    user.must_change_password = True
-    user.failed_logins = 0
-    user.locked_until = None
+    accounts.reset_password(user, form.password.data)
     db.session.commit()
     # A new password ends the user's sessions; an admin resetting their own keeps this one.
     if user.id == current_user.id:
@@ -249,28 +151,19 @@ def reset_password(user_id: int):
 @bp.post("/<int:user_id>/link-code")
 def link_code(user_id: int):
     """Issue a one-time code for the user to send the bot as `/link CODE`."""
-    user = get_user(user_id)
-
-    def issue() -> str:
-        if not user.active:
-            raise Refused("Reactivate the account before linking Telegram.")
-        code = issue_link_code(user)
-        return f"Link code {code} issued: valid for 15 minutes."
-
-    return change(user, issue)
+    return change(
+        user_id, accounts.issue_link_code, "Link code {result} issued: valid for 15 minutes."
+    )
 
 
 @bp.post("/<int:user_id>/unlink")
 def unlink(user_id: int):
     """Forget the user's Telegram account (e.g. a lost phone); they can link a new one."""
-    user = get_user(user_id)
-
-    def forget() -> str:
-        user.telegram_user_id = None
-        user.telegram_username = None
-        return f"{user.display_name}'s Telegram account is unlinked; the bot will skip them."
-
-    return change(user, forget)
+    return change(
+        user_id,
+        accounts.unlink,
+        "{name}'s Telegram account is unlinked; the bot will skip them.",
+    )
 
 
 @bp.post("/<int:user_id>/delete")
@@ -279,19 +172,12 @@ def delete(user_id: int):
     user = get_user(user_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    problem = None
-    if user.id == current_user.id:
-        problem = "You cannot delete your own account."
-    elif is_last_active_admin(user):
-        problem = f"{user.display_name} is the last active admin."
-    elif history_count(user):
-        problem = (
-            f"{user.display_name} has history (tickets, answers or slots): deactivate instead."
-        )
-    if problem:
-        flash(problem, "error")
+    name = user.display_name
+    try:
+        accounts.delete(user, current_user)
+    except accounts.Refused as refusal:
+        flash(str(refusal), "error")
         return redirect(url_for("user_pages.detail", user_id=user.id))
-    db.session.delete(user)
     db.session.commit()
-    flash(f"Deleted {user.display_name}.", "success")
+    flash(f"Deleted {name}.", "success")
     return redirect(url_for("user_pages.index"))

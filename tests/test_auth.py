@@ -9,7 +9,8 @@ import pytest
 import sqlalchemy as sa
 from conftest import ADMIN_PASSWORD, TECH_PASSWORD, AuthActions, logged_in_client
 
-from desk.auth import FAILED_MESSAGE, LINK_ALPHABET, LOCKED_MESSAGE
+from desk.linking import CODE_ALPHABET as LINK_ALPHABET
+from desk.logins import FAILED_MESSAGE, LOCKED_MESSAGE
 from models import User
 
 
