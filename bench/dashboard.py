@@ -22,7 +22,7 @@ from flask import Flask
 
 from bench.context import Context
 from bench.dataset import Dataset, Spec, dispose, make_app
-from bench.report import BenchResult, Metric, percentile, require
+from bench.report import BenchResult, Metric, require
 from bench.web import test_client_session
 
 NAME = "dashboard"
@@ -165,12 +165,12 @@ def run(ctx: Context) -> BenchResult:
         big = [s * 1000 for s in samples[page.label, "big"]]
         small = [s * 1000 for s in samples[page.label, "small"]]
         result.metrics.append(
-            Metric(
+            Metric.at_percentile(
                 NAME,
                 f"{page.label} p95",
-                percentile(big, 95),
-                "ms",
-                floor=percentile(small, 95),
+                95,
+                big,
+                small,
                 limit=50 if page.target else None,
                 ratio_limit=3 if page.target else None,
                 note=f"{plans[page.label]['queries']} queries",

@@ -7,7 +7,6 @@ the stand-in is the only server inside the benchmark's own process.
 from __future__ import annotations
 
 from pathlib import Path
-from types import TracebackType
 
 from bench.dataset import GROUP_CHAT_ID, Dataset
 from bench.procs import (
@@ -73,12 +72,7 @@ class LiveDesk:
         """The bot is ready once it long-polls the stand-in for updates."""
         wait_until(self.telegram.polled, timeout, "the bot to poll Telegram", 0.1, watch=bot)
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         if self._bot is not None:
             self._bot.stop()
         self.telegram.stop()

@@ -240,29 +240,18 @@ def run(ctx: Context) -> BenchResult:
     burst = ctx.pick(GROUP_BURST, 8)
     grouped = [s * 1000 for s in group_burst(ctx, burst, per_second)]
     result.metrics = [
-        Metric(
-            NAME,
-            f"page latency p50, {count} tickets",
-            percentile(product, 50),
-            "ms",
-            floor=percentile(floor, 50),
-            limit=50,
-            ratio_limit=2,
+        Metric.at_percentile(
+            NAME, f"page latency p50, {count} tickets", 50, product, floor, limit=50, ratio_limit=2
         ),
-        Metric(
-            NAME,
-            f"page latency p99, {count} tickets",
-            percentile(product, 99),
-            "ms",
-            floor=percentile(floor, 99),
-            limit=250,
+        Metric.at_percentile(
+            NAME, f"page latency p99, {count} tickets", 99, product, floor, limit=250
         ),
-        Metric(
+        Metric.at_percentile(
             NAME,
             f"page latency p99, burst of {burst} with team group",
-            percentile(grouped, 99),
-            "ms",
-            floor=percentile(floor, 99),
+            99,
+            grouped,
+            floor,
             limit=250,
             note="SUPPORT_GROUP_ID set: each new ticket is also posted to the group",
         ),

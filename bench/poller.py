@@ -119,20 +119,15 @@ def due_call(ctx: Context, result: BenchResult) -> None:
 
     ms = {label: [t * 1000 for t in times] for label, times in samples.items()}
     result.metrics += [
-        Metric(
-            NAME,
-            f"due call p95, {big_open:,} open, none due",
-            percentile(ms["big"], 95),
-            "ms",
-            floor=percentile(ms["small"], 95),
-            limit=10,
+        Metric.at_percentile(
+            NAME, f"due call p95, {big_open:,} open, none due", 95, ms["big"], ms["small"], limit=10
         ),
-        Metric(
+        Metric.at_percentile(
             NAME,
             f"due call p50, {big_open:,} vs 10 open",
-            percentile(ms["big"], 50),
-            "ms",
-            floor=percentile(ms["small"], 50),
+            50,
+            ms["big"],
+            ms["small"],
             ratio_limit=1.5,
         ),
     ]

@@ -52,6 +52,23 @@ class Metric:
     higher_is_better: bool = False
     note: str = ""
 
+    @classmethod
+    def at_percentile(
+        cls,
+        benchmark: str,
+        name: str,
+        pct: float,
+        samples: Sequence[float],
+        floor: Sequence[float],
+        unit: str = "ms",
+        **targets: Any,
+    ) -> Metric:
+        """The `pct`-th percentile of `samples` beside the same percentile of the `floor`
+        run's samples, so that a figure is never compared with another percentile's floor."""
+        return cls(
+            benchmark, name, percentile(samples, pct), unit, floor=percentile(floor, pct), **targets
+        )
+
     @property
     def ratio(self) -> float | None:
         if self.floor is None or self.floor == 0:

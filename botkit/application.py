@@ -39,6 +39,8 @@ COMMANDS = [
     BotCommand("help", "How to use this bot"),
 ]
 
+SPOOL_INTERVAL = 2.0  # seconds between rounds of the spool job (spooled requests, the journal)
+
 
 def build_application(settings: BotSettings) -> Application:
     spool = Spool(settings.spool_path)
@@ -91,38 +93,21 @@ def add_handlers(application: Application) -> None:
 
 
 def add_jobs(application: Application, settings: BotSettings) -> None:
-    queue = application.job_queue
+    """Register the repeating jobs, each first run a moment after start-up."""
+    # (name, job, seconds between runs, seconds before the first run)
+    table = (
+        ("escalations", jobs.poll_escalations, settings.poll_interval, 0.5),
+        ("answers", jobs.deliver_pending_answers, settings.delivery_interval, 0.5),
+        ("outbox", jobs.deliver_outbox, settings.delivery_interval, 0.7),
+        ("spool", jobs.flush_spool, SPOOL_INTERVAL, 1.0),
+        ("heartbeat", jobs.heartbeat, settings.heartbeat_interval, 0.1),
+    )
     # coalesce + one instance: a slow round is not followed by a burst of catch-up rounds.
     options = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
-    queue.run_repeating(
-        jobs.poll_escalations,
-        settings.poll_interval,
-        first=0.5,
-        name="escalations",
-        job_kwargs=options,
-    )
-    queue.run_repeating(
-        jobs.deliver_pending_answers,
-        settings.delivery_interval,
-        first=0.5,
-        name="answers",
-        job_kwargs=options,
-    )
-    queue.run_repeating(
-        jobs.deliver_outbox,
-        settings.delivery_interval,
-        first=0.7,
-        name="outbox",
-        job_kwargs=options,
-    )
-    queue.run_repeating(jobs.flush_spool, 2.0, first=1.0, name="spool", job_kwargs=options)
-    queue.run_repeating(
-        jobs.heartbeat,
-        settings.heartbeat_interval,
-        first=0.1,
-        name="heartbeat",
-        job_kwargs=options,
-    )
+    for name, callback, interval, first in table:
+        application.job_queue.run_repeating(
+            callback, interval, first=first, name=name, job_kwargs=options
+        )
 
 
 async def post_init(application: Application) -> None:

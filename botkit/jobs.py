@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
+from telegram import Bot
 from telegram.ext import ContextTypes
 
 from botkit import sending
-from botkit.context import desk
+from botkit.context import Desk, desk
 from botkit.dashboard import DashboardRefused, DashboardUnavailable
 from botkit.handlers import after_filing, escalate
 from botkit.sending import deliver_answers, settle_journal
@@ -53,25 +55,32 @@ async def poll_escalations(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def deliver_pending_answers(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Send answers written in the dashboard to the users' chats."""
-    try:
-        delivered = await deliver_answers(context.bot, desk(context))
-    except (DashboardUnavailable, DashboardRefused) as error:
-        log.debug("answer delivery skipped: %s", error)
-        return
-    if delivered:
-        log.info("delivered %s answer(s)", delivered)
+    await delivery_round(context, deliver_answers, "answer delivery", "delivered %s answer(s)")
 
 
 async def deliver_outbox(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Send pages, posts, reminders and confirmations the outbox holds (retries, repeats,
     claims whose bot never reported)."""
+    await delivery_round(
+        context, sending.deliver_outbox, "outbox delivery", "sent %s message(s) from the outbox"
+    )
+
+
+async def delivery_round(
+    context: ContextTypes.DEFAULT_TYPE,
+    deliver: Callable[[Bot, Desk], Awaitable[int]],
+    what: str,
+    done: str,
+) -> None:
+    """One round of `deliver`; a dashboard that is down or refuses skips it (the next round
+    tries again). `done` is the log line for the count delivered, when there was any."""
     try:
-        sent = await sending.deliver_outbox(context.bot, desk(context))
+        count = await deliver(context.bot, desk(context))
     except (DashboardUnavailable, DashboardRefused) as error:
-        log.debug("outbox delivery skipped: %s", error)
+        log.debug("%s skipped: %s", what, error)
         return
-    if sent:
-        log.info("sent %s message(s) from the outbox", sent)
+    if count:
+        log.info(done, count)
 
 
 async def flush_spool(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -46,6 +46,29 @@ def eventually(check: Callable[[], Any], timeout: float = 10.0, what: str = "con
         time.sleep(0.05)
 
 
+def run_python(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """`python *args` in `cwd`, as an operator runs it, to its end; its output captured as text.
+    Without `env` it inherits this process's environment."""
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    """The one line on stderr of a process that refused to start with exit status 2."""
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
 def no_repeats(live_dashboard: LiveDashboard) -> None:
     """One pass through the chain only, so every level has exactly one page to count."""
     from desk import runtime_settings

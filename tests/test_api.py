@@ -10,11 +10,16 @@ from conftest import API_TOKEN
 from models import ScheduleSlot, User
 
 
+def json_error(response, status: int) -> str:
+    """The message of an API refusal: it has this status and, like every API error, is JSON."""
+    assert response.status_code == status
+    assert response.is_json
+    return response.get_json()["error"]
+
+
 def test_api_refuses_calls_without_a_token(client, support_payload):
     response = client.post("/api/support_message", json=support_payload())
-    assert response.status_code == 401
-    assert response.is_json
-    assert "bearer" in response.get_json()["error"]
+    assert "bearer" in json_error(response, 401)
 
 
 @pytest.mark.parametrize(
@@ -29,8 +34,7 @@ def test_api_refuses_calls_without_a_token(client, support_payload):
 )
 def test_api_refuses_a_wrong_token(client, header):
     response = client.get("/api/current_oncall", headers={"Authorization": header})
-    assert response.status_code == 401
-    assert response.get_json()["error"] == "missing or wrong bearer token"
+    assert json_error(response, 401) == "missing or wrong bearer token"
 
 
 def test_api_without_configured_token_answers_503_naming_the_variable(database_url, monkeypatch):
@@ -129,32 +133,24 @@ def test_malformed_json_is_a_json_400(api):
         data="{not json",
         headers=api.headers | {"Content-Type": "application/json"},
     )
-    assert response.status_code == 400
-    assert "valid JSON" in response.get_json()["error"]
+    assert "valid JSON" in json_error(response, 400)
 
 
 def test_json_that_is_not_an_object_is_refused(api):
     response = api.post("/api/support_message", [1, 2])
-    assert response.status_code == 400
-    assert response.get_json()["error"] == "request body must be a JSON object"
+    assert json_error(response, 400) == "request body must be a JSON object"
 
 
 def test_wrong_method_is_a_json_405(api):
-    response = api.get("/api/support_message")
-    assert response.status_code == 405
-    assert response.is_json
+    assert json_error(api.get("/api/support_message"), 405)
 
 
 def test_unknown_ticket_status_is_a_json_404(api):
-    response = api.get("/api/message/999/status")
-    assert response.status_code == 404
-    assert response.get_json()["error"] == "ticket 999 not found"
+    assert json_error(api.get("/api/message/999/status"), 404) == "ticket 999 not found"
 
 
 def test_unknown_api_path_is_a_json_404(api):
-    response = api.get("/api/nope")
-    assert response.status_code == 404
-    assert response.is_json
+    assert json_error(api.get("/api/nope"), 404)
 
 
 def test_message_status_reports_the_ticket(api, support_payload):
@@ -259,6 +255,4 @@ def test_out_of_range_numbers_are_refused_not_a_server_error(api, support_payloa
     "path", ["/api/message/99999999999/status", "/api/message/2147483648/status"]
 )
 def test_ids_beyond_any_table_are_404_not_a_server_error(api, path):
-    response = api.get(path)
-    assert response.status_code == 404
-    assert response.is_json
+    assert json_error(api.get(path), 404)

@@ -65,6 +65,16 @@ def press(live_dashboard, ticket_id: int, action: str, telegram_user_id: int):
     )
 
 
+def race(live_dashboard, ticket_id: int, action: str, first: int, second: int):
+    """Two presses of one button at once, by two techs or one tech twice: (won, refused)."""
+    return outcome(
+        at_once(
+            press(live_dashboard, ticket_id, action, first),
+            press(live_dashboard, ticket_id, action, second),
+        )
+    )
+
+
 def outcome(responses: list[requests.Response]) -> tuple[requests.Response, requests.Response]:
     """The winning and the refused answer of a race; anything else (a 500) fails the test."""
     codes = sorted(r.status_code for r in responses)
@@ -124,17 +134,28 @@ def page_after(live_dashboard, browser: requests.Session, response: requests.Res
     return browser.get(f"{live_dashboard.url}{response.headers['Location']}").text
 
 
+def clicks_at_once(
+    live_dashboard, browsers: dict[str, requests.Session], path: str, **form: str
+) -> dict[str, str]:
+    """Every browser presses the same button at once: the page each was led back to, by name."""
+    responses = at_once(*(click(live_dashboard, b, path, **form) for b in browsers.values()))
+    return {
+        name: page_after(live_dashboard, browsers[name], response)
+        for name, response in zip(browsers, responses, strict=True)
+    }
+
+
+def two_techs(live_dashboard) -> dict[str, requests.Session]:
+    """Ann and Bob, each logged in in a browser of their own."""
+    return {name: tech_browser(live_dashboard, name) for name in ("ann", "bob")}
+
+
 # ------------------------------------------------------------------------- Acknowledge
 
 
 def test_two_techs_acknowledging_at_once_one_wins_and_everyone_names_them(live_dashboard, team):
     for ticket_id in file_tickets(live_dashboard, RACES):
-        won, refused = outcome(
-            at_once(
-                press(live_dashboard, ticket_id, "ack", ANN),
-                press(live_dashboard, ticket_id, "ack", BOB),
-            )
-        )
+        won, refused = race(live_dashboard, ticket_id, "ack", ANN, BOB)
         winner = won.json()["by"]["username"]
         assert refused.json()["error"] == (
             f"Ticket #{ticket_id} was already acknowledged by {DISPLAY[winner]}."
@@ -147,24 +168,14 @@ def test_two_techs_acknowledging_at_once_one_wins_and_everyone_names_them(live_d
 
 def test_a_tech_pressing_acknowledge_twice_at_once_is_recorded_once(live_dashboard, team):
     for ticket_id in file_tickets(live_dashboard, RACES):
-        won, refused = outcome(
-            at_once(
-                press(live_dashboard, ticket_id, "ack", ANN),
-                press(live_dashboard, ticket_id, "ack", ANN),
-            )
-        )
+        won, refused = race(live_dashboard, ticket_id, "ack", ANN, ANN)
         assert refused.json()["error"] == f"You already acknowledged ticket #{ticket_id}."
         assert history(live_dashboard, ticket_id) == [("acknowledged", "", "ann")]
 
 
 def test_the_dashboard_shows_who_won_the_acknowledgement(live_dashboard, team):
     [ticket_id] = file_tickets(live_dashboard, 1)
-    won, _ = outcome(
-        at_once(
-            press(live_dashboard, ticket_id, "ack", ANN),
-            press(live_dashboard, ticket_id, "ack", BOB),
-        )
-    )
+    won, _ = race(live_dashboard, ticket_id, "ack", ANN, BOB)
     winner = DISPLAY[won.json()["by"]["username"]]
     loser = "Bob" if winner == "Ann" else "Ann"
     page = tech_browser(live_dashboard, "cid").get(f"{live_dashboard.url}/tickets/{ticket_id}")
@@ -177,12 +188,7 @@ def test_the_dashboard_shows_who_won_the_acknowledgement(live_dashboard, team):
 
 def test_two_techs_taking_at_once_one_gets_the_ticket(live_dashboard, team):
     for ticket_id in file_tickets(live_dashboard, RACES):
-        won, refused = outcome(
-            at_once(
-                press(live_dashboard, ticket_id, "take", ANN),
-                press(live_dashboard, ticket_id, "take", BOB),
-            )
-        )
+        won, refused = race(live_dashboard, ticket_id, "take", ANN, BOB)
         winner = won.json()["by"]["username"]
         assert refused.json()["error"] == (
             f"Ticket #{ticket_id} is already taken by {DISPLAY[winner]}."
@@ -203,12 +209,7 @@ def test_two_techs_taking_at_once_one_gets_the_ticket(live_dashboard, team):
 
 def test_a_double_press_of_take_by_one_tech_records_everything_once(live_dashboard, team):
     for ticket_id in file_tickets(live_dashboard, RACES):
-        _, refused = outcome(
-            at_once(
-                press(live_dashboard, ticket_id, "take", BOB),
-                press(live_dashboard, ticket_id, "take", BOB),
-            )
-        )
+        _, refused = race(live_dashboard, ticket_id, "take", BOB, BOB)
         assert refused.json()["error"] == f"Ticket #{ticket_id} is already yours."
         assert history(live_dashboard, ticket_id) == [
             ("acknowledged", "", "bob"),
@@ -256,12 +257,7 @@ def test_acknowledge_and_take_at_once_leave_one_consistent_story(live_dashboard,
 @pytest.mark.parametrize("second", [BOB, ANN], ids=["two techs", "one tech twice"])
 def test_resolving_at_once_resolves_once(live_dashboard, team, second):
     for ticket_id in file_tickets(live_dashboard, RACES):
-        won, refused = outcome(
-            at_once(
-                press(live_dashboard, ticket_id, "resolve", ANN),
-                press(live_dashboard, ticket_id, "resolve", second),
-            )
-        )
+        won, refused = race(live_dashboard, ticket_id, "resolve", ANN, second)
         winner = won.json()["by"]["username"]
         assert refused.json()["error"] == f"Ticket #{ticket_id} is already resolved."
         assert won.json()["ticket"]["status"] == "resolved"
@@ -277,14 +273,9 @@ def test_resolving_at_once_resolves_once(live_dashboard, team, second):
 
 
 def test_two_techs_clicking_assign_to_me_at_once_one_gets_it(live_dashboard, team):
-    ann, bob = tech_browser(live_dashboard, "ann"), tech_browser(live_dashboard, "bob")
+    techs = two_techs(live_dashboard)
     for ticket_id in file_tickets(live_dashboard, RACES):
-        path = f"/tickets/{ticket_id}/take"
-        first, second = at_once(click(live_dashboard, ann, path), click(live_dashboard, bob, path))
-        pages = {
-            "ann": page_after(live_dashboard, ann, first),
-            "bob": page_after(live_dashboard, bob, second),
-        }
+        pages = clicks_at_once(live_dashboard, techs, f"/tickets/{ticket_id}/take")
         winner = username(status(live_dashboard, ticket_id)["assignee"])
         loser = "bob" if winner == "ann" else "ann"
         assert f"Ticket #{ticket_id} is yours." in pages[winner]
@@ -312,16 +303,9 @@ def test_a_double_click_on_assign_to_me_records_once(live_dashboard, team):
 def test_the_second_of_two_clicks_at_once_is_told_the_ticket_is_already_yours(live_dashboard, team):
     """Cid on his laptop and his phone: one browser keeps one session cookie, so it would
     show only the flash message of the click answered last."""
-    laptop, phone = tech_browser(live_dashboard, "cid"), tech_browser(live_dashboard, "cid")
+    devices = {device: tech_browser(live_dashboard, "cid") for device in ("laptop", "phone")}
     for ticket_id in file_tickets(live_dashboard, RACES):
-        path = f"/tickets/{ticket_id}/take"
-        first, second = at_once(
-            click(live_dashboard, laptop, path), click(live_dashboard, phone, path)
-        )
-        pages = [
-            page_after(live_dashboard, laptop, first),
-            page_after(live_dashboard, phone, second),
-        ]
+        pages = clicks_at_once(live_dashboard, devices, f"/tickets/{ticket_id}/take").values()
         assert sum(f"Ticket #{ticket_id} is yours." in page for page in pages) == 1
         assert sum(f"Ticket #{ticket_id} is already yours." in page for page in pages) == 1
 
@@ -341,14 +325,9 @@ def test_the_second_of_two_clicks_at_once_is_told_the_ticket_is_already_yours(li
 def test_two_techs_clicking_the_same_button_at_once_one_does_it(
     live_dashboard, team, button, done, refused
 ):
-    ann, bob = tech_browser(live_dashboard, "ann"), tech_browser(live_dashboard, "bob")
+    techs = two_techs(live_dashboard)
     for ticket_id in file_tickets(live_dashboard, RACES):
-        path = f"/tickets/{ticket_id}/{button}"
-        first, second = at_once(click(live_dashboard, ann, path), click(live_dashboard, bob, path))
-        pages = {
-            "ann": page_after(live_dashboard, ann, first),
-            "bob": page_after(live_dashboard, bob, second),
-        }
+        pages = clicks_at_once(live_dashboard, techs, f"/tickets/{ticket_id}/{button}")
         [(_, _, winner)] = history(live_dashboard, ticket_id)
         loser = "bob" if winner == "ann" else "ann"
         assert done.format(ticket=ticket_id) in pages[winner]
@@ -399,14 +378,10 @@ def test_an_answer_written_while_a_tech_takes_the_ticket_records_each_change_onc
 
 
 def test_two_techs_setting_the_same_status_at_once_record_it_once(live_dashboard, team):
-    ann, bob = tech_browser(live_dashboard, "ann"), tech_browser(live_dashboard, "bob")
+    techs = two_techs(live_dashboard)
     for ticket_id in file_tickets(live_dashboard, RACES):
         path = f"/tickets/{ticket_id}/status"
-        first, second = at_once(
-            click(live_dashboard, ann, path, status="in_progress"),
-            click(live_dashboard, bob, path, status="in_progress"),
-        )
-        pages = [page_after(live_dashboard, ann, first), page_after(live_dashboard, bob, second)]
+        pages = clicks_at_once(live_dashboard, techs, path, status="in_progress").values()
         changes = [
             (detail, who)
             for kind, detail, who in history(live_dashboard, ticket_id)
@@ -442,14 +417,10 @@ def test_two_techs_assigning_at_once_leave_the_history_in_the_tickets_order(live
 
 
 def test_two_techs_assigning_the_same_person_at_once_record_it_once(live_dashboard, team):
-    ann, bob = tech_browser(live_dashboard, "ann"), tech_browser(live_dashboard, "bob")
+    techs = two_techs(live_dashboard)
     for ticket_id in file_tickets(live_dashboard, RACES):
         path = f"/tickets/{ticket_id}/assign"
-        choice = {"assignee": str(team["cid"])}
-        first, second = at_once(
-            click(live_dashboard, ann, path, **choice), click(live_dashboard, bob, path, **choice)
-        )
-        pages = [page_after(live_dashboard, ann, first), page_after(live_dashboard, bob, second)]
+        pages = clicks_at_once(live_dashboard, techs, path, assignee=str(team["cid"])).values()
         assert sum("Assigned to Cid." in page for page in pages) == 1
         assert (
             sum(f"Ticket #{ticket_id} is already assigned to Cid." in page for page in pages) == 1

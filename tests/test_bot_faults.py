@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import pytest
-from bot_harness import ANN, ROOT, eventually
+from bot_harness import ANN, ROOT, eventually, one_line_error, run_python
 
 USER = 4242
 
@@ -99,18 +97,8 @@ def test_bad_bot_setting_stops_with_one_line(tmp_path, env, message):
         "SUPPORT_GROUP_ID": "-100",
         "PYTHONPATH": str(ROOT),
     }
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "bot.py")],
-        cwd=tmp_path,
-        env=base | env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith(message)
+    result = run_python(str(ROOT / "bot.py"), cwd=tmp_path, env=base | env)
+    assert one_line_error(result).startswith(message)
 
 
 def test_restart_between_sending_and_recording_never_sends_an_answer_twice(

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
-from bot_harness import ROOT, BotProcess, eventually
+from bot_harness import ROOT, BotProcess, eventually, one_line_error, run_python
 
 USER = 4242
 # The stand-in tells processes apart only by the token they call with, and the polling grant is
@@ -51,20 +49,11 @@ def test_second_bot_stands_by_then_takes_over_when_the_first_dies(
 def test_a_second_bot_on_the_same_spool_refuses_to_start(bot, telegram, live_dashboard, team):
     """Started by mistake in the same working directory, it would share the first bot's spool
     and identity: both would poll and file every spooled request twice."""
-    second = subprocess.run(
-        [sys.executable, str(ROOT / "bot.py")],
-        cwd=bot.workdir,
-        env=bot.env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert second.returncode == 2
-    lines = second.stderr.strip().splitlines()
-    assert len(lines) == 1, second.stderr
-    assert lines[0].startswith("bot: configuration error: BOT_SPOOL_PATH: ")
-    assert f"pid {bot.process.pid}" in lines[0]
-    assert "own BOT_SPOOL_PATH" in lines[0]
+    second = run_python(str(ROOT / "bot.py"), cwd=bot.workdir, env=bot.env, timeout=30)
+    line = one_line_error(second)
+    assert line.startswith("bot: configuration error: BOT_SPOOL_PATH: ")
+    assert f"pid {bot.process.pid}" in line
+    assert "own BOT_SPOOL_PATH" in line
 
     telegram.send_message_update("@support still there?", user_id=USER)
     assert "#1" in telegram.wait_for_message(USER, contains="Ticket")["text"]

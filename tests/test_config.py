@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
+from bot_harness import ROOT, one_line_error, run_python
 
 CHECK_DASHBOARD = "from app import create_app; create_app(); print('started')"
 
@@ -28,44 +26,26 @@ def run_dashboard(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str
         "    exit_on_config_error(e, 'dashboard')\n"
         "print('started')\n"
     )
-    return subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=tmp_path,
-        env=clean | {"PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_python("-c", script, cwd=tmp_path, env=clean | {"PYTHONPATH": str(ROOT)})
 
 
 @pytest.mark.parametrize(
     ("variable", "value", "message"),
     [
-        (
-            "ESCALATION_TIMEOUT",
-            "fifteen",
-            "ESCALATION_TIMEOUT: must be a whole number, got 'fifteen'",
-        ),
-        ("ESCALATION_TIMEOUT", "0", "ESCALATION_TIMEOUT: must be at least 1, got 0"),
-        ("TIMEZONE", "Mars/Olympus", "TIMEZONE: unknown time zone 'Mars/Olympus'"),
-        ("DATABASE_URL", "mysql://u@h/db", "DATABASE_URL: unsupported or malformed URL"),
-        ("DATABASE_URL", "not a url", "DATABASE_URL: unsupported or malformed URL"),
-        ("SUPPORT_GROUP_ID", "my-group", "SUPPORT_GROUP_ID: must be a numeric Telegram chat id"),
-        (
-            "WEB_DASHBOARD_URL",
-            "localhost:5000",
-            "WEB_DASHBOARD_URL: must be an http:// or https://",
-        ),
-        ("PORT", "99999", "PORT: must be a TCP port"),
+        ("ESCALATION_TIMEOUT", "fifteen", "must be a whole number, got 'fifteen'"),
+        ("ESCALATION_TIMEOUT", "0", "must be at least 1, got 0"),
+        ("TIMEZONE", "Mars/Olympus", "unknown time zone 'Mars/Olympus'"),
+        ("DATABASE_URL", "mysql://u@h/db", "unsupported or malformed URL"),
+        ("DATABASE_URL", "not a url", "unsupported or malformed URL"),
+        ("SUPPORT_GROUP_ID", "my-group", "must be a numeric Telegram chat id"),
+        ("WEB_DASHBOARD_URL", "localhost:5000", "must be an http:// or https://"),
+        ("PORT", "99999", "must be a TCP port"),
     ],
 )
 @pytest.mark.e2e
 def test_bad_setting_stops_with_one_line_naming_the_variable(tmp_path, variable, value, message):
     result = run_dashboard(tmp_path, **{variable: value})
-    assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert message in lines[0]
+    assert f"{variable}: {message}" in one_line_error(result)
     assert "Traceback" not in result.stderr
 
 
@@ -73,14 +53,7 @@ def test_bad_setting_stops_with_one_line_naming_the_variable(tmp_path, variable,
 def test_python_app_py_with_a_bad_setting_exits_2_without_traceback(tmp_path):
     env = {k: v for k, v in os.environ.items()} | {"TIMEZONE": "Nowhere/Land", "SECRET_KEY": "x"}
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'd.db'}"
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "app.py")],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_python(str(ROOT / "app.py"), cwd=tmp_path, env=env)
     assert result.returncode == 2
     assert result.stderr.strip() == (
         "dashboard: configuration error: TIMEZONE: unknown time zone 'Nowhere/Land' "
@@ -92,13 +65,8 @@ def test_python_app_py_listens_on_the_validated_host_and_port(tmp_path):
     env = {k: v for k, v in os.environ.items()} | {"HOST": " 0.0.0.0 ", "PORT": " 8080 "}
     env |= {"DATABASE_URL": f"sqlite:///{tmp_path / 'd.db'}", "SECRET_KEY": "x"}
     serve = "import flask, app\nflask.Flask.run = lambda self, host, port: print(host, port)\n"
-    result = subprocess.run(
-        [sys.executable, "-c", serve + "app.main()"],
-        cwd=tmp_path,
-        env=env | {"PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=60,
+    result = run_python(
+        "-c", serve + "app.main()", cwd=tmp_path, env=env | {"PYTHONPATH": str(ROOT)}
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["0.0.0.0 8080"]

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
-from bot_harness import ROOT
+from bot_harness import ROOT, run_python
 
 # The dashboard's package, its web framework and database layer, and what only they use.
 DASHBOARD_ONLY = ("desk", "flask", "sqlalchemy", "models", "forms", "app")
@@ -22,12 +19,6 @@ print(" ".join(names))
 
 
 def test_the_bot_process_loads_nothing_of_the_dashboard():
-    result = subprocess.run(
-        [sys.executable, "-c", LOADED_BY_THE_BOT],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_python("-c", LOADED_BY_THE_BOT, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == []

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 import sqlalchemy as sa
-from bot_harness import eventually, free_port
+from bot_harness import eventually, free_port, one_line_error, run_python
 from databases import backend
 from test_dashboard_search import search
 
@@ -204,19 +204,9 @@ def test_dashboard_refuses_a_database_older_than_the_code(database_url, tmp_path
         connection.execute(sa.text("CREATE TABLE users (id INTEGER PRIMARY KEY)"))
     engine.dispose()
     env = dict(os.environ) | {"DATABASE_URL": database_url, "SECRET_KEY": "x"}
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "app.py")],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "schema is at revision none" in lines[0]
-    assert "flask --app app db upgrade" in lines[0]
+    line = one_line_error(run_python(str(ROOT / "app.py"), cwd=tmp_path, env=env))
+    assert "schema is at revision none" in line
+    assert "flask --app app db upgrade" in line
 
 
 def test_healthz_answers_without_auth_and_reveals_nothing(client):
@@ -287,14 +277,8 @@ def test_backup_while_tickets_are_written_is_consistent(app, tmp_path):
 @pytest.mark.skipif(backend() != "sqlite", reason="the backup command copies SQLite databases")
 def test_backup_command_writes_a_copy(app, runner_env, tmp_path):
     target = tmp_path / "copy.db"
-    result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "app", "backup", str(target)],
-        cwd=ROOT,
-        env=runner_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    command = ("-m", "flask", "--app", "app", "backup", str(target))
+    result = run_python(*command, cwd=ROOT, env=runner_env)
     assert result.returncode == 0, result.stderr
     assert "Backed up" in result.stdout
     copy = sqlite3.connect(target)
@@ -302,14 +286,7 @@ def test_backup_command_writes_a_copy(app, runner_env, tmp_path):
         assert copy.execute("SELECT username FROM users").fetchall() == [("admin",)]
     finally:
         copy.close()
-    again = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "app", "backup", str(target)],
-        cwd=ROOT,
-        env=runner_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    again = run_python(*command, cwd=ROOT, env=runner_env)
     assert again.returncode != 0
     assert "exists" in again.stderr
 

@@ -179,6 +179,20 @@ def untold_users(telegram, live_dashboard) -> list[str]:
     return problems
 
 
+def paging_problems(
+    telegram, live_dashboard, users: list[int], levels: int = len(CHAIN)
+) -> list[str]:
+    """Every way the guarantee can fail: a user without a ticket, one of the chain's first
+    `levels` levels not reached, a message left pending, a user not told, an unlabelled repeat."""
+    return (
+        missing_tickets(live_dashboard, users)
+        + chain_gaps(telegram, live_dashboard, levels)
+        + left_pending(live_dashboard)
+        + untold_users(telegram, live_dashboard)
+        + unlabelled_repeats(telegram)
+    )
+
+
 def settle(check: Callable[[], list[str]], timeout: float) -> list[str]:
     """Poll `check` until it finds no problem or `timeout` passes; the last problems found."""
     deadline = time.monotonic() + timeout
@@ -221,16 +235,7 @@ def test_a_bot_killed_twice_mid_burst_still_pages_every_level_once(
         bot.stop(kill=True)
         bot.start()
 
-    def problems() -> list[str]:
-        return (
-            missing_tickets(live_dashboard, users)
-            + chain_gaps(telegram, live_dashboard)
-            + left_pending(live_dashboard)
-            + untold_users(telegram, live_dashboard)
-            + unlabelled_repeats(telegram)
-        )
-
-    assert_settles(problems, timeout=25)
+    assert_settles(lambda: paging_problems(telegram, live_dashboard, users), timeout=25)
 
 
 # -- the dashboard's answers are lost on the way back -----------------------------------------
@@ -242,17 +247,7 @@ def test_tickets_whose_filing_answer_was_lost_still_page_the_primary(
 ):
     lossy_dashboard.lose_answers(path_prefix="/api/support_message", count=4)
     users = file_tickets(telegram, 10)
-
-    def problems() -> list[str]:
-        return (
-            missing_tickets(live_dashboard, users)
-            + chain_gaps(telegram, live_dashboard, levels=1)
-            + left_pending(live_dashboard)
-            + untold_users(telegram, live_dashboard)
-            + unlabelled_repeats(telegram)
-        )
-
-    assert_settles(problems, timeout=15)
+    assert_settles(lambda: paging_problems(telegram, live_dashboard, users, levels=1), timeout=15)
     assert len(lossy_dashboard.lost) == 4  # the fault did happen
 
 
@@ -263,17 +258,7 @@ def test_escalations_whose_claim_answer_was_lost_still_page_that_level(
     no_repeats(live_dashboard)
     lossy_dashboard.lose_answers(path_prefix="/api/escalate/", count=3)
     users = file_tickets(telegram, 10)
-
-    def problems() -> list[str]:
-        return (
-            missing_tickets(live_dashboard, users)
-            + chain_gaps(telegram, live_dashboard)
-            + left_pending(live_dashboard)
-            + untold_users(telegram, live_dashboard)
-            + unlabelled_repeats(telegram)
-        )
-
-    assert_settles(problems, timeout=20)
+    assert_settles(lambda: paging_problems(telegram, live_dashboard, users), timeout=20)
     assert len(lossy_dashboard.lost) == 3
 
 
