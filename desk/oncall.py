@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 import escalation
+import weekly_schedule
 from desk import clock
 from desk.extensions import db
 from models import ScheduleBackup, ScheduleSlot, User
@@ -47,7 +48,7 @@ def load_people() -> dict[int, escalation.Person]:
     }
 
 
-def load_slots() -> list[escalation.Slot]:
+def load_slots() -> list[weekly_schedule.Slot]:
     rows = db.session.execute(
         sa.select(
             ScheduleSlot.id,
@@ -60,13 +61,13 @@ def load_slots() -> list[escalation.Slot]:
         .outerjoin(ScheduleBackup, ScheduleBackup.slot_id == ScheduleSlot.id)
         .order_by(ScheduleSlot.id, ScheduleBackup.position)
     )
-    slots: list[escalation.Slot] = []
+    slots: list[weekly_schedule.Slot] = []
     for slot_id, group in itertools.groupby(rows, key=lambda row: row.id):
         slot_rows = list(group)
         first = slot_rows[0]
         backups = tuple(r.backup_id for r in slot_rows if r.backup_id is not None)
         slots.append(
-            escalation.Slot(
+            weekly_schedule.Slot(
                 id=slot_id,
                 weekday=first.weekday,
                 start=first.start_time,
@@ -82,7 +83,7 @@ def load_slots() -> list[escalation.Slot]:
 class Roster:
     """The schedule and the team, read once for a page that asks several questions of them."""
 
-    slots: list[escalation.Slot]
+    slots: list[weekly_schedule.Slot]
     people: dict[int, escalation.Person]
 
 

@@ -9,6 +9,7 @@ from flask import Blueprint, jsonify, render_template, url_for
 from sqlalchemy.orm import selectinload
 
 import escalation
+import weekly_schedule
 from desk import bot_presence, clock, oncall, reach, tickets
 from desk.extensions import db
 from desk.permissions import require_login
@@ -62,7 +63,7 @@ def recent_tickets() -> list[dict[str, object]]:
     return [ticket_row(t) for t in rows]
 
 
-def slot_label(slot: escalation.Slot | None) -> str | None:
+def slot_label(slot: weekly_schedule.Slot | None) -> str | None:
     if slot is None:
         return None
     return f"{weekday_name(slot.weekday)} {slot.start:%H:%M}–{slot.end:%H:%M}"

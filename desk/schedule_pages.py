@@ -9,6 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from sqlalchemy.orm import selectinload
 
 import escalation
+import weekly_schedule
 from desk import clock, oncall, reach
 from desk.extensions import db
 from desk.permissions import require_admin
@@ -24,16 +25,16 @@ SLOTS_NAMED = 3  # a warning names this many of a person's slots, then counts th
 PALETTE_SIZE = 8  # colour classes c0..c7 in static/css/desk.css, one per primary
 
 
-def describe(slot: escalation.Slot | ScheduleSlot) -> str:
+def describe(slot: weekly_schedule.Slot | ScheduleSlot) -> str:
     """How a slot is named in messages and lists: "Tuesday 22:00–06:00 (next day)"."""
-    start = slot.start if isinstance(slot, escalation.Slot) else slot.start_time
-    end = slot.end if isinstance(slot, escalation.Slot) else slot.end_time
+    start = slot.start if isinstance(slot, weekly_schedule.Slot) else slot.start_time
+    end = slot.end if isinstance(slot, weekly_schedule.Slot) else slot.end_time
     suffix = " (24 hours)" if end == start else " (next day)" if end < start else ""
     return f"{weekday_name(slot.weekday)} {start:%H:%M}–{end:%H:%M}{suffix}"
 
 
-def candidate(form: SlotForm, slot_id: int) -> escalation.Slot:
-    return escalation.Slot(
+def candidate(form: SlotForm, slot_id: int) -> weekly_schedule.Slot:
+    return weekly_schedule.Slot(
         id=slot_id,
         weekday=form.weekday.data,
         start=form.start.data,
@@ -43,11 +44,11 @@ def candidate(form: SlotForm, slot_id: int) -> escalation.Slot:
     )
 
 
-def collision(new: escalation.Slot) -> str | None:
+def collision(new: weekly_schedule.Slot) -> str | None:
     """Why the slot cannot be saved next to the others: the first slot it overlaps."""
     others = [s for s in oncall.load_slots() if s.id != new.id]
     people = oncall.load_people()
-    for first, second in escalation.find_overlaps([*others, new]):
+    for first, second in weekly_schedule.find_overlaps([*others, new]):
         if new is first or new is second:
             other = first if second is new else second
             owner = people[other.primary_id].name if other.primary_id in people else "?"
@@ -87,7 +88,7 @@ class Cell:
     """A run of hours in one day's column of the grid, covered by one slot or by none."""
 
     rowspan: int
-    slot: escalation.Slot | None
+    slot: weekly_schedule.Slot | None
     primary: str = ""
     backups: tuple[str, ...] = ()
     primary_short: str = ""  # first names, for narrow screens
@@ -97,10 +98,10 @@ class Cell:
 
 
 def grid_rows(
-    slots: list[escalation.Slot], people: dict[int, escalation.Person]
+    slots: list[weekly_schedule.Slot], people: dict[int, escalation.Person]
 ) -> list[list[Cell | None]]:
     """24 rows of 7 cells; hours continuing the run above are None (covered by a rowspan)."""
-    covering = escalation.coverage(slots)
+    covering = weekly_schedule.coverage(slots)
     local_now = clock.now().astimezone(oncall.schedule_zone())
     rows: list[list[Cell | None]] = [[None] * 7 for _ in range(24)]
 
@@ -131,7 +132,9 @@ def grid_rows(
     return rows
 
 
-def reach_warnings(slots: list[escalation.Slot], people: dict[int, escalation.Person]) -> list[str]:
+def reach_warnings(
+    slots: list[weekly_schedule.Slot], people: dict[int, escalation.Person]
+) -> list[str]:
     """People named in the schedule whom the bot cannot page, once each, with their slots."""
     unreachable: dict[int, list[str]] = {}
     for slot in slots:
@@ -172,7 +175,7 @@ def index():
     ).all()
     on_call = oncall.on_call_at(roster=roster)
     now = now_notice(on_call)
-    uncovered = sum(1 for slot in escalation.coverage(slots).values() if slot is None)
+    uncovered = sum(1 for slot in weekly_schedule.coverage(slots).values() if slot is None)
     admins = oncall.uncovered_chain(roster)
     notices = [now]
     if uncovered:

@@ -8,7 +8,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
-from escalation import OnCall, Person, Slot
+from escalation import OnCall, Person
+from weekly_schedule import Slot
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")

@@ -1,7 +1,8 @@
 """The shape of the code: imports run one way, so each layer can be read and tested alone.
 
 entry points (app.py, bot.py) -> packages (desk/, botkit/) -> models.py, forms.py ->
-escalation.py and envconfig.py (neutral: the settings parsing both processes share).
+escalation.py and envconfig.py (neutral: the settings parsing both processes share) ->
+weekly_schedule.py (the week a schedule repeats in, under the pure rules).
 Nothing below imports anything above it.
 """
 
@@ -11,8 +12,8 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-OURS = {"app", "bot", "models", "forms", "escalation", "envconfig", "desk", "botkit"}
-# What each part of the code may import of ours; a new neutral module joins the lowest layer.
+# What each part of the code may import of ours: only the parts of a lower layer. The weekly
+# schedule lies under the pure rules; a new neutral module joins envconfig.py at layer 0.
 LAYER = {
     "app": 3,
     "bot": 3,
@@ -22,7 +23,10 @@ LAYER = {
     "models": 1,
     "escalation": 0,
     "envconfig": 0,
+    "weekly_schedule": -1,
 }
+OURS = set(LAYER)
+PACKAGES = ("desk", "botkit")
 
 
 def part_of(module: str) -> str:
@@ -30,10 +34,9 @@ def part_of(module: str) -> str:
 
 
 def python_files() -> list[Path]:
-    files = [
-        ROOT / f"{name}.py" for name in ("app", "bot", "models", "forms", "escalation", "envconfig")
-    ]
-    return files + sorted((ROOT / "desk").rglob("*.py")) + sorted((ROOT / "botkit").rglob("*.py"))
+    """The code whose imports are checked: every top-level module of ours and the packages."""
+    files = [ROOT / f"{name}.py" for name in sorted(OURS.difference(PACKAGES))]
+    return files + [path for package in PACKAGES for path in sorted((ROOT / package).rglob("*.py"))]
 
 
 def imports_of(path: Path) -> set[str]:
@@ -62,5 +65,6 @@ def test_no_part_of_the_code_imports_a_part_above_it_or_beside_it() -> None:
     assert wrong == []
 
 
-def test_the_pure_rules_import_nothing_of_ours() -> None:
-    assert imports_of(ROOT / "escalation.py") == set()
+def test_the_pure_rules_import_nothing_of_ours_but_the_weekly_schedule() -> None:
+    assert imports_of(ROOT / "escalation.py") == {"weekly_schedule"}
+    assert imports_of(ROOT / "weekly_schedule.py") == set()

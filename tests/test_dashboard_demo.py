@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-import escalation
+import weekly_schedule
 from desk import oncall
 from models import DeliveryState, Notification, Status, SupportResponse, Ticket, User
 
@@ -28,8 +28,8 @@ def test_seed_demo_fills_an_empty_database(app, db, clock):
     assert count(db, Ticket, Ticket.next_escalation_at.is_not(None)) == 0
 
     slots = oncall.load_slots()
-    assert escalation.find_overlaps(slots) == []
-    assert None not in escalation.coverage(slots).values()
+    assert weekly_schedule.find_overlaps(slots) == []
+    assert None not in weekly_schedule.coverage(slots).values()
     assert any(s.end < s.start for s in slots)  # a night shift runs past midnight
 
 

@@ -22,12 +22,8 @@ from escalation_helpers import (
     utc,
 )
 
-from escalation import (
-    SATURDAY,
-    SUNDAY,
-    handovers,
-    on_call_at,
-)
+from escalation import handovers, on_call_at
+from weekly_schedule import SATURDAY, SUNDAY
 
 
 class FakeClock:

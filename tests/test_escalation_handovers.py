@@ -26,12 +26,8 @@ from escalation_helpers import (
     utc,
 )
 
-from escalation import (
-    MONDAY,
-    SUNDAY,
-    TUESDAY,
-    handovers,
-)
+from escalation import handovers
+from weekly_schedule import MONDAY, SUNDAY, TUESDAY
 
 
 def test_oncall_command_lists_the_next_24_hours_of_handovers() -> None:

@@ -32,20 +32,8 @@ from escalation_helpers import (
     utc,
 )
 
-from escalation import (
-    MONDAY,
-    SUNDAY,
-    TUESDAY,
-    WEDNESDAY,
-    Person,
-    Policy,
-    Skipped,
-    Slot,
-    TicketState,
-    decide,
-    handovers,
-    on_call_at,
-)
+from escalation import Person, Policy, Skipped, TicketState, decide, handovers, on_call_at
+from weekly_schedule import MONDAY, SUNDAY, TUESDAY, WEDNESDAY, Slot
 
 
 def test_weekday_slot_pages_primary_then_backups_in_order() -> None:

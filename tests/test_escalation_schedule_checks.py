@@ -13,15 +13,7 @@ from escalation_helpers import (
     slot,
 )
 
-from escalation import (
-    FRIDAY,
-    MONDAY,
-    SATURDAY,
-    SUNDAY,
-    THURSDAY,
-    coverage,
-    find_overlaps,
-)
+from weekly_schedule import FRIDAY, MONDAY, SATURDAY, SUNDAY, THURSDAY, coverage, find_overlaps
 
 
 @pytest.mark.parametrize(

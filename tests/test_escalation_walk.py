@@ -17,13 +17,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from escalation import (
-    MONDAY,
     Action,
     Decision,
     Person,
     Policy,
     Reason,
-    Slot,
     Target,
     TargetKind,
     TicketState,
@@ -32,6 +30,7 @@ from escalation import (
     next_target,
     on_call_at,
 )
+from weekly_schedule import MONDAY, Slot
 
 UTC_ZONE = ZoneInfo("UTC")
 POLICY = Policy(timeout=timedelta(minutes=15))  # 30 min to answer after "seen", one repeat

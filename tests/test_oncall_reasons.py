@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from escalation import Person, Slot, Unreachable, on_call_at
+from escalation import Person, Unreachable, on_call_at
+from weekly_schedule import Slot
 
 BERLIN = ZoneInfo("Europe/Berlin")
 MONDAY_10 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # Monday 10:00 in Berlin
