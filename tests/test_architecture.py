@@ -3,7 +3,7 @@
 entry points (app.py, bot.py) -> packages (desk/, botkit/) -> models.py, forms.py ->
 escalation.py and envconfig.py (neutral: the settings parsing both processes share) ->
 weekly_schedule.py (the week a schedule repeats in, under the pure rules).
-Nothing below imports anything above it.
+Nothing below imports anything above it. And no Python file is longer than 600 lines.
 """
 
 from __future__ import annotations
@@ -27,6 +27,10 @@ LAYER = {
 }
 OURS = set(LAYER)
 PACKAGES = ("desk", "botkit")
+# Every folder of Python code beside the top-level modules (the virtualenv is not ours).
+CODE_FOLDERS = (*PACKAGES, "tests", "bench", "migrations")
+# Past this a file is split along a seam (tests too: one test module per area).
+MAX_LINES = 600
 
 
 def part_of(module: str) -> str:
@@ -68,3 +72,12 @@ def test_no_part_of_the_code_imports_a_part_above_it_or_beside_it() -> None:
 def test_the_pure_rules_import_nothing_of_ours_but_the_weekly_schedule() -> None:
     assert imports_of(ROOT / "escalation.py") == {"weekly_schedule"}
     assert imports_of(ROOT / "weekly_schedule.py") == set()
+
+
+def test_no_python_file_is_longer_than_600_lines() -> None:
+    files = sorted(ROOT.glob("*.py"))
+    files += [path for folder in CODE_FOLDERS for path in sorted((ROOT / folder).rglob("*.py"))]
+    lengths = {str(path.relative_to(ROOT)): len(path.read_text().splitlines()) for path in files}
+
+    assert "escalation.py" in lengths and "tests/conftest.py" in lengths
+    assert {path: n for path, n in lengths.items() if n > MAX_LINES} == {}
