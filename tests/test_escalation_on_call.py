@@ -33,7 +33,7 @@ from escalation_helpers import (
 )
 
 from escalation import Person, Policy, Skipped, TicketState, decide, handovers, on_call_at
-from weekly_schedule import MONDAY, SUNDAY, TUESDAY, WEDNESDAY, Slot
+from weekly_schedule import MONDAY, SUNDAY, TUESDAY, WEDNESDAY, Slot, boundaries, slot_at
 
 
 def test_weekday_slot_pages_primary_then_backups_in_order() -> None:
@@ -230,6 +230,9 @@ def test_short_override_laid_over_a_long_slot_wins_while_it_lasts() -> None:
         lambda naive: on_call_at([], PEOPLE, naive, BERLIN),
         lambda naive: handovers([], PEOPLE, naive, utc(2026, 1, 6), BERLIN),
         lambda naive: handovers([], PEOPLE, utc(2026, 1, 4), naive, BERLIN),
+        lambda naive: slot_at([], naive, BERLIN),
+        lambda naive: boundaries([], naive, utc(2026, 1, 6), BERLIN),
+        lambda naive: boundaries([], utc(2026, 1, 4), naive, BERLIN),
         lambda naive: decide(TicketState("open"), 1, Policy(timedelta(minutes=15)), naive),
         lambda naive: TicketState("open", level=1, last_escalated_at=naive),
         lambda naive: TicketState("open", acknowledged_at=naive),
@@ -239,6 +242,9 @@ def test_short_override_laid_over_a_long_slot_wins_while_it_lasts() -> None:
         "on_call_at",
         "handovers-start",
         "handovers-end",
+        "slot_at",
+        "boundaries-start",
+        "boundaries-end",
         "decide",
         "last_escalated_at",
         "acknowledged_at",

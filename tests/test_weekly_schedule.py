@@ -1,4 +1,4 @@
-"""What the schedule page checks: overlapping slots and the week's coverage grid.
+"""The week a schedule repeats in, as the schedule page checks it: overlapping slots, the grid.
 
 Every instant is an explicit aware datetime; nothing here reads the real clock.
 """
