@@ -5,10 +5,11 @@ Every instant is an explicit aware datetime; nothing here reads the real clock.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from collections.abc import Sequence
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from escalation import OnCall, Person
+from escalation import OnCall, Person, handovers
 from weekly_schedule import Slot
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -40,6 +41,19 @@ def slot(slot_id: int, weekday: int, start: str, end: str, primary: int, *backup
     return Slot(slot_id, weekday, hm(start), hm(end), primary, tuple(backups))
 
 
+def shifts(weekday: int, *timeline: str | Person) -> list[Slot]:
+    """Back-to-back slots of one person each on one day, read as a timeline:
+    shifts(SUNDAY, "00:00", ANN, "02:30", BOB, "09:00") is Ann from 00:00 to 02:30 (slot 1),
+    then Bob until 09:00 (slot 2)."""
+    times, people = timeline[::2], timeline[1::2]
+    assert all(isinstance(t, str) for t in times) and all(isinstance(p, Person) for p in people)
+    spans = zip(times[:-1], times[1:], people, strict=True)  # starts and ends with a time
+    return [
+        slot(number, weekday, start, end, person.id)
+        for number, (start, end, person) in enumerate(spans, start=1)
+    ]
+
+
 def local(tz: ZoneInfo, *parts: int, fold: int = 0) -> datetime:
     """An aware wall-clock datetime in `tz`, e.g. local(BERLIN, 2026, 1, 5, 9, 0)."""
     return datetime(*parts, tzinfo=tz, fold=fold)
@@ -55,6 +69,15 @@ def names(on_call: OnCall) -> list[str]:
 
 def slot_id(on_call: OnCall) -> int | None:
     return on_call.slot.id if on_call.slot else None
+
+
+def handover_slots(
+    slots: Sequence[Slot], start: datetime, hours: int, tz: ZoneInfo
+) -> list[tuple[datetime, int | None]]:
+    """Each handover of the team in the `hours` after `start`: its instant and the slot taking
+    over (None when nobody's slot covers the time after it)."""
+    window = handovers(slots, PEOPLE, start, start + timedelta(hours=hours), tz)
+    return [(h.at, slot_id(h.on_call)) for h in window]
 
 
 # A week of 2026 in winter (Berlin UTC+1, New York UTC-5): Monday 5 January .. Sunday 11 January.

@@ -16,7 +16,9 @@ from escalation_helpers import (
     CID,
     NEW_YORK,
     PEOPLE,
+    handover_slots,
     local,
+    shifts,
     slot,
     slot_id,
     utc,
@@ -46,8 +48,8 @@ class FakeClock:
 # Berlin: 29 March 02:00 CET -> 03:00 CEST (01:00 UTC); 25 October 03:00 CEST -> 02:00 CET.
 # New York: 8 March 02:00 EST -> 03:00 EDT (07:00 UTC); 1 November 02:00 EDT -> 01:00 EST.
 
-
-@pytest.mark.parametrize(
+# The spring-forward nights: the zone, the day, and the instant the clock jumps 02:00 -> 03:00.
+SPRING_FORWARD = pytest.mark.parametrize(
     ("tz", "day", "jump_utc"),
     [
         (BERLIN, (2026, 3, 29), utc(2026, 3, 29, 1, 0)),
@@ -55,48 +57,32 @@ class FakeClock:
     ],
     ids=["berlin", "new-york"],
 )
+
+
+@SPRING_FORWARD
 def test_slot_starting_at_0230_on_spring_forward_day_starts_when_the_clock_jumps(
     tz: ZoneInfo, day: tuple[int, int, int], jump_utc: datetime
 ) -> None:
     # 02:30 never shows on the clock that night; the slot starts at the first instant after.
-    slots = [
-        slot(1, SUNDAY, "00:00", "02:30", ANN.id),
-        slot(2, SUNDAY, "02:30", "09:00", BOB.id),
-    ]
-    start = local(tz, *day, 0, 0)
+    slots = shifts(SUNDAY, "00:00", ANN, "02:30", BOB, "09:00")
 
-    result = handovers(slots, PEOPLE, start, start + timedelta(hours=12), tz)
-
-    assert [(h.at, slot_id(h.on_call)) for h in result] == [
+    assert handover_slots(slots, local(tz, *day, 0, 0), 12, tz) == [
         (jump_utc, 2),
         (local(tz, *day, 9, 0).astimezone(UTC), None),
     ]
-    assert result[0].at.astimezone(tz).hour == 3  # 03:00 summer time
+    assert jump_utc.astimezone(tz).hour == 3  # the slot starts at 03:00 summer time
     assert slot_id(on_call_at(slots, PEOPLE, jump_utc - timedelta(seconds=1), tz)) == 1
     assert slot_id(on_call_at(slots, PEOPLE, jump_utc, tz)) == 2
 
 
-@pytest.mark.parametrize(
-    ("tz", "day", "jump_utc"),
-    [
-        (BERLIN, (2026, 3, 29), utc(2026, 3, 29, 1, 0)),
-        (NEW_YORK, (2026, 3, 8), utc(2026, 3, 8, 7, 0)),
-    ],
-    ids=["berlin", "new-york"],
-)
+@SPRING_FORWARD
 def test_slot_lying_entirely_in_the_spring_forward_gap_is_never_on_call(
     tz: ZoneInfo, day: tuple[int, int, int], jump_utc: datetime
 ) -> None:
-    slots = [
-        slot(1, SUNDAY, "00:00", "02:10", ANN.id),
-        slot(2, SUNDAY, "02:10", "02:50", BOB.id),  # 02:10-02:50 does not exist that night
-        slot(3, SUNDAY, "02:50", "12:00", CID.id),
-    ]
-    start = local(tz, *day, 0, 0)
+    # Bob's slot, 02:10-02:50, does not exist that night.
+    slots = shifts(SUNDAY, "00:00", ANN, "02:10", BOB, "02:50", CID, "12:00")
 
-    result = handovers(slots, PEOPLE, start, start + timedelta(hours=6), tz)
-
-    assert [(h.at, slot_id(h.on_call)) for h in result] == [(jump_utc, 3)]
+    assert handover_slots(slots, local(tz, *day, 0, 0), 6, tz) == [(jump_utc, 3)]
 
 
 @pytest.mark.parametrize(
@@ -112,15 +98,9 @@ def test_slot_lying_entirely_in_the_spring_forward_gap_is_never_on_call(
 def test_handover_in_the_repeated_fall_back_hour_happens_once_at_first_occurrence(
     tz: ZoneInfo, day: tuple[int, int, int], wall: str, first_utc: datetime, second_utc: datetime
 ) -> None:
-    slots = [
-        slot(1, SUNDAY, "00:00", wall, ANN.id),
-        slot(2, SUNDAY, wall, "09:00", BOB.id),
-    ]
-    start = local(tz, *day, 0, 0)
+    slots = shifts(SUNDAY, "00:00", ANN, wall, BOB, "09:00")
 
-    result = handovers(slots, PEOPLE, start, start + timedelta(hours=6), tz)
-
-    assert [(h.at, slot_id(h.on_call)) for h in result] == [(first_utc, 2)]
+    assert handover_slots(slots, local(tz, *day, 0, 0), 6, tz) == [(first_utc, 2)]
     # When the clock replays the hour, Bob stays on call: Ann does not come back.
     replay_start = second_utc - timedelta(minutes=30)
     for minutes in range(0, 61, 5):
@@ -131,16 +111,10 @@ def test_handover_in_the_repeated_fall_back_hour_happens_once_at_first_occurrenc
 
 def test_slot_inside_the_repeated_hour_is_on_call_only_during_the_first_pass() -> None:
     # Berlin, 25 October: 02:15-02:45 happens at 00:15 UTC (CEST) and again at 01:15 UTC (CET).
-    slots = [
-        slot(1, SUNDAY, "00:00", "02:15", ANN.id),
-        slot(2, SUNDAY, "02:15", "02:45", BOB.id),
-        slot(3, SUNDAY, "02:45", "09:00", CID.id),
-    ]
+    slots = shifts(SUNDAY, "00:00", ANN, "02:15", BOB, "02:45", CID, "09:00")
     start = local(BERLIN, 2026, 10, 25, 0, 0)
 
-    result = handovers(slots, PEOPLE, start, start + timedelta(hours=6), BERLIN)
-
-    assert [(h.at, slot_id(h.on_call)) for h in result] == [
+    assert handover_slots(slots, start, 6, BERLIN) == [
         (utc(2026, 10, 25, 0, 15), 2),
         (utc(2026, 10, 25, 0, 45), 3),
     ]
@@ -149,23 +123,15 @@ def test_slot_inside_the_repeated_hour_is_on_call_only_during_the_first_pass() -
 
 def test_handover_at_the_end_of_the_repeated_hour_waits_for_the_second_pass() -> None:
     # 03:00 in Berlin on 25 October happens once, after the replayed hour: 02:00 UTC.
-    slots = [
-        slot(1, SUNDAY, "00:00", "03:00", ANN.id),
-        slot(2, SUNDAY, "03:00", "09:00", BOB.id),
-    ]
+    slots = shifts(SUNDAY, "00:00", ANN, "03:00", BOB, "09:00")
     start = local(BERLIN, 2026, 10, 25, 0, 0)
 
-    result = handovers(slots, PEOPLE, start, start + timedelta(hours=6), BERLIN)
-
-    assert [(h.at, slot_id(h.on_call)) for h in result] == [(utc(2026, 10, 25, 2, 0), 2)]
+    assert handover_slots(slots, start, 6, BERLIN) == [(utc(2026, 10, 25, 2, 0), 2)]
     assert slot_id(on_call_at(slots, PEOPLE, utc(2026, 10, 25, 1, 59), BERLIN)) == 1
 
 
 def test_second_pass_of_the_repeated_hour_is_recognised_from_a_fold_one_local_time() -> None:
-    slots = [
-        slot(1, SUNDAY, "00:00", "01:30", ANN.id),
-        slot(2, SUNDAY, "01:30", "09:00", BOB.id),
-    ]
+    slots = shifts(SUNDAY, "00:00", ANN, "01:30", BOB, "09:00")
     first = local(NEW_YORK, 2026, 11, 1, 1, 10, fold=0)
     second = local(NEW_YORK, 2026, 11, 1, 1, 10, fold=1)
 

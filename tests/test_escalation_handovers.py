@@ -19,8 +19,10 @@ from escalation_helpers import (
     WINTER_NEXT_MONDAY,
     WINTER_SUNDAY,
     WINTER_TUESDAY,
+    handover_slots,
     local,
     names,
+    shifts,
     slot,
     slot_id,
     utc,
@@ -93,15 +95,10 @@ def test_handing_over_into_a_gap_hands_over_to_the_admins() -> None:
 
 def test_back_to_back_slots_with_the_same_people_still_count_as_a_handover() -> None:
     # The dashboard shows slots, so a new slot is news even when the people are the same.
-    slots = [
-        slot(1, MONDAY, "09:00", "13:00", ANN.id),
-        slot(2, MONDAY, "13:00", "17:00", ANN.id),
-    ]
+    slots = shifts(MONDAY, "09:00", ANN, "13:00", ANN, "17:00")
     start = local(BERLIN, *WINTER_MONDAY, 10, 0)
 
-    result = handovers(slots, PEOPLE, start, start + timedelta(hours=4), BERLIN)
-
-    assert [(h.at, slot_id(h.on_call)) for h in result] == [(utc(*WINTER_MONDAY, 12, 0), 2)]
+    assert handover_slots(slots, start, 4, BERLIN) == [(utc(*WINTER_MONDAY, 12, 0), 2)]
 
 
 def test_slot_that_never_wins_its_overlap_causes_no_phantom_handover() -> None:
@@ -112,18 +109,14 @@ def test_slot_that_never_wins_its_overlap_causes_no_phantom_handover() -> None:
     ]
     start = local(BERLIN, *WINTER_SUNDAY, 23, 0)
 
-    result = handovers(slots, PEOPLE, start, start + timedelta(hours=6), BERLIN)
-
-    assert [(h.at, slot_id(h.on_call)) for h in result] == [(utc(*WINTER_SUNDAY, 23, 0), 1)]
+    assert handover_slots(slots, start, 6, BERLIN) == [(utc(*WINTER_SUNDAY, 23, 0), 1)]
 
 
 def test_handovers_asked_in_the_middle_of_a_night_slot_include_its_morning_end() -> None:
     slots = [slot(1, SUNDAY, "22:00", "06:00", BOB.id)]
     start = local(BERLIN, *WINTER_NEXT_MONDAY, 3, 0)
 
-    result = handovers(slots, PEOPLE, start, start + timedelta(hours=24), BERLIN)
-
-    assert [(h.at, slot_id(h.on_call)) for h in result] == [(utc(*WINTER_NEXT_MONDAY, 5, 0), None)]
+    assert handover_slots(slots, start, 24, BERLIN) == [(utc(*WINTER_NEXT_MONDAY, 5, 0), None)]
 
 
 def test_week_wrap_handover_happens_on_monday_morning() -> None:
@@ -133,9 +126,7 @@ def test_week_wrap_handover_happens_on_monday_morning() -> None:
     ]
     start = local(BERLIN, *WINTER_SUNDAY, 12, 0)
 
-    result = handovers(slots, PEOPLE, start, start + timedelta(hours=24), BERLIN)
-
-    assert [(h.at, slot_id(h.on_call)) for h in result] == [
+    assert handover_slots(slots, start, 24, BERLIN) == [
         (utc(*WINTER_SUNDAY, 21, 0), 1),  # Sunday 22:00 CET
         (utc(*WINTER_NEXT_MONDAY, 5, 0), 2),  # Monday 06:00 CET
     ]
