@@ -246,18 +246,36 @@ def handover_at(
     return lambda now: before if now < minutes(minute_) else after
 
 
-def test_unanswered_ticket_walks_primary_backups_group_then_repeats_then_stops() -> None:
-    run = Run(always(*CHAIN))
-    assert run.play(600) == [
-        (0, "Ann"),
-        (15, "Bob"),
-        (30, "Cid"),
-        (45, "group"),
-        (60, "Ann"),
-        (75, "Bob"),
-        (90, "Cid"),
-        (105, "group"),
-    ]
+@pytest.mark.parametrize(
+    ("chain_at", "walk"),
+    [
+        pytest.param(
+            always(*CHAIN),
+            [
+                (0, "Ann"),
+                (15, "Bob"),
+                (30, "Cid"),
+                (45, "group"),
+                (60, "Ann"),
+                (75, "Bob"),
+                (90, "Cid"),
+                (105, "group"),
+            ],
+            id="primary-backups-group-then-the-repeat",
+        ),
+        pytest.param(
+            # Pia, Ben, Cat until 10:00, then Pat alone: the repeat pages Pat again.
+            handover_at(10, (PIA, BEN, CAT), (PAT,)),
+            [(0, "Pia"), (15, "Pat"), (30, "group"), (45, "Pat"), (60, "group")],
+            id="handover-into-a-one-person-slot-keeps-the-repeat",
+        ),
+    ],
+)
+def test_unanswered_ticket_walks_the_chain_and_the_group_repeats_once_then_stops(
+    chain_at: Callable[[datetime], Sequence[Person]], walk: list[tuple[float, str]]
+) -> None:
+    run = Run(chain_at)
+    assert run.play(600) == walk
     assert run.last.reason == Reason.EXHAUSTED
 
 
@@ -272,18 +290,6 @@ def test_handover_to_a_new_team_brings_the_new_primary_in_at_the_next_step() -> 
         (60, "group"),
     ]
     assert run.log[5:] == [(75, "Pat"), (90, "Cid"), (105, "Cy"), (120, "group")]
-
-
-def test_handover_into_a_one_person_slot_pages_the_new_person_and_keeps_the_repeat() -> None:
-    run = Run(handover_at(10, (PIA, BEN, CAT), (PAT,)))
-    assert run.play(600) == [
-        (0, "Pia"),
-        (15, "Pat"),
-        (30, "group"),
-        (45, "Pat"),
-        (60, "group"),
-    ]
-    assert run.last.reason == Reason.EXHAUSTED
 
 
 def test_handover_into_an_uncovered_hour_pages_the_admins_before_the_group() -> None:
