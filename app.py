@@ -29,7 +29,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     settings = load_dashboard_settings(dict(os.environ), app.instance_path)
     app.config.from_mapping(settings.flask_config())
     app.config.update(
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        # hide_parameters: a failed statement is logged without its values (password hashes,
+        # link codes, what users wrote).
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "hide_parameters": True},
+        MAX_CONTENT_LENGTH=1024 * 1024,  # the largest real body is a 4096-character ticket
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_HTTPONLY=True,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -54,14 +56,39 @@ def options(pairs) -> list:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-class EmptyForm(FlaskForm):
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(form, field) -> None:
+    """Refuse what no database can store (NUL bytes, lone surrogates): the person who typed it
+    can fix it, where a silent change would alter what they meant."""
+    if isinstance(field.data, str) and UNSTORABLE.search(field.data):
+        raise ValidationError("Remove the invisible control character (a NUL byte) from this text.")
+
+
+class Form(FlaskForm):
+    """Every form of the dashboard: each text field is checked for what cannot be stored."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            field = super().bind_field(form, unbound_field, options)
+            if isinstance(field, StringField):  # TextArea and Password fields are StringFields
+                field.validators = [*field.validators, storable]
+            return field
+
+
+def strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+class EmptyForm(Form):
     """A button-only POST (take, resolve, logout): the form exists to carry the CSRF token."""
 
     submit = SubmitField("Submit")
 
 
-class LoginForm(FlaskForm):
-    username = StringField("Username", validators=[DataRequired(), Length(max=64)])
+class LoginForm(Form):
+    username = StringField("Username", filters=[strip], validators=[DataRequired(), Length(max=64)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
     remember = BooleanField("Remember me on this device")
     submit = SubmitField("Log in")
@@ -77,7 +104,7 @@ def new_password_field(label: str = "New password") -> PasswordField:
     )
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current_password = PasswordField("Current password", validators=[DataRequired()])
     new_password = new_password_field()
     confirm = PasswordField(
@@ -91,7 +118,7 @@ class ChangePasswordForm(FlaskForm):
             raise ValidationError("Choose a password different from the current one.")
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(Form):
     text = TextAreaField(
         "Answer",
         validators=[
@@ -106,14 +133,14 @@ class AnswerForm(FlaskForm):
     submit = SubmitField("Send answer")
 
 
-class StatusForm(FlaskForm):
+class StatusForm(Form):
     status = SelectField(
         "Status", choices=options((s.value, label) for s, label in STATUS_LABELS.items())
     )
     submit = SubmitField("Set status")
 
 
-class PriorityForm(FlaskForm):
+class PriorityForm(Form):
     priority = SelectField(
         "Priority", choices=options((p.value, label) for p, label in PRIORITY_LABELS.items())
     )
@@ -129,7 +156,7 @@ def active_user_choices(empty_label: str | None = None) -> list:
     return options([(NOBODY, empty_label), *choices] if empty_label else choices)
 
 
-class AssignForm(FlaskForm):
+class AssignForm(Form):
     assignee = SelectField("Assignee", coerce=int, validate_choice=True)
     submit = SubmitField("Assign")
 
@@ -138,7 +165,7 @@ class AssignForm(FlaskForm):
         self.assignee.choices = active_user_choices("Nobody")
 
 
-class SlotForm(FlaskForm):
+class SlotForm(Form):
     weekday = SelectField("Day", coerce=int, choices=options(enumerate(WEEKDAYS)))
     start = TimeField("Start", validators=[InputRequired(message="Give a start time (HH:MM).")])
     end = TimeField("End", validators=[InputRequired(message="Give an end time (HH:MM).")])
@@ -187,14 +214,18 @@ class SlotForm(FlaskForm):
 
 
 USERNAME_RULE = Regexp(
-    r"^[A-Za-z0-9_.-]+$", message="Use letters, digits, dot, dash and underscore only."
+    r"^[A-Za-z0-9_.-]+\Z", message="Use letters, digits, dot, dash and underscore only."
 )
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     """Create a user (with a first password) or edit one (`editing` = the user being edited)."""
 
-    username = StringField("Username", validators=[DataRequired(), Length(max=64), USERNAME_RULE])
+    username = StringField(
+        "Username",
+        filters=[strip],
+        validators=[DataRequired(), Length(max=64), USERNAME_RULE],
+    )
     full_name = StringField("Full name", validators=[Optional(), Length(max=120)])
     is_admin = BooleanField("Administrator")
     password = PasswordField(
@@ -224,7 +255,7 @@ class UserForm(FlaskForm):
             raise ValidationError("This username is taken.")
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     password = new_password_field("Temporary password")
     submit = SubmitField("Reset password")
 
@@ -248,13 +279,13 @@ def settings_form_class(settings) -> type[FlaskForm]:
     """A form with one whole-number field per run-time setting, named by its key."""
     fields = {key: setting_field(s) for key, s in settings.items()}
     fields["submit"] = SubmitField("Save settings")
-    return type("SettingsForm", (FlaskForm,), fields)
+    return type("SettingsForm", (Form,), fields)
 
 
 ANY = "all"
 
 
-class TicketFilterForm(FlaskForm):
+class TicketFilterForm(Form):
     """The ticket list's filters: a GET form, bookmarkable, so it carries no CSRF token."""
 
     class Meta:
@@ -294,4 +325,4 @@ class TicketFilterForm(FlaskForm):
         for name in list(self.errors):
             if name != "q":
                 self[name].data = self[name].default
-        self.q.data = (self.q.data or "")[:200]
+        self.q.data = UNSTORABLE.sub("", self.q.data or "")[:200]

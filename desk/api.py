@@ -21,9 +21,9 @@ from desk import (
     ticket_actions,
     tickets,
 )
-from desk.errors import ApiError
+from desk.errors import ApiError, is_api_request
 from desk.extensions import csrf, db
-from desk.validation import Fields, InvalidRequest, parse_instant
+from desk.validation import MAX_JSON_DEPTH, Fields, InvalidRequest, load_json, parse_instant
 from escalation import Action
 from models import Notification, SupportResponse, Ticket, User
 
@@ -33,6 +33,14 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 csrf.exempt(bp)  # bearer-token requests carry no cookie, so there is no session to forge
 
 CHAT_TYPES = ("private", "group", "supergroup", "channel")
+
+
+@bp.before_app_request
+def require_token_on_unknown_paths():
+    """An /api path with no route still asks for the token first: the API's shape is not
+    told to callers without it."""
+    if request.blueprint != bp.name and is_api_request():
+        require_token()
 
 
 @bp.before_request
@@ -54,10 +62,17 @@ def require_token():
         raise ApiError(401, "missing or wrong bearer token")
 
 
-def json_body() -> Any:
-    payload = request.get_json(silent=True)
+def json_body(*, optional: bool = False) -> Any:
+    """The request's JSON object; an empty body is `{}` where every field is optional."""
+    raw = request.get_data(cache=True)
+    if optional and not raw.strip():
+        return {}
+    payload = load_json(raw) if request.is_json else None
     if payload is None:
-        raise InvalidRequest("request body must be valid JSON with Content-Type: application/json")
+        raise InvalidRequest(
+            "request body must be valid JSON, nested at most "
+            f"{MAX_JSON_DEPTH} levels, with Content-Type: application/json"
+        )
     return payload
 
 
@@ -178,8 +193,7 @@ def escalations_due():
 def escalate(ticket_id: int):
     """Claim the ticket's next escalation step; answers whom to notify (409 if already claimed)."""
     ticket = get_ticket(ticket_id)
-    payload = request.get_json(silent=True) if request.content_length else {}
-    fields = Fields(payload if payload is not None else {})
+    fields = Fields(json_body(optional=True))
     expected = fields.integer("level", required=False)
     fields.check()
     result = escalation_steps.step(ticket, expected_level=expected, claimed_by=bot_instance())
@@ -188,7 +202,8 @@ def escalate(ticket_id: int):
 
 
 def step_body(result: escalation_steps.StepResult) -> dict[str, Any]:
-    return {
+    conflict = {"error": result.reason} if result.action is Action.CONFLICT else {}
+    return conflict | {
         "action": result.action,
         "level": result.level,
         "reason": result.reason,
@@ -361,10 +376,9 @@ def telegram_action(ticket_id: int):
 @bp.post("/heartbeat")
 def heartbeat():
     """The bot says it is alive, and asks whether it may poll Telegram (one poller at a time)."""
-    payload = request.get_json(silent=True) if request.content_length else {}
-    fields = Fields(payload if payload is not None else {})
+    fields = Fields(json_body(optional=True))
     instance = fields.string("instance", max_length=64)
-    stale_after = fields.integer("stale_after", required=False)
+    stale_after = fields.integer("stale_after", required=False, minimum=1, maximum=86_400)
     fields.check()
     poller = bot_presence.heartbeat(instance, timedelta(seconds=stale_after or 60))
     database.commit()

@@ -46,6 +46,17 @@ def filter_args(form: TicketFilterForm, **changes: str) -> dict[str, str]:
     return {k: v for k, v in args.items() if v and v != ANY}
 
 
+MAX_PAGE = 100_000
+
+
+def page_number(raw: str | None) -> int:
+    try:
+        number = int(raw or 1)
+    except ValueError:
+        return 1
+    return number if 1 <= number <= MAX_PAGE else 1
+
+
 @bp.get("/")
 def index():
     """Tickets, filtered by status, priority, assignee and text, newest first, paginated."""
@@ -54,6 +65,8 @@ def index():
     count = ticket_list.quick_count(form)
     page = db.paginate(
         ticket_list.ticket_query(form),
+        # A mangled or absurd page number (past what an OFFSET can hold) shows the first page.
+        page=page_number(request.args.get("page")),
         per_page=current_app.config["TICKETS_PER_PAGE"],
         max_per_page=100,
         error_out=False,

@@ -1,11 +1,51 @@
-"""Field validation for JSON requests: every problem is reported under its field's name."""
+"""Field validation for JSON requests: every problem is reported under its field's name.
+
+What the bot relays comes from Telegram users, and a ticket must never be lost to one odd
+character: strings are cleaned (a NUL byte, which PostgreSQL cannot store, is dropped; a lone
+surrogate, which no database can encode, becomes U+FFFD) rather than refused.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+import re
+from datetime import UTC, datetime
 from typing import Any
 
 from models import MAX_TEXT
+
+MAX_JSON_DEPTH = 32  # the bot's deepest body is two levels
+# Instants the schedule can reason about; beyond them date arithmetic overflows.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+_UNSTORABLE = re.compile("[\ud800-\udfff]")
+
+
+def clean(value: str) -> str:
+    """The text with what no database can store removed: NUL bytes, lone surrogates."""
+    return _UNSTORABLE.sub("\ufffd", value.replace("\x00", ""))
+
+
+def load_json(raw: bytes) -> Any:
+    """Parse a request body; None when it is not JSON or nests deeper than MAX_JSON_DEPTH."""
+    try:
+        payload = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    return payload if _depth(payload) <= MAX_JSON_DEPTH else None
+
+
+def _depth(value: Any) -> int:
+    deepest, level = 0, [(value, 1)]
+    while level:
+        item, depth = level.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            if depth > MAX_JSON_DEPTH:
+                break
+            children = item.values() if isinstance(item, dict) else item
+            level.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 class InvalidRequest(Exception):
@@ -26,7 +66,14 @@ class Fields:
         self.payload = payload
         self.errors: dict[str, str] = {}
 
-    def integer(self, name: str, *, required: bool = True) -> int | None:
+    def integer(
+        self,
+        name: str,
+        *,
+        required: bool = True,
+        minimum: int = -(2**63),
+        maximum: int = 2**63 - 1,
+    ) -> int | None:
         value = self.payload.get(name)
         if value is None:
             if required:
@@ -36,9 +83,13 @@ class Fields:
         if isinstance(value, bool) or not isinstance(value, int):
             self.errors[name] = "must be an integer"
             return None
-        if not -(2**63) <= value < 2**63:
+        if not minimum <= value <= maximum:
             # Telegram ids fit in 64 bits; anything larger cannot be stored or looked up.
-            self.errors[name] = "is out of range"
+            self.errors[name] = (
+                "is out of range"
+                if (minimum, maximum) == (-(2**63), 2**63 - 1)
+                else f"must be between {minimum} and {maximum}"
+            )
             return None
         return value
 
@@ -53,6 +104,7 @@ class Fields:
         if not isinstance(value, str):
             self.errors[name] = "must be a string"
             return None
+        value = clean(value)
         if not allow_blank and not value.strip():
             self.errors[name] = "must not be empty"
             return None
@@ -96,5 +148,13 @@ def parse_instant(name: str, raw: str) -> datetime:
     if value.tzinfo is None:
         raise InvalidRequest(
             "invalid fields", {name: "must include a UTC offset, e.g. 2026-11-25T09:00:00+00:00"}
+        )
+    try:
+        in_range = EARLIEST <= value <= LATEST
+    except OverflowError:  # an offset that pushes year 1 or 9999 off the calendar
+        in_range = False
+    if not in_range:
+        raise InvalidRequest(
+            "invalid fields", {name: f"must be between {EARLIEST:%Y} and {LATEST:%Y}"}
         )
     return value

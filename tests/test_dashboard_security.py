@@ -112,8 +112,8 @@ def test_unknown_ids_give_a_404_page(admin_client, url):
     assert "Not found" in response.get_data(as_text=True)
 
 
-def test_api_errors_stay_json(client):
-    response = client.get("/api/no-such-thing")
+def test_api_errors_stay_json(client, api):
+    response = api.get("/api/no-such-thing")
     assert response.status_code == 404
     assert response.is_json and "error" in response.get_json()
     assert client.get("/api/status").get_json() == {"error": "missing or wrong bearer token"}
