@@ -56,6 +56,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
 
     from desk import (
+        account_commands,
         api,
         auth,
         backup,
@@ -84,6 +85,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     web.init_app(app)
     app.cli.add_command(demo.seed_demo)
     app.cli.add_command(backup.backup_command)
+    app.cli.add_command(account_commands.unlock_command)
+    app.cli.add_command(account_commands.set_password_command)
 
     if app.config.get("DESK_BOOTSTRAP", True):
         # Off only to write a migration against an empty database (README, "Development").

@@ -138,8 +138,6 @@ class User(UserMixin, TimestampMixin, db.Model):
     telegram_username: Mapped[str | None] = mapped_column(sa.String(64))
     link_code: Mapped[str | None] = mapped_column(sa.String(32), unique=True)
     link_code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
@@ -431,6 +429,29 @@ class TicketEvent(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     actor: Mapped[User | None] = relationship()
+
+
+class ThrottleScope(enum.StrEnum):
+    """What a login throttle counts failures of."""
+
+    USERNAME = "username"  # the name typed, case-folded, whether or not an account has it
+    ADDRESS = "address"  # the client's IP address
+
+
+class LoginThrottle(db.Model):
+    """Failed logins of one username or one client address, shared by every worker.
+
+    Kept for any name typed, real or not, so neither the answer nor its timing tells which
+    names exist; a row is forgotten after a quiet period (desk/logins.py).
+    """
+
+    __tablename__ = "login_throttles"
+
+    scope: Mapped[ThrottleScope] = mapped_column(enum_type(ThrottleScope), primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class SystemConfig(db.Model):

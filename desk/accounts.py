@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from desk import clock, linking
+from desk import linking, logins
 from desk.extensions import db
 from models import (
     Notification,
@@ -41,13 +41,8 @@ def _refuse_losing_last_admin(user: User) -> None:
         )
 
 
-def is_locked(user: User) -> bool:
-    return user.locked_until is not None and user.locked_until > clock.now()
-
-
 def _unlock(user: User) -> None:
-    user.failed_logins = 0
-    user.locked_until = None
+    logins.clear_user(user)
 
 
 def history_count(user: User) -> int:

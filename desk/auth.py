@@ -28,24 +28,30 @@ def safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """Log in with username and password; repeated failures lock the username for a while."""
+    """Log in with username and password; repeated failures make the next attempts wait."""
     if current_user.is_authenticated:
         return redirect(url_for("overview.index"))
     form = LoginForm()
     error = None
     if form.validate_on_submit():
-        user, error = logins.check_login(form.username.data, form.password.data)
-        if user is not None and not user.active:
+        wait = logins.begin_attempt(form.username.data, request.remote_addr)
+        # The attempt counts for every worker before the slow password check starts.
+        db.session.commit()
+        user = None if wait else logins.check_password(form.username.data, form.password.data)
+        if wait:
+            error = wait.message
+        elif user is None:
+            error = logins.FAILED_MESSAGE
+        elif not user.active:
             user, error = None, "This account has been deactivated. Ask an admin."
         if user is not None:
-            logins.record_login(user)
+            logins.succeeded(user)
             db.session.commit()
             login_user(user, remember=form.remember.data)
             if user.must_change_password:
                 flash("Choose a new password before you continue.", "warning")
                 return redirect(url_for("auth.change_password"))
             return redirect(safe_next(request.args.get("next")))
-        db.session.commit()  # the failure counters
     return render_template("auth/login.html", form=form, error=error)
 
 

@@ -11,12 +11,12 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from desk import accounts, linking
+from desk import accounts, linking, logins
 from desk.auth import keep_signed_in
 from desk.extensions import db
 from desk.permissions import require_admin
 from forms import EmptyForm, ResetPasswordForm, UserForm
-from models import User
+from models import ThrottleScope, User
 
 bp = Blueprint("user_pages", __name__, url_prefix="/users")
 bp.before_request(require_admin)
@@ -53,7 +53,7 @@ def user_page(user: User, status: int = 200, **forms: object):
         "users/detail.html",
         user=user,
         link_code=linking.live_code(user),
-        locked_until=user.locked_until if accounts.is_locked(user) else None,
+        throttle=logins.throttle_of(user),
         deletable=accounts.is_deletable(user, current_user),
         **forms,
     )
@@ -64,7 +64,7 @@ def user_page(user: User, status: int = 200, **forms: object):
 def index():
     """Every account: role, state, Telegram link and last login."""
     users = db.session.scalars(sa.select(User).order_by(User.active.desc(), User.username)).all()
-    return render_template("users/index.html", users=users)
+    return render_template("users/index.html", users=users, throttles=logins.active_throttles())
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -127,6 +127,23 @@ def deactivate(user_id: int):
 def activate(user_id: int):
     """Reactivate an account."""
     return change(user_id, accounts.activate, "{name} is active again.")
+
+
+@bp.post("/<int:user_id>/clear-throttle")
+def clear_throttle(user_id: int):
+    """Forget the user's failed logins, so their next attempt needs no wait."""
+    return change(user_id, logins.clear_user, "{name}'s failed logins are cleared.")
+
+
+@bp.post("/throttles/<scope>/<path:key>/clear")
+def clear_any_throttle(scope: str, key: str):
+    """Forget the failed logins of any username typed, or of a client address."""
+    if not EmptyForm().validate_on_submit() or scope not in set(ThrottleScope):
+        abort(400)
+    if logins.clear(ThrottleScope(scope), key):
+        db.session.commit()
+        flash(f"Cleared the failed logins of {key}.", "success")
+    return redirect(url_for("user_pages.index"))
 
 
 @bp.post("/<int:user_id>/password")

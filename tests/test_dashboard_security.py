@@ -32,6 +32,8 @@ ADMIN_POSTS = [
     "/users/2/link-code",
     "/users/2/unlink",
     "/users/2/delete",
+    "/users/2/clear-throttle",
+    "/users/throttles/username/tess/clear",
     "/settings/",
 ]
 ADMIN_BLUEPRINTS = ("schedule_pages", "user_pages", "settings_pages")
@@ -50,7 +52,12 @@ def world(admin, tech, db):
 def test_the_permission_lists_cover_every_admin_route(app):
     """A new admin route must be added above, so that its protection is tested."""
     routes = {
-        (rule.rule.replace("<int:slot_id>", "1").replace("<int:user_id>", "2"), method)
+        (
+            rule.rule.replace("<int:slot_id>", "1")
+            .replace("<int:user_id>", "2")
+            .replace("<scope>/<path:key>", "username/tess"),
+            method,
+        )
         for rule in app.url_map.iter_rules()
         if rule.endpoint.split(".")[0] in ADMIN_BLUEPRINTS
         for method in rule.methods - {"HEAD", "OPTIONS"}

@@ -192,15 +192,6 @@ def test_reset_password_forces_a_change_at_next_login(admin_client, app, tech, d
     assert AuthActions(client).login("tess", "temp-pass-9").location == "/account/password"
 
 
-def test_reset_password_unlocks_a_locked_account(admin_client, tech, clock, db):
-    tech.locked_until = clock.current.replace(hour=23)
-    db.session.commit()
-    assert "login locked until" in text_of(admin_client.get(f"/users/{tech.id}"))
-    admin_client.post(f"/users/{tech.id}/password", data={"password": "temp-pass-9"})
-    db.session.refresh(tech)
-    assert tech.locked_until is None
-
-
 def test_a_short_reset_password_is_refused_next_to_the_field(admin_client, tech, db):
     response = admin_client.post(f"/users/{tech.id}/password", data={"password": "short"})
     assert response.status_code == 422
