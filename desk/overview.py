@@ -125,12 +125,15 @@ def bot_presence_summary() -> dict[str, object]:
 
 def live_data() -> dict[str, object]:
     now = clock.now()
+    # The list before the counts: each query sees what was committed when it ran, so a ticket
+    # filed in between is counted but not yet listed, never listed but not counted.
+    recent = recent_tickets()
     return {
         "bot": bot_presence_summary(),
         "counts": tickets.status_counts(),
         "late": late_notifications(now),
         "on_call": on_call_summary(now),
-        "recent": recent_tickets(),
+        "recent": recent,
     }
 
 
