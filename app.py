@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import logging
 import os
 from datetime import timedelta
@@ -102,17 +101,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 @login_manager.user_loader
-def load_user(session_id: str):
-    """The user of a session or remember-me cookie, unless their password changed since."""
-    from models import User
+def load_user(cookie_id: str):
+    """The user of a session or remember-me cookie, while its server-side session lives."""
+    from desk import sessions
 
-    user_id, _, fingerprint = session_id.partition(":")
-    if not (user_id.isascii() and user_id.isdigit()) or int(user_id) >= 2**31:
-        return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not hmac.compare_digest(user.session_fingerprint(), fingerprint):
-        return None
-    return user
+    return sessions.load(cookie_id)
 
 
 def main() -> None:

@@ -7,8 +7,6 @@ Every timestamp is stored in UTC and comes back timezone-aware, whatever the bac
 from __future__ import annotations
 
 import enum
-import hashlib
-import hmac
 from datetime import UTC, datetime, time
 
 import bcrypt
@@ -160,16 +158,15 @@ class User(UserMixin, TimestampMixin, db.Model):
     def check_password(self, password: str) -> bool:
         return bcrypt.checkpw(bcrypt_input(password), self.password_hash.encode())
 
-    def get_id(self) -> str:
-        """What Flask-Login keeps in the session and the remember-me cookie: the id and a
-        fingerprint of the password hash, so a new password ends every other session."""
-        return f"{self.id}:{self.session_fingerprint()}"
+    # The token of the browser session this object was loaded for (desk/sessions.py); set
+    # before login_user, read back by Flask-Login for the session and remember-me cookies.
+    session_token = None
 
-    def session_fingerprint(self) -> str:
-        # Keyed with SECRET_KEY: the cookies are signed, not encrypted, and must not carry
-        # anything derived from the hash that could be checked offline.
-        key = current_app.config["SECRET_KEY"].encode()
-        return hmac.new(key, self.password_hash.encode(), hashlib.sha256).hexdigest()[:32]
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session and the remember-me cookie: the user's id and
+        the token of a server-side session, so ending that row ends the cookie everywhere."""
+        # Without a started session the cookie names no token, and opens nothing.
+        return f"{self.id}:{self.session_token or ''}"
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -429,6 +426,21 @@ class TicketEvent(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     actor: Mapped[User | None] = relationship()
+
+
+class LoginSession(db.Model):
+    """One signed-in browser: ended by logout, a new password, deactivation or "sign out the
+    others". The cookie carries a random token; only its SHA-256 is stored."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    address: Mapped[str | None] = mapped_column(sa.String(64))
+    user_agent: Mapped[str] = mapped_column(sa.String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ThrottleScope(enum.StrEnum):

@@ -45,7 +45,7 @@ def set_password_command(username: str, password: str, temporary: bool) -> None:
     if len(password) < MIN_PASSWORD:
         raise click.ClickException(f"use at least {MIN_PASSWORD} characters")
     user = _user(username)
-    accounts.reset_password(user, password)
+    accounts.reset_password(user, password, by=None)
     user.must_change_password = temporary
     db.session.commit()
-    click.echo(f"Password set for {user.username}; their other sessions have ended.")
+    click.echo(f"Password set for {user.username}; their sessions have ended.")

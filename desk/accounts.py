@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from desk import linking, logins
+from desk import linking, logins, sessions
 from desk.extensions import db
 from models import (
     Notification,
@@ -124,6 +124,7 @@ def deactivate(user: User, by: User) -> None:
     _refuse_losing_last_admin(user)
     user.active = False
     user.link_code = None
+    sessions.end_all(user)
 
 
 def activate(user: User) -> None:
@@ -131,11 +132,15 @@ def activate(user: User) -> None:
     _unlock(user)
 
 
-def reset_password(user: User, password: str) -> None:
-    """A temporary password, to be changed at the next login; it also lifts a lock."""
+def reset_password(user: User, password: str, by: User | None) -> None:
+    """A temporary password, to be changed at the next login; it lifts the login throttle and
+    ends the user's sessions (but this browser's, when an admin resets their own; `by` is None
+    on the command line)."""
     user.set_password(password)
     user.must_change_password = True
     _unlock(user)
+    own = by is not None and by.id == user.id
+    sessions.end_others(user, keep=by.session_token if own else None)
 
 
 def change_own_password(user: User, current: str, new: str) -> None:
@@ -143,6 +148,7 @@ def change_own_password(user: User, current: str, new: str) -> None:
         raise Refused("This is not your current password.")
     user.set_password(new)
     user.must_change_password = False
+    sessions.end_others(user, keep=user.session_token)
 
 
 def issue_link_code(user: User) -> str:

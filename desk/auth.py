@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from desk import accounts, linking, logins
+from desk import accounts, linking, logins, sessions
 from desk.extensions import db
 from forms import ChangePasswordForm, EmptyForm, LoginForm
-from models import User
 
 bp = Blueprint("auth", __name__)
 
@@ -46,7 +45,11 @@ def login():
             user, error = None, "This account has been deactivated. Ask an admin."
         if user is not None:
             logins.succeeded(user)
+            sessions.start(user)
             db.session.commit()
+            # A fresh Flask session (and with it a new CSRF token): nothing an attacker planted
+            # in this browser's session before the login survives it.
+            session.clear()
             login_user(user, remember=form.remember.data)
             if user.must_change_password:
                 flash("Choose a new password before you continue.", "warning")
@@ -59,6 +62,10 @@ def login():
 def logout():
     """Log out (a POST with a CSRF token, so no other site can log a tech out)."""
     if EmptyForm().validate_on_submit():
+        if current_user.is_authenticated:
+            # Ended on the server: a copy of this browser's cookies opens nothing any more.
+            sessions.end(current_user._get_current_object())
+            db.session.commit()
         logout_user()
         flash("You have logged out.", "info")
     return redirect(url_for("auth.login"))
@@ -77,18 +84,10 @@ def change_password():
             form.current_password.errors.append(str(refusal))
         else:
             db.session.commit()
-            keep_signed_in(user)
             flash("Your password has been changed. Your other sessions have ended.", "success")
             return redirect(url_for("overview.index"))
     status = 422 if form.errors else 200
     return render_template("auth/change_password.html", form=form), status
-
-
-def keep_signed_in(user: User) -> None:
-    """Renew this browser's session after a password change, which ends all the others
-    (see `User.get_id`); a remember-me cookie is renewed too, if there was one."""
-    cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
-    login_user(user, remember=cookie in request.cookies)
 
 
 @bp.get("/account")
@@ -96,8 +95,23 @@ def keep_signed_in(user: User) -> None:
 def account():
     """One's own account: password and the Telegram link."""
     return render_template(
-        "auth/account.html", user=current_user, link_code=linking.live_code(current_user)
+        "auth/account.html",
+        user=current_user,
+        link_code=linking.live_code(current_user),
+        browsers=sessions.live(current_user),
+        this_browser=sessions.current(current_user),
     )
+
+
+@bp.post("/account/sessions/end-others")
+@login_required
+def end_other_sessions():
+    """Sign out every other browser (a lost phone, a shared computer)."""
+    if EmptyForm().validate_on_submit():
+        ended = sessions.end_others(current_user, keep=current_user.session_token)
+        db.session.commit()
+        flash(f"Signed out {ended} other session(s).", "success")
+    return redirect(url_for("auth.account"))
 
 
 @bp.post("/account/link-code")

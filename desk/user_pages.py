@@ -12,7 +12,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from desk import accounts, linking, logins
-from desk.auth import keep_signed_in
 from desk.extensions import db
 from desk.permissions import require_admin
 from forms import EmptyForm, ResetPasswordForm, UserForm
@@ -153,11 +152,8 @@ def reset_password(user_id: int):
     form = ResetPasswordForm()
     if not form.validate_on_submit():
         return user_page(user, 422, password_form=form)
-    accounts.reset_password(user, form.password.data)
+    accounts.reset_password(user, form.password.data, by=current_user._get_current_object())
     db.session.commit()
-    # A new password ends the user's sessions; an admin resetting their own keeps this one.
-    if user.id == current_user.id:
-        keep_signed_in(user)
     flash(
         f"Password reset. Give it to {user.display_name}; they must change it at next login.",
         "success",

@@ -85,9 +85,9 @@ def test_a_deactivated_users_open_session_ends_at_the_next_click(admin_client, t
     assert tech_client.get("/").status_code == 200
     admin_client.post(f"/users/{tech.id}/deactivate")
     response = tech_client.get("/tickets/")
-    assert response.location == "/login"
-    page = page_text(tech_client.get("/login"))
-    assert "Your account has been deactivated" in page
+    assert response.location.startswith("/login")  # the session was ended on the server
+    page = page_text(AuthActions(tech_client).login("tess", TECH_PASSWORD))
+    assert "This account has been deactivated. Ask an admin." in page
 
 
 def test_logout_needs_a_post_and_ends_the_session(auth, admin):
@@ -249,7 +249,7 @@ def test_an_admin_password_reset_ends_the_users_sessions(admin_client, tech_clie
     assert admin_client.get("/users/").status_code == 200
 
 
-def test_a_session_cookie_from_before_fingerprints_is_logged_out(app, tech):
+def test_a_session_cookie_without_a_server_side_session_is_logged_out(app, tech):
     browser = app.test_client()
     with browser.session_transaction() as session:
         session["_user_id"] = str(tech.id)
@@ -306,3 +306,57 @@ def test_a_password_longer_than_bcrypt_reads_is_a_wrong_password_not_a_crash(aut
     response = auth.login("admin", "x" * 100)
     assert response.status_code == 200
     assert "Wrong username or password" in response.get_data(as_text=True)
+
+
+# ------------------------------------------------------------------ sessions that really end
+
+
+def test_logout_ends_the_session_on_the_server_so_a_copied_cookie_opens_nothing(app, tech):
+    browser = app.test_client()
+    AuthActions(browser).login("tess", TECH_PASSWORD, remember="y")
+    session_cookie = browser.get_cookie("session").value
+    remember_cookie = browser.get_cookie("remember_token").value
+    AuthActions(browser).logout()
+    thief = app.test_client()
+    thief.set_cookie("session", session_cookie)
+    assert thief.get("/tickets/").location.startswith("/login")
+    thief = app.test_client()
+    thief.set_cookie("remember_token", remember_cookie)
+    assert thief.get("/tickets/").location.startswith("/login")
+
+
+def test_a_deactivation_ends_remember_me_cookies_too(admin_client, app, tech, db):
+    phone = app.test_client()
+    AuthActions(phone).login("tess", TECH_PASSWORD, remember="y")
+    phone.delete_cookie("session")
+    admin_client.post(f"/users/{tech.id}/deactivate")
+    admin_client.post(f"/users/{tech.id}/activate")
+    assert phone.get("/tickets/").location.startswith("/login")  # reactivating revives nothing
+
+
+def test_the_csrf_token_is_renewed_at_login(app, tech):
+    app.config["WTF_CSRF_ENABLED"] = True
+    browser = app.test_client()
+
+    def csrf_token() -> str:
+        page = page_text(browser.get("/login"))
+        return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+    before = csrf_token()
+    with browser.session_transaction() as session:
+        planted = session["csrf_token"]
+    browser.post(
+        "/login", data={"username": "tess", "password": TECH_PASSWORD, "csrf_token": before}
+    )
+    with browser.session_transaction() as session:
+        assert session.get("csrf_token") != planted
+
+
+def test_the_account_page_lists_browsers_and_signs_out_the_others(app, tech_client, tech):
+    laptop = logged_in_client(app, "tess", TECH_PASSWORD)
+    page = page_text(tech_client.get("/account"))
+    assert page.count('data-role="session"') == 2 and "this browser" in page
+    tech_client.post("/account/sessions/end-others")
+    assert laptop.get("/tickets/").location.startswith("/login")
+    assert tech_client.get("/tickets/").status_code == 200
+    assert page_text(tech_client.get("/account")).count('data-role="session"') == 1
