@@ -57,6 +57,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from desk import (
         account_commands,
         api,
+        audit_pages,
         auth,
         backup,
         demo,
@@ -79,6 +80,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(schedule_pages.bp)
     app.register_blueprint(user_pages.bp)
     app.register_blueprint(settings_pages.bp)
+    app.register_blueprint(audit_pages.bp)
     app.before_request(permissions.enforce_account_state)
     errors.init_app(app)
     web.init_app(app)

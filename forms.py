@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     IntegerField,
     PasswordField,
     SelectField,
@@ -326,3 +327,28 @@ class TicketFilterForm(Form):
             if name != "q":
                 self[name].data = self[name].default
         self.q.data = UNSTORABLE.sub("", self.q.data or "")[:200]
+
+
+class AuditFilterForm(Form):
+    """The audit log's filters: a GET form, bookmarkable, like the ticket list's."""
+
+    class Meta:
+        csrf = False
+
+    action = SelectField("Action", default=ANY)
+    actor = StringField("Who", filters=[strip], validators=[Optional(), Length(max=64)])
+    text = StringField("What", filters=[strip], validators=[Optional(), Length(max=200)])
+    since = DateField("From", validators=[Optional()])
+    until = DateField("To (inclusive)", validators=[Optional()])
+
+    def __init__(self, *args, labels: dict, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        actions = [(action.value, label) for action, label in labels.items()]
+        self.action.choices = options([(ANY, "Any action"), *actions])
+
+    def clean(self) -> None:
+        """Forgive a mangled URL: each invalid filter is dropped instead of failing."""
+        if self.validate():
+            return
+        for name in list(self.errors):
+            self[name].data = self[name].default if name == "action" else None

@@ -443,6 +443,48 @@ class LoginSession(db.Model):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class AuditAction(enum.StrEnum):
+    """What the audit log records: changes to people, rights, schedules, settings and logins."""
+
+    LOGIN = "login"
+    LOGIN_FAILED = "login_failed"
+    LOGOUT = "logout"
+    SESSIONS_ENDED = "sessions_ended"
+    THROTTLE_CLEARED = "throttle_cleared"
+    USER_CREATED = "user_created"
+    USER_RENAMED = "user_renamed"
+    USER_DELETED = "user_deleted"
+    USER_DEACTIVATED = "user_deactivated"
+    USER_ACTIVATED = "user_activated"
+    ADMIN_GRANTED = "admin_granted"
+    ADMIN_REVOKED = "admin_revoked"
+    PASSWORD_CHANGED = "password_changed"
+    PASSWORD_RESET = "password_reset"
+    LINK_CODE_ISSUED = "link_code_issued"
+    TELEGRAM_LINKED = "telegram_linked"
+    TELEGRAM_UNLINKED = "telegram_unlinked"
+    SLOT_SAVED = "slot_saved"
+    SLOT_DELETED = "slot_deleted"
+    SETTING_CHANGED = "setting_changed"
+
+
+class AuditEvent(db.Model):
+    """One line of the audit log. The actor's name is copied, so it outlives the account."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    actor_name: Mapped[str] = mapped_column(sa.String(64), default="")
+    action: Mapped[AuditAction] = mapped_column(enum_type(AuditAction, length=32), index=True)
+    target: Mapped[str] = mapped_column(sa.String(255), default="")
+    detail: Mapped[str] = mapped_column(sa.Text, default="")
+    address: Mapped[str | None] = mapped_column(sa.String(64))
+
+
 class ThrottleScope(enum.StrEnum):
     """What a login throttle counts failures of."""
 

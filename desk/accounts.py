@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from desk import linking, logins, sessions
+from desk import audit, linking, logins, sessions
 from desk.extensions import db
 from models import (
+    AuditAction,
     Notification,
     ScheduleBackup,
     ScheduleSlot,
@@ -100,21 +101,28 @@ def create(
     user.set_password(password)
     db.session.add(user)
     db.session.flush()  # the new id, for the page it goes to
+    audit.record(AuditAction.USER_CREATED, user.username, "admin" if is_admin else "tech")
     return user
 
 
 def rename(user: User, username: str, full_name: str) -> None:
+    before = f"{user.username} ({user.full_name})"
     user.username = username.strip()
     user.full_name = full_name.strip()
+    after = f"{user.username} ({user.full_name})"
+    if after != before:
+        audit.record(AuditAction.USER_RENAMED, user.username, f"{before} → {after}")
 
 
 def grant_admin(user: User) -> None:
     user.is_admin = True
+    audit.record(AuditAction.ADMIN_GRANTED, user.username)
 
 
 def revoke_admin(user: User) -> None:
     _refuse_losing_last_admin(user)
     user.is_admin = False
+    audit.record(AuditAction.ADMIN_REVOKED, user.username)
 
 
 def deactivate(user: User, by: User) -> None:
@@ -125,11 +133,13 @@ def deactivate(user: User, by: User) -> None:
     user.active = False
     user.link_code = None
     sessions.end_all(user)
+    audit.record(AuditAction.USER_DEACTIVATED, user.username)
 
 
 def activate(user: User) -> None:
     user.active = True
     _unlock(user)
+    audit.record(AuditAction.USER_ACTIVATED, user.username)
 
 
 def reset_password(user: User, password: str, by: User | None) -> None:
@@ -141,6 +151,7 @@ def reset_password(user: User, password: str, by: User | None) -> None:
     _unlock(user)
     own = by is not None and by.id == user.id
     sessions.end_others(user, keep=by.session_token if own else None)
+    audit.record(AuditAction.PASSWORD_RESET, user.username, "sessions ended")
 
 
 def change_own_password(user: User, current: str, new: str) -> None:
@@ -149,16 +160,22 @@ def change_own_password(user: User, current: str, new: str) -> None:
     user.set_password(new)
     user.must_change_password = False
     sessions.end_others(user, keep=user.session_token)
+    audit.record(AuditAction.PASSWORD_CHANGED, user.username, "other sessions ended")
 
 
 def issue_link_code(user: User) -> str:
     if not user.active:
         raise Refused("Reactivate the account before linking Telegram.")
-    return linking.new_code(user)
+    code = linking.new_code(user)
+    audit.record(AuditAction.LINK_CODE_ISSUED, user.username)  # never the code itself
+    return code
 
 
 def unlink(user: User) -> None:
     """Forget the user's Telegram account (e.g. a lost phone); they can link a new one."""
+    audit.record(
+        AuditAction.TELEGRAM_UNLINKED, user.username, f"Telegram id {user.telegram_user_id}"
+    )
     user.telegram_user_id = None
     user.telegram_username = None
 
@@ -173,4 +190,5 @@ def delete(user: User, by: User) -> None:
         raise Refused(
             f"{user.display_name} has history (tickets, answers or slots): deactivate instead."
         )
+    audit.record(AuditAction.USER_DELETED, user.username)
     db.session.delete(user)

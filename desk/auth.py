@@ -8,9 +8,10 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from desk import accounts, linking, logins, sessions
+from desk import accounts, audit, linking, logins, sessions
 from desk.extensions import db
 from forms import ChangePasswordForm, EmptyForm, LoginForm
+from models import AuditAction
 
 bp = Blueprint("auth", __name__)
 
@@ -43,6 +44,9 @@ def login():
             error = logins.FAILED_MESSAGE
         elif not user.active:
             user, error = None, "This account has been deactivated. Ask an admin."
+        if user is None:
+            logins.failed(form.username.data, wait)
+            db.session.commit()
         if user is not None:
             logins.succeeded(user)
             sessions.start(user)
@@ -65,6 +69,7 @@ def logout():
         if current_user.is_authenticated:
             # Ended on the server: a copy of this browser's cookies opens nothing any more.
             sessions.end(current_user._get_current_object())
+            audit.record(AuditAction.LOGOUT, current_user.username)
             db.session.commit()
         logout_user()
         flash("You have logged out.", "info")
@@ -109,6 +114,7 @@ def end_other_sessions():
     """Sign out every other browser (a lost phone, a shared computer)."""
     if EmptyForm().validate_on_submit():
         ended = sessions.end_others(current_user, keep=current_user.session_token)
+        audit.record(AuditAction.SESSIONS_ENDED, current_user.username, f"{ended} other(s)")
         db.session.commit()
         flash(f"Signed out {ended} other session(s).", "success")
     return redirect(url_for("auth.account"))
@@ -119,6 +125,6 @@ def end_other_sessions():
 def link_code():
     """Issue a one-time code to link one's Telegram account through the bot."""
     if EmptyForm().validate_on_submit():
-        linking.new_code(current_user)
+        accounts.issue_link_code(current_user._get_current_object())
         db.session.commit()
     return redirect(url_for("auth.account"))

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from desk import clock
+from desk import audit, clock
 from desk.extensions import db
-from models import User
+from models import AuditAction, User
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I/L to misread
 CODE_LENGTH = 8
@@ -57,4 +57,6 @@ def link(code: str, telegram_user_id: int, telegram_username: str | None) -> Use
     user.telegram_username = telegram_username
     user.link_code = None
     user.link_code_expires_at = None
+    detail = f"Telegram id {telegram_user_id}"
+    audit.record(AuditAction.TELEGRAM_LINKED, user.username, detail, actor=user)
     return user

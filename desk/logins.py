@@ -24,9 +24,9 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 import models
-from desk import clock
+from desk import audit, clock
 from desk.extensions import db
-from models import LoginThrottle, ThrottleScope, User
+from models import AuditAction, LoginThrottle, ThrottleScope, User
 
 # Failures allowed before the delays start: an office behind one address gets more room.
 FREE_FAILURES = {ThrottleScope.USERNAME: 5, ThrottleScope.ADDRESS: 20}
@@ -161,17 +161,26 @@ def check_password(username: str, password: str) -> User | None:
 def succeeded(user: User) -> None:
     """The right password: the username's count starts again (the address's keeps decaying,
     so one account of one's own cannot reset a spray of guesses at others)."""
-    clear(ThrottleScope.USERNAME, username_key(user.username))
+    clear(ThrottleScope.USERNAME, username_key(user.username), audited=False)
     user.last_login_at = clock.now()
+    audit.record(AuditAction.LOGIN, user.username, actor=user)
 
 
-def clear(scope: ThrottleScope, key: str) -> bool:
+def failed(username: str, wait: Wait | None) -> None:
+    """A refused login, under the name typed (no password, ever)."""
+    detail = f"throttled: wait {wait.seconds} s" if wait else "wrong username or password"
+    audit.record(AuditAction.LOGIN_FAILED, username.strip()[:64], detail)
+
+
+def clear(scope: ThrottleScope, key: str, *, audited: bool = True) -> bool:
     """Forget a throttle (an admin, the `unlock` command, a password reset)."""
     result = db.session.execute(
         sa.delete(LoginThrottle)
         .where(LoginThrottle.scope == scope, LoginThrottle.key == key)
         .execution_options(synchronize_session=False)
     )
+    if result.rowcount and audited:
+        audit.record(AuditAction.THROTTLE_CLEARED, key, f"{scope.value} throttle")
     return result.rowcount > 0
 
 

@@ -63,6 +63,15 @@ SETTINGS = {
             0,
             7 * 24 * 60,
         ),
+        IntSetting(
+            "audit_retention_days",
+            "Keep the audit log (days)",
+            "Audit lines older than this are deleted.",
+            None,
+            365,
+            1,
+            10 * 365,
+        ),
     )
 }
 

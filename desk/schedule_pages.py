@@ -10,12 +10,12 @@ from sqlalchemy.orm import selectinload
 
 import escalation
 import weekly_schedule
-from desk import clock, oncall, reach
+from desk import audit, clock, oncall, reach
 from desk.extensions import db
 from desk.permissions import require_admin
 from desk.web import weekday_name
 from forms import EmptyForm, SlotForm
-from models import ScheduleBackup, ScheduleSlot
+from models import AuditAction, ScheduleBackup, ScheduleSlot
 
 bp = Blueprint("schedule_pages", __name__, url_prefix="/schedule")
 bp.before_request(require_admin)
@@ -78,6 +78,8 @@ def submit_slot(form: SlotForm, slot: ScheduleSlot) -> bool:
     if slot.id is None:
         db.session.add(slot)
     save(slot, form)
+    db.session.flush()
+    audit.record(AuditAction.SLOT_SAVED, describe(slot), f"slot {slot.id}")
     db.session.commit()
     flash(f"Saved the {describe(slot)} slot.", "success")
     return True
@@ -226,6 +228,7 @@ def delete(slot_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     label = describe(slot)
+    audit.record(AuditAction.SLOT_DELETED, label, f"slot {slot.id}")
     db.session.delete(slot)
     db.session.commit()
     flash(f"Removed the {label} slot.", "success")

@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from desk import escalation_steps, runtime_settings
+from desk import audit, escalation_steps, runtime_settings
 from desk.extensions import db
 from desk.permissions import require_admin
 from forms import settings_form_class
+from models import AuditAction
 
 bp = Blueprint("settings_pages", __name__, url_prefix="/settings")
 bp.before_request(require_admin)
@@ -27,8 +28,11 @@ def index():
     if form.validate_on_submit():
         # Only changed values are stored: an untouched setting keeps following its default.
         changed = [key for key, value in current_values().items() if form[key].data != value]
+        before = current_values()
         for key in changed:
             runtime_settings.set_int(key, form[key].data, current_user.id)
+            label = runtime_settings.SETTINGS[key].label
+            audit.record(AuditAction.SETTING_CHANGED, label, f"{before[key]} → {form[key].data}")
         if {"escalation_timeout", "ack_timeout", "owner_silence"} & set(changed):
             escalation_steps.reschedule_open_tickets()
         db.session.commit()

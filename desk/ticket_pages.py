@@ -21,6 +21,7 @@ from desk import ticket_actions, ticket_list, tickets
 from desk.extensions import db
 from desk.permissions import require_login
 from desk.thread import build_thread
+from desk.validation import page_number
 from desk.web import priority_label, status_label
 from forms import (
     ANY,
@@ -44,17 +45,6 @@ def filter_args(form: TicketFilterForm, **changes: str) -> dict[str, str]:
     args = {name: form[name].data or "" for name in ("status", "priority", "assignee", "q")}
     args.update(changes)
     return {k: v for k, v in args.items() if v and v != ANY}
-
-
-MAX_PAGE = 100_000
-
-
-def page_number(raw: str | None) -> int:
-    try:
-        number = int(raw or 1)
-    except ValueError:
-        return 1
-    return number if 1 <= number <= MAX_PAGE else 1
 
 
 @bp.get("/")

@@ -158,3 +158,16 @@ def parse_instant(name: str, raw: str) -> datetime:
             "invalid fields", {name: f"must be between {EARLIEST:%Y} and {LATEST:%Y}"}
         )
     return value
+
+
+MAX_PAGE = 100_000
+
+
+def page_number(raw: str | None) -> int:
+    """A page of a list from `?page=`: a mangled or absurd one (past what an OFFSET can hold)
+    is the first page."""
+    try:
+        number = int(raw or 1)
+    except ValueError:
+        return 1
+    return number if 1 <= number <= MAX_PAGE else 1

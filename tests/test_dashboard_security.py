@@ -10,6 +10,8 @@ from models import ScheduleSlot
 
 # Every admin route, with the ids of objects the fixture below creates (slot 1, user 2).
 ADMIN_GETS = [
+    "/audit/",
+    "/audit/export.csv",
     "/schedule/",
     "/schedule/new",
     "/schedule/1/edit",
@@ -36,7 +38,7 @@ ADMIN_POSTS = [
     "/users/throttles/username/tess/clear",
     "/settings/",
 ]
-ADMIN_BLUEPRINTS = ("schedule_pages", "user_pages", "settings_pages")
+ADMIN_BLUEPRINTS = ("schedule_pages", "user_pages", "settings_pages", "audit_pages")
 
 
 @pytest.fixture

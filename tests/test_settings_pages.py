@@ -16,6 +16,7 @@ DEFAULTS = {
     "ack_timeout": "1800",
     "escalation_repeats": "1",
     "owner_silence": "0",
+    "audit_retention_days": "365",
 }
 
 
