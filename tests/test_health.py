@@ -1,0 +1,61 @@
+"""`GET /healthz`: what a load balancer learns about the database, and nothing secret."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from bot_harness import free_port
+from databases import backend, read_only, refused_writes, unreachable
+
+
+@pytest.fixture
+def engine(db):
+    return db.engine
+
+
+def test_healthz_is_ok_without_auth_when_the_database_reads_and_writes(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_leaves_nothing_of_its_probe_write_behind(client, db):
+    from models import SystemConfig
+
+    before = db.session.scalars(sa.select(SystemConfig.key)).all()
+    for _ in range(3):
+        assert client.get("/healthz").status_code == 200
+    db.session.rollback()
+    assert db.session.scalars(sa.select(SystemConfig.key)).all() == before
+
+
+def test_healthz_is_503_read_only_when_the_database_refuses_every_write(client, engine, app):
+    with read_only(engine):
+        with engine.connect() as connection:  # reads still work: only a write tells
+            assert connection.scalar(sa.text("SELECT count(*) FROM users")) == 1
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "unavailable", "database": "read-only"}
+    assert app.config["SQLALCHEMY_DATABASE_URI"] not in response.get_data(as_text=True)
+
+
+def test_healthz_is_503_unreachable_when_the_database_does_not_answer(client, engine):
+    with unreachable(engine, free_port()):
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "unavailable", "database": "unreachable"}
+
+
+def test_healthz_names_only_the_error_class_of_any_other_failed_write(client, engine):
+    with refused_writes(engine, "P0001", "secret detail", tables=("system_config",)):
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    failure = {"sqlite": "IntegrityError", "postgresql": "RaiseException"}[backend()]
+    assert response.get_json() == {"status": "unavailable", "database": f"write failed: {failure}"}
+    assert "secret detail" not in response.get_data(as_text=True)
+
+
+def test_healthz_is_ok_again_once_the_database_takes_writes(client, engine):
+    with read_only(engine):
+        assert client.get("/healthz").status_code == 503
+    assert client.get("/healthz").get_json() == {"status": "ok", "database": "ok"}
