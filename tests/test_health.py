@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
 import sqlalchemy as sa
 from bot_harness import free_port
 from databases import backend, read_only, refused_writes, unreachable
-
-
-@pytest.fixture
-def engine(db):
-    return db.engine
 
 
 def test_healthz_is_ok_without_auth_when_the_database_reads_and_writes(client):
@@ -29,9 +23,9 @@ def test_healthz_leaves_nothing_of_its_probe_write_behind(client, db):
     assert db.session.scalars(sa.select(SystemConfig.key)).all() == before
 
 
-def test_healthz_is_503_read_only_when_the_database_refuses_every_write(client, engine, app):
-    with read_only(engine):
-        with engine.connect() as connection:  # reads still work: only a write tells
+def test_healthz_is_503_read_only_when_the_database_refuses_every_write(client, db, app):
+    with read_only(db):
+        with db.engine.connect() as connection:  # reads still work: only a write tells
             assert connection.scalar(sa.text("SELECT count(*) FROM users")) == 1
         response = client.get("/healthz")
     assert response.status_code == 503
@@ -39,15 +33,15 @@ def test_healthz_is_503_read_only_when_the_database_refuses_every_write(client, 
     assert app.config["SQLALCHEMY_DATABASE_URI"] not in response.get_data(as_text=True)
 
 
-def test_healthz_is_503_unreachable_when_the_database_does_not_answer(client, engine):
-    with unreachable(engine, free_port()):
+def test_healthz_is_503_unreachable_when_the_database_does_not_answer(client, db):
+    with unreachable(db, free_port()):
         response = client.get("/healthz")
     assert response.status_code == 503
     assert response.get_json() == {"status": "unavailable", "database": "unreachable"}
 
 
-def test_healthz_names_only_the_error_class_of_any_other_failed_write(client, engine):
-    with refused_writes(engine, "P0001", "secret detail", tables=("system_config",)):
+def test_healthz_names_only_the_error_class_of_any_other_failed_write(client, db):
+    with refused_writes(db, "P0001", "secret detail", tables=("system_config",)):
         response = client.get("/healthz")
     assert response.status_code == 503
     failure = {"sqlite": "IntegrityError", "postgresql": "RaiseException"}[backend()]
@@ -55,7 +49,7 @@ def test_healthz_names_only_the_error_class_of_any_other_failed_write(client, en
     assert "secret detail" not in response.get_data(as_text=True)
 
 
-def test_healthz_is_ok_again_once_the_database_takes_writes(client, engine):
-    with read_only(engine):
+def test_healthz_is_ok_again_once_the_database_takes_writes(client, db):
+    with read_only(db):
         assert client.get("/healthz").status_code == 503
     assert client.get("/healthz").get_json() == {"status": "ok", "database": "ok"}
