@@ -38,8 +38,10 @@ def database_problem() -> str | None:
     try:
         try:
             db.session.execute(sa.text("SELECT 1"))
-        except SQLAlchemyError:
-            return "unreachable"
+        except SQLAlchemyError as error:
+            # SQLite refuses to open a read-only database when opening must write (WAL set-up).
+            refusal = write_refusal(error)
+            return refusal.value if refusal else "unreachable"
         try:
             db.session.execute(
                 sa.insert(SystemConfig).values(

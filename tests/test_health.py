@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
+
+import pytest
 import sqlalchemy as sa
 from bot_harness import free_port
 from databases import backend, read_only, refused_writes, unreachable
@@ -53,3 +57,18 @@ def test_healthz_is_ok_again_once_the_database_takes_writes(client, db):
     with read_only(db):
         assert client.get("/healthz").status_code == 503
     assert client.get("/healthz").get_json() == {"status": "ok", "database": "ok"}
+
+
+@pytest.mark.skipif(backend() != "sqlite", reason="SQLite's set-up on connecting is a write")
+def test_healthz_says_read_only_when_a_read_only_database_cannot_even_be_opened(client, db):
+    # SQLite refuses even to open a read-only database when opening must write: here the switch
+    # to WAL mode; in a folder the dashboard may not write, the WAL index (`-shm`) too.
+    path = db.engine.url.database
+    db.session.remove()
+    db.engine.dispose()
+    with closing(sqlite3.connect(path)) as connection:
+        connection.execute("PRAGMA journal_mode = DELETE")
+    with read_only(db):
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "unavailable", "database": "read-only"}
