@@ -15,6 +15,7 @@ from desk import (
     database,
     deliveries,
     escalation_steps,
+    health,
     linking,
     oncall,
     outbox,
@@ -264,10 +265,12 @@ def notification_result(notification_id: int):
 
 @bp.get("/status")
 def status():
-    """Health and counts for the bot's /status command."""
-    db.session.execute(sa.text("SELECT 1"))
+    """Health (as /healthz sees it) and counts for the bot's /status command."""
+    problem = health.database_problem()
     on_call = oncall.on_call_dict(oncall.on_call_at(clock.now()))
-    return jsonify({"database": "ok", "tickets": tickets.status_counts(), "on_call": on_call})
+    return jsonify(
+        {"database": problem or "ok", "tickets": tickets.status_counts(), "on_call": on_call}
+    )
 
 
 @bp.get("/oncall")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -69,20 +70,38 @@ def secret_key(environ: dict[str, str], instance_path: str) -> str:
         return configured
     path = Path(instance_path) / "secret_key"
     try:
-        return path.read_text().strip()
+        key = path.read_text().strip()
     except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    # O_EXCL: when several workers start at once, exactly one writes and the rest read its key.
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip() or key
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key)
-    log.warning("SECRET_KEY is not set: generated one and stored it in %s", path)
+        publish_new_key(path)
+        key = path.read_text().strip()
+    if not key:
+        raise ConfigError(
+            "SECRET_KEY", f"{path} is empty (delete it to generate a new key, or set SECRET_KEY)"
+        )
     return key
+
+
+def publish_new_key(path: Path) -> None:
+    """Write a new key to a temporary file beside `path`, then link it in as `path`.
+
+    The link fails when `path` already exists, so of several workers starting at once exactly
+    one publishes its key, complete, and every worker reads that one; nobody ever sees a file
+    that is still being written.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return  # another worker was first: its key is the one
+        log.warning("SECRET_KEY is not set: generated one and stored it in %s", path)
+    finally:
+        os.unlink(temporary)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The database's working rules: SQLite set up for several workers, and the unit of work.
+"""The database's working rules: SQLite set up for several workers, the unit of work, and
+what a refused write means.
 
 One rule for transactions: services change the session and never commit; the view (an API
 endpoint, a page, a CLI command) commits once at the end, or lets an exception roll it all
@@ -8,6 +9,7 @@ that insert in a savepoint, which leaves the rest of the unit of work alone.
 
 from __future__ import annotations
 
+import enum
 import sqlite3
 
 import sqlalchemy as sa
@@ -61,3 +63,36 @@ def claim_row(row, *conditions: sa.ColumnElement[bool], **values: object) -> boo
     )
     db.session.refresh(row)
     return result.rowcount == 1
+
+
+class WriteRefusal(enum.Enum):
+    """Why the database refused a write, as the database itself says it."""
+
+    READ_ONLY = "read-only"
+    DISK_FULL = "disk full"
+
+
+# The driver's own codes: SQLite's result codes, PostgreSQL's SQLSTATE.
+SQLITE_REFUSALS = {
+    sqlite3.SQLITE_READONLY: WriteRefusal.READ_ONLY,
+    sqlite3.SQLITE_FULL: WriteRefusal.DISK_FULL,
+}
+SQLSTATE_REFUSALS = {
+    "25006": WriteRefusal.READ_ONLY,  # read_only_sql_transaction: a read-only server or standby
+    "53100": WriteRefusal.DISK_FULL,  # disk_full
+}
+
+
+def write_refusal(error: BaseException) -> WriteRefusal | None:
+    """Read-only or disk full, when that is why `error` (a SQLAlchemy or driver error) came."""
+    original = getattr(error, "orig", None) or error
+    if isinstance(original, sqlite3.Error):
+        code = getattr(original, "sqlite_errorcode", None)
+        # An extended code (SQLITE_READONLY_DBMOVED, ...) keeps the primary code in its low byte.
+        return SQLITE_REFUSALS.get(code & 0xFF) if code is not None else None
+    return SQLSTATE_REFUSALS.get(getattr(original, "sqlstate", None) or "")
+
+
+def driver_error_name(error: BaseException) -> str:
+    """The class of the driver's error (`RaiseException`), else of `error` itself."""
+    return type(getattr(error, "orig", None) or error).__name__

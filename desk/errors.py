@@ -5,14 +5,19 @@ Views raise (`abort(404)`, `ApiError`, `InvalidRequest`); nothing else formats a
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
+from sqlalchemy.exc import DBAPIError
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, ServiceUnavailable
 
+from desk.database import WriteRefusal, driver_error_name, write_refusal
 from desk.extensions import db
 from desk.validation import InvalidRequest
+
+log = logging.getLogger(__name__)
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood."),
@@ -21,6 +26,20 @@ MESSAGES = {
     404: ("Not found", "There is nothing here. The ticket, user or slot may not exist."),
     405: ("Not allowed", "This address does not accept that kind of request."),
     500: ("Something went wrong", "The error has been logged. Try again in a moment."),
+    503: ("Nothing was saved", "The dashboard cannot write to its database right now."),
+}
+
+# The cause and what an administrator must do; the page's title (or the API's 503) says that
+# nothing was saved.
+REFUSED_WRITES = {
+    WriteRefusal.READ_ONLY: (
+        "The database refused a write: it is read-only (a read-only file, disk or server). "
+        "An administrator must make it writable again; reading still works."
+    ),
+    WriteRefusal.DISK_FULL: (
+        "The database refused a write: the disk is full. "
+        "An administrator must free space on the database's disk."
+    ),
 }
 
 
@@ -80,9 +99,30 @@ def handle_server_error(error: InternalServerError):
     return render_error(error)
 
 
+def handle_database_error(error: DBAPIError):
+    """A write the database refused (read-only, disk full) is a 503 that says so.
+
+    Any other database error is a bug or an outage: it goes on, unchanged, to Flask's logging
+    and the 500 page. Neither answer carries the statement or its parameters.
+    """
+    refusal = write_refusal(error)
+    if refusal is None:
+        raise error
+    db.session.rollback()
+    log.error(
+        "%s %s: the database refused a write (%s): %s",
+        request.method,
+        request.path,
+        refusal.value,
+        driver_error_name(error),
+    )
+    return render_error(ServiceUnavailable(REFUSED_WRITES[refusal]), REFUSED_WRITES[refusal])
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(ApiError, handle_api_error)
     app.register_error_handler(InvalidRequest, handle_invalid)
     app.register_error_handler(HTTPException, render_error)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(500, handle_server_error)
+    app.register_error_handler(DBAPIError, handle_database_error)

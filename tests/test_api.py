@@ -6,6 +6,7 @@ from datetime import time
 
 import pytest
 from conftest import API_TOKEN
+from databases import read_only
 
 from models import ScheduleSlot, User
 
@@ -256,3 +257,12 @@ def test_out_of_range_numbers_are_refused_not_a_server_error(api, support_payloa
 )
 def test_ids_beyond_any_table_are_404_not_a_server_error(api, path):
     assert json_error(api.get(path), 404)
+
+
+def test_status_tells_the_bot_when_the_database_is_read_only(api, db):
+    assert api.get("/api/status").get_json()["database"] == "ok"
+    with read_only(db):
+        response = api.get("/api/status")
+    assert response.status_code == 200  # the counts and the on-call chain are still read
+    assert response.get_json()["database"] == "read-only"
+    assert response.get_json()["tickets"]["total"] == 0

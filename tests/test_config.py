@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -81,6 +83,45 @@ def test_missing_secret_key_is_generated_once_and_kept(tmp_path):
     assert len(first) == 64
     assert (tmp_path / "secret_key").read_text() == first
     assert secret_key({"SECRET_KEY": "mine"}, str(tmp_path)) == "mine"
+
+
+def test_workers_starting_at_once_all_sign_with_the_one_generated_key(tmp_path):
+    """gunicorn --workers 4 on a new instance folder: every worker reads the same key."""
+    from desk.config import secret_key
+
+    workers = 8
+    for attempt in range(25):  # the race is a window of microseconds: give it many chances
+        instance = tmp_path / f"instance-{attempt}"
+        start = threading.Barrier(workers)
+        keys: list[str] = []
+
+        def start_worker(instance=instance, start=start, keys=keys) -> None:
+            start.wait()
+            keys.append(secret_key({}, str(instance)))
+
+        threads = [threading.Thread(target=start_worker) for _ in range(workers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(keys) == workers
+        assert len(set(keys)) == 1, f"attempt {attempt}: {workers} workers got {set(keys)}"
+        assert len(keys[0]) == 64
+        key_file = instance / "secret_key"
+        assert key_file.read_text() == keys[0]
+        assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+        assert sorted(p.name for p in instance.iterdir()) == ["secret_key"]  # no temp files left
+
+
+def test_an_empty_secret_key_file_stops_the_dashboard_with_one_line(tmp_path):
+    from desk.config import secret_key
+    from envconfig import ConfigError
+
+    (tmp_path / "secret_key").write_text("")
+    with pytest.raises(ConfigError) as refused:
+        secret_key({}, str(tmp_path))
+    assert refused.value.variable == "SECRET_KEY"
+    assert "secret_key is empty" in str(refused.value)
 
 
 def test_default_database_is_a_sqlite_file_in_the_instance_folder(tmp_path):

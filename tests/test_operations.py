@@ -1,4 +1,4 @@
-"""Operations: migrations, health, backups, gunicorn, proxies."""
+"""Operations: migrations, backups, gunicorn, proxies (health: test_health.py)."""
 
 from __future__ import annotations
 
@@ -207,26 +207,6 @@ def test_dashboard_refuses_a_database_older_than_the_code(database_url, tmp_path
     line = one_line_error(run_python(str(ROOT / "app.py"), cwd=tmp_path, env=env))
     assert "schema is at revision none" in line
     assert "flask --app app db upgrade" in line
-
-
-def test_healthz_answers_without_auth_and_reveals_nothing(client):
-    response = client.get("/healthz")
-    assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok"}
-
-
-def test_healthz_is_503_when_the_database_is_down(client, app, monkeypatch):
-    from sqlalchemy.exc import OperationalError
-
-    from desk.extensions import db
-
-    def broken(*args, **kwargs):
-        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
-
-    monkeypatch.setattr(db.session, "execute", broken)
-    response = client.get("/healthz")
-    assert response.status_code == 503
-    assert response.get_json()["status"] == "unavailable"
 
 
 @pytest.mark.skipif(backend() != "sqlite", reason="the backup command copies SQLite databases")
