@@ -15,6 +15,7 @@ from desk.extensions import db
 from desk.permissions import require_login
 from desk.web import ago, duration, localtime, priority_label, status_label, weekday_name
 from models import DeliveryState, Notification, Status, Ticket
+from user_text import isolate
 
 bp = Blueprint("overview", __name__)
 bp.before_request(require_login)
@@ -70,11 +71,14 @@ def slot_label(slot: weekly_schedule.Slot | None) -> str | None:
 
 
 def chain_summary(on_call: escalation.OnCall, now: bool = True) -> dict[str, object]:
-    """An on-call answer as the block shows it; `alert` is the notice's level and text."""
+    """An on-call answer as the block shows it; `alert` is the notice's level and text.
+
+    A name inside a line of ours ("skipped") is isolated with FSI … PDI.
+    """
     return {
         "primary": on_call.primary.name if on_call.primary else None,
         "backups": [p.name for p in on_call.chain[1:]],
-        "skipped": [f"{s.name} ({s.reason.replace('_', ' ')})" for s in on_call.skipped],
+        "skipped": [f"{isolate(s.name)} ({s.reason.replace('_', ' ')})" for s in on_call.skipped],
         "fallback": on_call.fallback,
         "unreachable": on_call.unreachable.value if on_call.unreachable else None,
         "alert": reach.on_call_notice(on_call, now=now),

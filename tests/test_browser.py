@@ -18,6 +18,8 @@ import requests
 from conftest import API_TOKEN
 from werkzeug.serving import make_server
 
+from user_text import FSI, PDI
+
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -214,7 +216,7 @@ def test_first_admin_runs_the_desk_in_a_real_browser(app, live_server, chromium)
 
     page.fill("#text", "Turn it off and on again, then step away.")
     page.click("button:has-text('Send answer')")
-    page.wait_for_selector("text=Answer queued: the bot will deliver it to Alice.")
+    page.wait_for_selector(f"text=Answer queued: the bot will deliver it to {FSI}Alice{PDI}.")
     assert page.inner_text("#thread .entry-team .badge") == "Pending"
     assert page.input_value("#text") == ""
 
