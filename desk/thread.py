@@ -2,7 +2,7 @@
 
 One flat entry shape serves the template and the live JSON, so the page rendered by the server
 and the entries added later by static/js/ticket.js look the same. `who` and `text` are what
-users wrote, put in a <bdi>; a name inside `what`, a line of ours, is isolated with
+users wrote, put in a <bdi> by both; a name inside `what`, a line of ours, is isolated with
 FSI … PDI (user_text.py).
 """
 
@@ -28,7 +28,7 @@ from models import (
     Ticket,
     TicketEvent,
 )
-from user_text import isolate
+from user_text import isolate, visible
 
 STATE_LABELS = {
     DeliveryState.PENDING: "Pending",
@@ -53,7 +53,8 @@ class Entry:
     retry_url: str | None = None
 
     def to_dict(self) -> dict[str, object]:
-        return asdict(self) | {"at": localtime(self.at), "iso": self.at.isoformat()}
+        shown = {"who": visible(self.who), "text": visible(self.text) if self.text else self.text}
+        return asdict(self) | shown | {"at": localtime(self.at), "iso": self.at.isoformat()}
 
 
 def message_entries(ticket: Ticket) -> list[Entry]:

@@ -35,7 +35,7 @@ from forms import (
     TicketFilterForm,
 )
 from models import Priority, Status, SupportResponse, Ticket, User
-from user_text import isolate
+from user_text import isolate, visible
 
 bp = Blueprint("ticket_pages", __name__, url_prefix="/tickets")
 bp.before_request(require_login)
@@ -134,7 +134,7 @@ def live(ticket_id: int):
             "status_label": status_label(ticket.status),
             "priority": ticket.priority.value,
             "priority_label": priority_label(ticket.priority),
-            "assignee": ticket.assignee.display_name if ticket.assignee else None,
+            "assignee": visible(ticket.assignee.display_name) if ticket.assignee else None,
             "thread": [entry.to_dict() for entry in build_thread(ticket)],
         }
     )

@@ -2,7 +2,7 @@
 
 A right-to-left override (U+202E) in a name or a ticket reversed the rest of a row or title;
 a NUL reached the ticket page's HTML. Pages now carry neither raw (user_text.py, the
-`user_text` filter).
+`user_text` filter), and the live JSON the scripts read carries the same visible text.
 """
 
 from __future__ import annotations
@@ -111,3 +111,19 @@ def test_the_schedule_isolates_names_in_the_grid_the_slots_and_the_notices(
     assert f'<span class="name-long">{bdi("Ann Smith" + SHOWN_RLO)}</span>' in page
     assert f"<td>{bdi('Ann Smith' + SHOWN_RLO)}</td>" in page
     assert f"{FSI}Ann Smith{SHOWN_RLO}{PDI} has no linked Telegram account" in page
+
+
+def test_the_live_json_carries_the_visible_text(admin_client, ticket):
+    overview = admin_client.get("/overview/live.json").get_json()
+    row = overview["recent"][0]
+    assert (row["preview"], row["sender"], row["assignee"]) == (
+        SHOWN_TEXT,
+        f"Eve{SHOWN_RLO}",
+        f"Zed{SHOWN_RLO}",
+    )
+    live = admin_client.get(f"/tickets/{ticket.id}/live.json").get_json()
+    assert live["assignee"] == f"Zed{SHOWN_RLO}"
+    first = live["thread"][0]
+    assert (first["who"], first["text"]) == (f"Eve{SHOWN_RLO}", SHOWN_TEXT)
+    assigned = next(e for e in live["thread"] if e["what"].startswith("assigned"))
+    assert assigned["what"] == f"assigned the ticket {FSI}to Zed{SHOWN_RLO}{PDI}"
