@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import AuthActions
 from databases import backend
 
 from desk import ticket_actions
@@ -111,6 +112,26 @@ def test_the_schedule_isolates_names_in_the_grid_the_slots_and_the_notices(
     assert f'<span class="name-long">{bdi("Ann Smith" + SHOWN_RLO)}</span>' in page
     assert f"<td>{bdi('Ann Smith' + SHOWN_RLO)}</td>" in page
     assert f"{FSI}Ann Smith{SHOWN_RLO}{PDI} has no linked Telegram account" in page
+
+
+def test_a_name_typed_at_the_login_is_isolated_in_the_audit_log_and_the_throttles(
+    admin_client, app
+):
+    guesser = AuthActions(app.test_client())
+    for _ in range(6):  # past the free attempts, so the name is slowed down too
+        guesser.login(f"ghost{RLO}", "wrong-guess")
+    audit = page_of(admin_client, "/audit/")
+    assert f"<td>{bdi('ghost' + SHOWN_RLO)}</td>" in audit
+    users = page_of(admin_client, "/users/")
+    assert f"Username <code>{bdi('ghost' + SHOWN_RLO)}</code>" in users
+
+
+def test_a_browser_name_is_isolated_among_the_signed_in_browsers(app, admin, fresh_g_per_request):
+    client = app.test_client()
+    client.environ_base["HTTP_USER_AGENT"] = f"Browser{RLO}"
+    assert AuthActions(client).login().status_code == 302
+    page = page_of(client, "/account")
+    assert f'<li data-role="session">{bdi("Browser" + SHOWN_RLO)} · ' in page
 
 
 def test_the_live_json_carries_the_visible_text(admin_client, ticket):
