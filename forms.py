@@ -29,6 +29,7 @@ from wtforms.validators import (
 )
 
 from models import MAX_TEXT, Priority, Status, User, db
+from user_text import visible
 
 # Room for the bot's header ("💬 Name · ticket #N") inside Telegram's 4096 characters.
 MAX_ANSWER = MAX_TEXT - 200
@@ -149,11 +150,14 @@ class PriorityForm(Form):
 
 
 def active_user_choices(empty_label: str | None = None) -> list:
-    """Active users for a select, by name; `empty_label` adds a "nobody" choice first."""
+    """Active users for a select, by name; `empty_label` adds a "nobody" choice first.
+
+    An option holds no markup, and each is a line of its own: names are only made visible.
+    """
     users = db.session.scalars(
         sa.select(User).where(User.active.is_(True)).order_by(User.full_name, User.username)
     )
-    choices = [(u.id, u.display_name) for u in users]
+    choices = [(u.id, visible(u.display_name)) for u in users]
     return options([(NOBODY, empty_label), *choices] if empty_label else choices)
 
 
@@ -315,7 +319,7 @@ class TicketFilterForm(Form):
                 (ANY, "Anyone"),
                 ("me", "Me"),
                 ("none", "Unassigned"),
-                *((str(u.id), u.display_name) for u in users),
+                *((str(u.id), visible(u.display_name)) for u in users),
             ]
         )
 

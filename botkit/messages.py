@@ -1,4 +1,8 @@
-"""Every text the bot sends, as pure functions of the API's JSON (HTML parse mode, escaped)."""
+"""Every text the bot sends, as pure functions of the API's JSON (HTML parse mode, escaped).
+
+What users wrote (ticket texts, answers, Telegram and dashboard names) goes in through `shown`:
+its control characters made visible and its direction isolated (user_text.py), then escaped.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from user_text import isolate
 
 # Room for the header and footer of a notification inside Telegram's 4096 characters.
 QUOTE_LIMIT = 3500
@@ -35,6 +41,11 @@ SPOOLED = (
 NO_OPEN_TICKET = (
     "That ticket is closed. To open a new one, write <code>@support your request</code>."
 )
+
+
+def shown(text: str) -> str:
+    """What a user wrote, as a message carries it: controls visible, isolated, escaped."""
+    return escape(isolate(text))
 
 
 def who_knows(ticket: dict[str, Any]) -> str:
@@ -65,21 +76,21 @@ def followup_added(ticket: dict[str, Any]) -> str:
 def answer(delivery: dict[str, Any]) -> str:
     author = delivery.get("author") or "Support"
     return (
-        f"💬 <b>{escape(author)}</b> · ticket #{delivery['ticket_number']}\n\n"
-        f"{escape(delivery['text'])}"
+        f"💬 <b>{shown(author)}</b> · ticket #{delivery['ticket_number']}\n\n"
+        f"{shown(delivery['text'])}"
     )
 
 
 def quote(text: str) -> str:
     if len(text) > QUOTE_LIMIT:
-        text = text[:QUOTE_LIMIT] + "… (truncated, full text in the dashboard)"
-    return escape(text)
+        return shown(text[:QUOTE_LIMIT]) + "… (truncated, full text in the dashboard)"
+    return shown(text)
 
 
 def sender(ticket: dict[str, Any]) -> str:
-    parts = [escape(ticket.get("sender_name") or "")]
+    parts = [shown(ticket.get("sender_name") or "")]
     if ticket.get("username"):
-        parts.append(f"@{escape(ticket['username'])}")
+        parts.append(f"@{shown(ticket['username'])}")
     parts.append(f"id {ticket['user_id']}")
     return ", ".join(p for p in parts if p)
 
@@ -142,9 +153,9 @@ def handled_line(ticket: dict[str, Any]) -> str:
     if ticket["status"] == "resolved":
         return "✔️ <b>Resolved</b>"
     if ticket.get("assignee"):
-        return f"👤 <b>Taken by {escape(ticket['assignee']['name'])}</b>"
+        return f"👤 <b>Taken by {shown(ticket['assignee']['name'])}</b>"
     if ticket.get("acknowledged_by"):
-        return f"👀 <b>Acknowledged by {escape(ticket['acknowledged_by']['name'])}</b>"
+        return f"👀 <b>Acknowledged by {shown(ticket['acknowledged_by']['name'])}</b>"
     return ""
 
 
@@ -169,7 +180,7 @@ ACTION_DONE = {
 
 
 def person_list(people: list[dict[str, Any]]) -> str:
-    return ", ".join(escape(p["name"]) for p in people) or "nobody"
+    return ", ".join(shown(p["name"]) for p in people) or "nobody"
 
 
 UNREACHABLE = {
@@ -185,7 +196,7 @@ def on_call_summary(on_call: dict[str, Any]) -> str:
     why = UNREACHABLE.get(on_call.get("unreachable") or "", "")
     if not chain:
         return f"🔴 nobody can be paged ({why or 'nobody reachable'})"
-    text = f"<b>{escape(chain[0]['name'])}</b>"
+    text = f"<b>{shown(chain[0]['name'])}</b>"
     if len(chain) > 1:
         text += f" (backups: {person_list(chain[1:])})"
     if on_call.get("fallback"):
@@ -237,6 +248,6 @@ def oncall(overview: dict[str, Any]) -> str:
 
 def linked(user: dict[str, Any]) -> str:
     return (
-        f"🔗 Linked to the dashboard account <b>{escape(user['username'])}</b>. "
+        f"🔗 Linked to the dashboard account <b>{shown(user['username'])}</b>. "
         "You will be paged here when you are on call."
     )

@@ -15,6 +15,7 @@ from desk.extensions import db
 from desk.permissions import require_login
 from desk.web import ago, duration, localtime, priority_label, status_label, weekday_name
 from models import DeliveryState, Notification, Status, Ticket
+from user_text import isolate, visible
 
 bp = Blueprint("overview", __name__)
 bp.before_request(require_login)
@@ -31,18 +32,22 @@ def preview(text: str, limit: int = PREVIEW_CHARS) -> str:
 
 
 def ticket_row(ticket: Ticket) -> dict[str, object]:
-    """A ticket as the overview's list shows it; the JSON and the template share this shape."""
+    """A ticket as the overview's list shows it; the JSON and the template share this shape.
+
+    What users wrote is visible text here (user_text.py); the template and the script put it in
+    a <bdi>.
+    """
     return {
         "id": ticket.id,
         "number": ticket.number,
         "url": url_for("ticket_pages.detail", ticket_id=ticket.id),
-        "preview": preview(ticket.text),
-        "sender": ticket.sender_name,
+        "preview": preview(visible(ticket.text)),
+        "sender": visible(ticket.sender_name),
         "status": ticket.status.value,
         "status_label": status_label(ticket.status),
         "priority": ticket.priority.value,
         "priority_label": priority_label(ticket.priority),
-        "assignee": ticket.assignee.display_name if ticket.assignee else None,
+        "assignee": visible(ticket.assignee.display_name) if ticket.assignee else None,
         "created": localtime(ticket.created_at),
         "age": ago(ticket.created_at),
         "take_url": (
@@ -70,11 +75,15 @@ def slot_label(slot: weekly_schedule.Slot | None) -> str | None:
 
 
 def chain_summary(on_call: escalation.OnCall, now: bool = True) -> dict[str, object]:
-    """An on-call answer as the block shows it; `alert` is the notice's level and text."""
+    """An on-call answer as the block shows it; `alert` is the notice's level and text.
+
+    Names are visible text, put in a <bdi> by the template and the script; a name inside a
+    line of ours ("skipped") is isolated with FSI … PDI.
+    """
     return {
-        "primary": on_call.primary.name if on_call.primary else None,
-        "backups": [p.name for p in on_call.chain[1:]],
-        "skipped": [f"{s.name} ({s.reason.replace('_', ' ')})" for s in on_call.skipped],
+        "primary": visible(on_call.primary.name) if on_call.primary else None,
+        "backups": [visible(p.name) for p in on_call.chain[1:]],
+        "skipped": [f"{isolate(s.name)} ({s.reason.replace('_', ' ')})" for s in on_call.skipped],
         "fallback": on_call.fallback,
         "unreachable": on_call.unreachable.value if on_call.unreachable else None,
         "alert": reach.on_call_notice(on_call, now=now),

@@ -14,6 +14,7 @@ from flask import current_app
 import escalation
 from desk import runtime_settings
 from desk.web import duration
+from user_text import isolate
 
 Unreachable = escalation.Unreachable
 
@@ -74,7 +75,7 @@ def uncovered_notice(
     are = "are" if hours != 1 else "is"
     lead = f"{hours} hour{'s' if hours != 1 else ''} of the week {are} not covered by any slot"
     if admins:
-        names = ", ".join(p.name for p in admins)
+        names = ", ".join(isolate(p.name) for p in admins)
         return {"level": "warning", "text": f"{lead}: the admins are paged then ({names})."}
     text = f"{lead}, and {NO_ADMIN}: nobody can be paged then."
     # On a page that says already that nobody can be paged now, once is enough.

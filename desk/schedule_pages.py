@@ -16,6 +16,7 @@ from desk.permissions import require_admin
 from desk.web import weekday_name
 from forms import EmptyForm, SlotForm
 from models import AuditAction, ScheduleBackup, ScheduleSlot
+from user_text import isolate
 
 bp = Blueprint("schedule_pages", __name__, url_prefix="/schedule")
 bp.before_request(require_admin)
@@ -51,7 +52,7 @@ def collision(new: weekly_schedule.Slot) -> str | None:
     for first, second in weekly_schedule.find_overlaps([*others, new]):
         if new is first or new is second:
             other = first if second is new else second
-            owner = people[other.primary_id].name if other.primary_id in people else "?"
+            owner = isolate(people[other.primary_id].name) if other.primary_id in people else "?"
             return f"This slot overlaps the {describe(other)} slot of {owner}."
     return None
 
@@ -150,7 +151,7 @@ def reach_warnings(
         reason = "is deactivated" if not person.active else "has no linked Telegram account"
         shown = "; ".join(where[:SLOTS_NAMED])
         more = f" and {len(where) - SLOTS_NAMED} more" if len(where) > SLOTS_NAMED else ""
-        warnings.append(f"{person.name} {reason} and will be skipped in: {shown}{more}.")
+        warnings.append(f"{isolate(person.name)} {reason} and will be skipped in: {shown}{more}.")
     return warnings
 
 
@@ -159,7 +160,7 @@ def now_notice(on_call: escalation.OnCall) -> reach.Notice:
     notice = reach.on_call_notice(on_call)
     if notice is not None:
         return notice
-    first, *rest = (p.name for p in on_call.chain)  # without a notice, someone is paged
+    first, *rest = (isolate(p.name) for p in on_call.chain)  # without a notice, someone is paged
     then = f", then {', '.join(rest)}" if rest else ""
     return {"level": "info", "text": f"Paged now: {first}{then}."}
 

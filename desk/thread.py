@@ -1,7 +1,9 @@
 """A ticket's thread: the user's messages, the team's answers, pages and changes, in time order.
 
 One flat entry shape serves the template and the live JSON, so the page rendered by the server
-and the entries added later by static/js/ticket.js look the same.
+and the entries added later by static/js/ticket.js look the same. `who` and `text` are what
+users wrote, put in a <bdi> by both; a name inside `what`, a line of ours, is isolated with
+FSI … PDI (user_text.py).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from models import (
     Ticket,
     TicketEvent,
 )
+from user_text import isolate, visible
 
 STATE_LABELS = {
     DeliveryState.PENDING: "Pending",
@@ -50,7 +53,8 @@ class Entry:
     retry_url: str | None = None
 
     def to_dict(self) -> dict[str, object]:
-        return asdict(self) | {"at": localtime(self.at), "iso": self.at.isoformat()}
+        shown = {"who": visible(self.who), "text": visible(self.text) if self.text else self.text}
+        return asdict(self) | shown | {"at": localtime(self.at), "iso": self.at.isoformat()}
 
 
 def message_entries(ticket: Ticket) -> list[Entry]:
@@ -89,7 +93,7 @@ def answer_entry(response: SupportResponse) -> Entry:
 
 
 def notification_what(note: Notification) -> str:
-    name = note.user.display_name if note.user else "the team group"
+    name = isolate(note.user.display_name) if note.user else "the team group"
     round_ = f", round {note.round + 1}" if note.round else ""
     what = {
         NotificationKind.PAGE: f"paged {name} (level {note.level}{round_})",
@@ -141,7 +145,7 @@ def event_what(event: TicketEvent) -> str:
     if event.kind == EventKind.ASSIGNED:
         if event.detail == "unassigned":
             return "unassigned the ticket"
-        return f"assigned the ticket {event.detail}"
+        return f"assigned the ticket {isolate(event.detail)}"  # "to <name>"
     if event.kind == EventKind.STATUS:
         return f"changed the status {change(event.detail, status_label)}"
     if event.kind == EventKind.PRIORITY:
@@ -149,7 +153,7 @@ def event_what(event: TicketEvent) -> str:
     if event.kind == EventKind.RETRY:
         return "queued a failed answer again"
     words = event.kind.replace("_", " ")
-    return f"{words}: {event.detail}" if event.detail else words
+    return f"{words}: {isolate(event.detail)}" if event.detail else words
 
 
 def event_entry(event: TicketEvent) -> Entry:

@@ -30,6 +30,7 @@ from models import (
     TicketEvent,
     User,
 )
+from user_text import isolate
 
 
 class ActionRefused(Exception):
@@ -79,13 +80,15 @@ def refuse_repeated_action(ticket: Ticket, action: Button, actor: User) -> str |
         return f"Ticket #{ticket.number} is already resolved."
     if ticket.assignee_id is not None and action != Button.RESOLVE:
         if ticket.assignee_id != actor.id:
-            return f"Ticket #{ticket.number} is already taken by {ticket.assignee.display_name}."
+            who = isolate(ticket.assignee.display_name)
+            return f"Ticket #{ticket.number} is already taken by {who}."
         if action == Button.TAKE and ticket.status != Status.OPEN:
             return f"Ticket #{ticket.number} is already yours."
     if action == Button.ACKNOWLEDGE and ticket.acknowledged_at is not None:
         if ticket.acknowledged_by_id == actor.id:
             return f"You already acknowledged ticket #{ticket.number}."
-        who = ticket.acknowledged_by.display_name if ticket.acknowledged_by else "someone"
+        by = ticket.acknowledged_by
+        who = isolate(by.display_name) if by else "someone"
         return f"Ticket #{ticket.number} was already acknowledged by {who}."
     return None
 
@@ -167,7 +170,7 @@ def assign(ticket: Ticket, assignee: User | None, actor: User) -> None:
     """Give the ticket to `assignee`, or to nobody; refused when it already is theirs."""
     assignee_id = assignee.id if assignee else None
     if assignee is not None and not assignee.active:
-        raise ActionRefused(f"{assignee.display_name} is deactivated.")
+        raise ActionRefused(f"{isolate(assignee.display_name)} is deactivated.")
     # Choosing someone is deliberate, so of two different choices at once the later stands
     # (and is recorded after the first); only the same choice twice is refused.
     if ticket.assignee_id == assignee_id or not _claim(
@@ -176,7 +179,7 @@ def assign(ticket: Ticket, assignee: User | None, actor: User) -> None:
         if assignee is None:
             raise ActionRefused(f"Ticket #{ticket.number} is already unassigned.")
         raise ActionRefused(
-            f"Ticket #{ticket.number} is already assigned to {assignee.display_name}."
+            f"Ticket #{ticket.number} is already assigned to {isolate(assignee.display_name)}."
         )
     _hand_over(ticket, assignee, actor)
 
@@ -215,9 +218,8 @@ def set_status(ticket: Ticket, status: Status, actor: User) -> None:
         label = status_label(status)
         if latest is None or latest.actor is None:
             raise ActionRefused(f"Ticket #{ticket.number} is already set to {label}.")
-        raise ActionRefused(
-            f"Ticket #{ticket.number} was already set to {label} by {latest.actor.display_name}."
-        )
+        who = isolate(latest.actor.display_name)
+        raise ActionRefused(f"Ticket #{ticket.number} was already set to {label} by {who}.")
     _change_status(ticket, status, actor)
 
 

@@ -35,6 +35,7 @@ from forms import (
     TicketFilterForm,
 )
 from models import Priority, Status, SupportResponse, Ticket, User
+from user_text import isolate, visible
 
 bp = Blueprint("ticket_pages", __name__, url_prefix="/tickets")
 bp.before_request(require_login)
@@ -133,7 +134,7 @@ def live(ticket_id: int):
             "status_label": status_label(ticket.status),
             "priority": ticket.priority.value,
             "priority_label": priority_label(ticket.priority),
-            "assignee": ticket.assignee.display_name if ticket.assignee else None,
+            "assignee": visible(ticket.assignee.display_name) if ticket.assignee else None,
             "thread": [entry.to_dict() for entry in build_thread(ticket)],
         }
     )
@@ -148,7 +149,7 @@ def answer(ticket_id: int):
         return render_detail(ticket, 422, answer_form=form)
     ticket_actions.answer(ticket, form.text.data.strip(), current_user)
     db.session.commit()
-    flash(f"Answer queued: the bot will deliver it to {ticket.sender_name}.", "success")
+    flash(f"Answer queued: the bot will deliver it to {isolate(ticket.sender_name)}.", "success")
     return redirect(url_for("ticket_pages.detail", ticket_id=ticket.id, _anchor="thread-end"))
 
 
@@ -190,7 +191,7 @@ def assign(ticket_id: int):
     if not form.validate_on_submit():
         return render_detail(ticket, 422, assign_form=form)
     assignee = db.session.get(User, form.assignee.data) if form.assignee.data else None
-    message = f"Assigned to {assignee.display_name}." if assignee else "Unassigned."
+    message = f"Assigned to {isolate(assignee.display_name)}." if assignee else "Unassigned."
     return apply(ticket, lambda: ticket_actions.assign(ticket, assignee, current_user), message)
 
 
@@ -219,7 +220,8 @@ def acknowledge(ticket_id: int):
             # The ticket as the press that won left it: the page names that person.
             if ticket.acknowledged_by_id == current_user.id:
                 raise ticket_actions.ActionRefused("You had already acknowledged it.")
-            who = ticket.acknowledged_by.display_name if ticket.acknowledged_by else "someone"
+            by = ticket.acknowledged_by
+            who = isolate(by.display_name) if by else "someone"
             raise ticket_actions.ActionRefused(f"{who} had already acknowledged it.")
 
     return apply(ticket, acknowledge_once, "Acknowledged: paging has stopped.")

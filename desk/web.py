@@ -1,4 +1,4 @@
-"""What every dashboard page shares: time display, labels, layout context, security headers."""
+"""What every dashboard page shares: time display, labels, user text, layout, security headers."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, current_app, request
+from markupsafe import Markup
 
 from desk import clock
 from forms import PRIORITY_LABELS, STATUS_LABELS, WEEKDAYS
 from models import Priority, Status
+from user_text import isolate, visible
 
 DEFAULT_POLL_MS = 5000
 
@@ -75,6 +77,22 @@ def weekday_name(value: int) -> str:
     return WEEKDAYS[value]
 
 
+def user_text(value: str | None) -> Markup:
+    """What a user wrote, for a page: escaped, controls shown, in a <bdi> (its own direction).
+
+    Every ticket text, follow-up, answer and name a template shows goes through this filter;
+    `static/js/desk.js` (`desk.userText`) builds the same element for the live scripts.
+    """
+    if not value:
+        return Markup("")
+    return Markup("<bdi>{}</bdi>").format(visible(str(value)))
+
+
+def isolated(value: str | None) -> str:
+    """What a user wrote, where no markup can go (a page's <title>): between FSI and PDI."""
+    return isolate(str(value or ""))
+
+
 def layout_context() -> dict[str, object]:
     return {
         "timezone_name": current_app.config["TIMEZONE"],
@@ -101,5 +119,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(status_label)
     app.add_template_filter(priority_label)
     app.add_template_filter(weekday_name)
+    app.add_template_filter(user_text)
+    app.add_template_filter(isolated)
     app.context_processor(layout_context)
     app.after_request(security_headers)

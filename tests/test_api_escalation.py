@@ -6,6 +6,8 @@ from datetime import timedelta
 
 import pytest
 
+from user_text import FSI, PDI
+
 
 @pytest.fixture
 def app_config(app_config):
@@ -253,7 +255,7 @@ def test_take_by_a_second_tech_is_refused_and_changes_nothing(
     assert press(api, ticket["id"], "take", 9001).status_code == 200
     second = press(api, ticket["id"], "take", 9002)
     assert second.status_code == 409
-    assert second.get_json()["error"] == "Ticket #1 is already taken by Ann."
+    assert second.get_json()["error"] == f"Ticket #1 is already taken by {FSI}Ann{PDI}."
     status = api.get("/api/message/1/status").get_json()
     assert status["assignee"]["username"] == "ann"
     assert status["status"] == "in_progress"
@@ -273,7 +275,7 @@ def test_second_acknowledge_names_who_acknowledged(api, clock, on_call_team, sup
     press(api, ticket["id"], "ack", 9001)
     again = press(api, ticket["id"], "ack", 9002)
     assert again.status_code == 409
-    assert again.get_json()["error"] == "Ticket #1 was already acknowledged by Ann."
+    assert again.get_json()["error"] == f"Ticket #1 was already acknowledged by {FSI}Ann{PDI}."
 
 
 def test_press_by_unlinked_or_deactivated_user_is_forbidden(

@@ -97,6 +97,7 @@ def test_admins_filter_the_log_and_download_it_as_csv(admin_client, app, tech, d
 
     def shown(**query) -> list[str]:
         page = admin_client.get("/audit/", query_string=query).get_data(as_text=True)
+        page = re.sub(r"</?bdi>", "", page)  # names are isolated; the cells' text is the same
         return re.findall(r'<tr data-role="audit-event">\s*<td>[^<]*</td>\s*<td>([^<]*)</td>'
                           r'\s*<td>([^<]*)</td>', page)  # fmt: skip
 

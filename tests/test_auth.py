@@ -299,7 +299,7 @@ def test_a_linked_account_shows_the_telegram_identity(tech_client, tech, db):
     tech.telegram_username = "tess_tg"
     db.session.commit()
     page = page_text(tech_client.get("/account"))
-    assert "Linked" in page and "@tess_tg" in page and "4242" in page
+    assert "Linked" in page and "@<bdi>tess_tg</bdi>" in page and "4242" in page
 
 
 def test_a_password_longer_than_bcrypt_reads_is_a_wrong_password_not_a_crash(auth, admin):

@@ -7,7 +7,12 @@ import time
 import pytest
 from bot_harness import ANN, BOB, CID, GROUP_ID, BotProcess, eventually, no_repeats
 
+from user_text import FSI, PDI
+
 USER = 4242
+# How a page says who has it, the name isolated (user_text.py).
+ACKNOWLEDGED_BY_ANN = f"Acknowledged by {FSI}Ann{PDI}"
+TAKEN_BY_ANN = f"Taken by {FSI}Ann{PDI}"
 
 
 @pytest.fixture
@@ -66,7 +71,7 @@ def test_acknowledge_stops_escalation_and_updates_every_page(bot, telegram, live
     answer = telegram.wait_for("answerCallbackQuery")
     assert "acknowledged" in answer.params.get("text", "").lower()
     edited = eventually(
-        lambda: [e for e in telegram.edits(ANN) if "Acknowledged by Ann" in e["text"]],
+        lambda: [e for e in telegram.edits(ANN) if ACKNOWLEDGED_BY_ANN in e["text"]],
         what="Ann's page edited",
     )
     assert [b["text"] for b in edited[-1]["reply_markup"]["inline_keyboard"][0]] == [
@@ -74,7 +79,7 @@ def test_acknowledge_stops_escalation_and_updates_every_page(bot, telegram, live
         "✔️ Resolve",
     ]
     eventually(
-        lambda: [e for e in telegram.edits(GROUP_ID) if "Acknowledged by Ann" in e["text"]],
+        lambda: [e for e in telegram.edits(GROUP_ID) if ACKNOWLEDGED_BY_ANN in e["text"]],
         what="group post edited",
     )
     # Well past the 1 s timeout (but before the 1 s ack reminder fires a page to Bob): nobody else.
@@ -90,7 +95,7 @@ def test_take_it_assigns_and_leaves_only_resolve_on_every_page(bot, telegram, li
     telegram.wait_for_message(GROUP_ID, contains="New support ticket")
     telegram.press_button(ann_page, "take:1", user_id=ANN, first_name="Ann")
     eventually(
-        lambda: [e for e in telegram.edits(GROUP_ID) if "Taken by Ann" in e["text"]],
+        lambda: [e for e in telegram.edits(GROUP_ID) if TAKEN_BY_ANN in e["text"]],
         what="group post says Ann took it",
     )
     status = live_dashboard.api("GET", "/message/1/status").json()
@@ -98,7 +103,7 @@ def test_take_it_assigns_and_leaves_only_resolve_on_every_page(bot, telegram, li
     assert status["status"] == "in_progress"
     # Bob, looking at the group post, can no longer take it: only Resolve is left.
     post = eventually(
-        lambda: [e for e in telegram.edits(GROUP_ID) if "Taken by Ann" in e["text"]],
+        lambda: [e for e in telegram.edits(GROUP_ID) if TAKEN_BY_ANN in e["text"]],
         what="group post edit",
     )[-1]
     assert [b["text"] for b in post["reply_markup"]["inline_keyboard"][0]] == ["✔️ Resolve"]
@@ -140,7 +145,7 @@ def test_acknowledged_ticket_without_answer_reminds_then_resumes(
 def test_oncall_lists_the_chain(bot, telegram, team):
     telegram.send_message_update("/oncall", user_id=USER)
     reply = telegram.wait_for_message(USER, contains="On call now")
-    assert "Ann" in reply["text"] and "backups: Bob, Cid" in reply["text"]
+    assert f"{FSI}Ann{PDI} (backups: {FSI}Bob{PDI}, {FSI}Cid{PDI})" in reply["text"]
 
 
 def test_a_restarted_bot_resumes_escalation_without_paging_twice(

@@ -1,8 +1,13 @@
-"""What the bot's messages say: repeats and rounds labelled, confirmations that tell the truth."""
+"""What the bot's messages say: repeats and rounds labelled, confirmations that tell the truth,
+what users wrote escaped and isolated."""
 
 from __future__ import annotations
 
+import html
+import re
+
 from botkit import messages
+from user_text import FSI, PDI
 
 TICKET = {
     "id": 7,
@@ -66,3 +71,57 @@ def test_status_says_why_nobody_or_only_the_admins_can_be_paged() -> None:
     assert "nobody in the slot has Telegram linked, admins stand in" in (
         messages.on_call_summary(admins)
     )
+
+
+# ---------------------------------------------------------------- what users wrote, isolated
+
+RTL_TICKET = TICKET | {
+    "sender_name": "Eve\u202e <b>",
+    "username": "eve\u202e",
+    "text": "invoice\u202efdp.exe & <b>\x00",
+    "assignee": {"name": "Ann\u202e"},
+}
+
+
+def text_of(markup: str) -> str:
+    """What Telegram shows of an HTML message: the text without tags, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]*>", "", markup))
+
+
+def test_user_text_in_a_page_runs_in_its_own_direction_and_shows_its_controls() -> None:
+    markup = messages.outbox_text(note("page"), RTL_TICKET, URL)
+    shown = text_of(markup)
+    assert f"\n{FSI}invoice\ufffdfdp.exe & <b>\u2400{PDI}\n" in shown
+    assert f"From: {FSI}Eve\ufffd <b>{PDI}, @{FSI}eve\ufffd{PDI}, id 555" in shown
+    assert f"Taken by {FSI}Ann\ufffd{PDI}" in shown
+    assert "\u202e" not in markup and "\x00" not in markup
+
+
+def test_isolated_user_text_is_still_escaped() -> None:
+    markup = messages.outbox_text(note("page"), RTL_TICKET, URL)
+    assert f"{FSI}invoice\ufffdfdp.exe &amp; &lt;b&gt;\u2400{PDI}" in markup
+    assert f"{FSI}Eve\ufffd &lt;b&gt;{PDI}" in markup
+    assert "<b>\x00" not in markup and "Eve\ufffd <b>" not in markup
+
+
+def test_a_long_ticket_is_cut_inside_its_isolate() -> None:
+    alef = "\u05d0"
+    shown = text_of(messages.outbox_text(note("page"), TICKET | {"text": alef * 5000}, URL))
+    assert f"{FSI}{alef * messages.QUOTE_LIMIT}{PDI}… (truncated" in shown
+
+
+def test_an_answer_isolates_its_author_and_text() -> None:
+    delivery = {"author": "Ann\u202e", "text": "try <this>\u202e\x07", "ticket_number": 7}
+    assert text_of(messages.answer(delivery)) == (
+        f"💬 {FSI}Ann\ufffd{PDI} · ticket #7\n\n{FSI}try <this>\ufffd\u2407{PDI}"
+    )
+
+
+def test_names_in_status_on_call_and_link_replies_are_isolated() -> None:
+    on_call = {"chain": [{"name": "Zoe\u202e"}, {"name": "Yan"}], "fallback": False}
+    assert text_of(messages.on_call_summary(on_call)) == (
+        f"{FSI}Zoe\ufffd{PDI} (backups: {FSI}Yan{PDI})"
+    )
+    acknowledged = TICKET | {"acknowledged_by": {"name": "Bob\u202e"}}
+    assert text_of(messages.handled_line(acknowledged)) == f"👀 Acknowledged by {FSI}Bob\ufffd{PDI}"
+    assert f"account {FSI}bob\ufffd{PDI}." in text_of(messages.linked({"username": "bob\u202e"}))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from bot_harness import ANN, GROUP_ID, eventually
 
+from user_text import FSI, PDI
+
 USER = 4242
 
 
@@ -23,7 +25,7 @@ def test_support_mention_in_private_chat_files_ticket_and_pages_on_call(
     assert reply["reply_to_message"]["message_id"] == update["message"]["message_id"]
     page = telegram.wait_for_message(ANN, contains="#1")
     assert "the VPN is down" in page["text"]
-    assert "Alice" in page["text"] and "@alice" in page["text"]
+    assert f"From: {FSI}Alice{PDI}, @{FSI}alice{PDI}, id 4242" in page["text"]
     assert f"{live_dashboard.url}/tickets/1" in str(page.get("entities")) or (
         "Open in the dashboard" in page["text"]
     )
@@ -34,6 +36,18 @@ def test_support_mention_in_private_chat_files_ticket_and_pages_on_call(
     filed = ticket(live_dashboard, 1)
     assert filed["text"] == "Hi the VPN is down"
     assert filed["escalation_level"] == 1
+
+
+def test_a_page_isolates_what_the_user_wrote_and_shows_its_controls(
+    bot, telegram, live_dashboard, team
+):
+    telegram.send_message_update(
+        "@support open invoice\u202efdp.exe\x07 now", user_id=USER, first_name="Eve\u202e"
+    )
+    page = telegram.wait_for_message(ANN, contains="#1")  # the stand-in parsed its HTML
+    assert f"From: {FSI}Eve\ufffd{PDI}, id 4242" in page["text"]
+    assert f"\n{FSI}open invoice\ufffdfdp.exe\u2407 now{PDI}\n" in page["text"]
+    assert ticket(live_dashboard, 1)["text"] == "open invoice\u202efdp.exe\x07 now"  # kept as sent
 
 
 def test_support_command_in_a_group_files_a_ticket(bot, telegram, live_dashboard, team):
@@ -96,7 +110,7 @@ def test_status_reports_health_counts_and_on_call(bot, telegram, live_dashboard,
     telegram.send_message_update("/status", user_id=USER)
     status = telegram.wait_for_message(USER, contains="Dashboard reachable")
     assert "Open: 1" in status["text"]
-    assert "On call: Ann (backups: Bob, Cid)" in status["text"]
+    assert f"On call: {FSI}Ann{PDI} (backups: {FSI}Bob{PDI}, {FSI}Cid{PDI})" in status["text"]
     assert "Bot up" in status["text"]
 
 

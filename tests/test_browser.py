@@ -18,6 +18,8 @@ import requests
 from conftest import API_TOKEN
 from werkzeug.serving import make_server
 
+from user_text import FSI, PDI
+
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -214,7 +216,7 @@ def test_first_admin_runs_the_desk_in_a_real_browser(app, live_server, chromium)
 
     page.fill("#text", "Turn it off and on again, then step away.")
     page.click("button:has-text('Send answer')")
-    page.wait_for_selector("text=Answer queued: the bot will deliver it to Alice.")
+    page.wait_for_selector(f"text=Answer queued: the bot will deliver it to {FSI}Alice{PDI}.")
     assert page.inner_text("#thread .entry-team .badge") == "Pending"
     assert page.input_value("#text") == ""
 
@@ -282,4 +284,85 @@ def test_first_admin_runs_the_desk_in_a_real_browser(app, live_server, chromium)
 
     page.click("button:has-text('Log out')")
     page.wait_for_url(base + "/login")
+    assert problems.seen == []
+
+
+# --------------------------------------------------------- what users wrote, rebuilt live
+
+RLO = "\u202e"
+AVI, DAN = "\u05d0\u05d1\u05d9", "\u05d3\u05df"  # Hebrew names: Avi writes, Dan is on call
+BDI_LEFT_EDGES = "(nodes) => nodes.map((node) => node.getBoundingClientRect().left)"
+# A control character or an override of a user's, raw (the FSI … PDI around names are ours).
+RAW_CONTROLS = (
+    r"/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e]/.test(document.body.innerHTML)"
+)
+
+
+def on_call_dan(app) -> None:
+    """The bootstrap admin past the password page; Dan, in Hebrew, on call all week."""
+    from datetime import time
+
+    import sqlalchemy as sa
+
+    from desk.extensions import db
+    from models import ScheduleSlot, User
+
+    with app.app_context():
+        admin = db.session.scalar(sa.select(User).where(User.username == "admin"))
+        admin.set_password(NEW_PASSWORD)
+        admin.must_change_password = False
+        dan = User(username="dan", full_name=DAN, telegram_user_id=9001)
+        dan.set_password("dan-first-pass")
+        db.session.add(dan)
+        db.session.flush()
+        for weekday in range(7):
+            db.session.add(
+                ScheduleSlot(
+                    weekday=weekday, start_time=time(0), end_time=time(0), primary_id=dan.id
+                )
+            )
+        db.session.commit()
+
+
+def test_the_live_scripts_keep_what_users_wrote_isolated(app, live_server, chromium):
+    """Right-to-left names keep their places in a row the script rebuilt; controls are shown."""
+    base = live_server
+    on_call_dan(app)
+    problems = Problems()
+    page = chromium.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(WAIT_MS)
+    problems.watch(page)
+    log_in(page, base, NEW_PASSWORD)
+    page.wait_for_url(base + "/")
+
+    # Avi files a ticket with an override and a BEL in it, and Dan takes it from Telegram.
+    message = {"chat_id": 1001, "user_id": 555, "first_name": AVI, "text": f"pay{RLO}fdp.exe\x07"}
+    api_post(base, "/api/support_message", message | {"message_id": 17})
+    api_post(base, "/api/message/1/action", {"action": "take", "telegram_user_id": 9001})
+    row = page.wait_for_selector(f'#recent [data-ticket="1"] .meta-text:has-text("{DAN}")')
+    assert page.inner_text("#recent .ticket-preview bdi") == "pay\ufffdfdp.exe\u2407"
+    names = page.query_selector_all('#recent [data-ticket="1"] .meta-text bdi')
+    assert [n.inner_text() for n in names] == [AVI, DAN]
+    # Without the isolation the two names would swap places on the screen.
+    sender, assignee = page.evaluate(BDI_LEFT_EDGES, names)
+    assert sender < assignee, row.inner_text()
+    assert page.inner_text('#oncall [data-role="primary"] bdi') == DAN
+    assert oncall_lines(page) == page.evaluate(SERVER_ONCALL_LINES)
+    assert not page.evaluate(RAW_CONTROLS)
+
+    # On the ticket page a follow-up joins the thread live, isolated the same way.
+    page.click('#recent [data-ticket="1"] .ticket-link')
+    page.wait_for_url(base + "/tickets/1")
+    assert page.title() == f"#1 {FSI}pay\ufffdfdp.exe\u2407{PDI} · Support Desk"
+    api_post(base, "/api/message/1/confirmation", {"message_id": 500})
+    api_post(
+        base,
+        "/api/support_message",
+        message | {"message_id": 18, "text": f"still{RLO} \x1b", "reply_to_message_id": 500},
+    )
+    entry = page.wait_for_selector("#followup-1")
+    assert entry.query_selector(".entry-who bdi").inner_text() == AVI
+    assert entry.query_selector(".entry-text bdi").inner_text() == "still\ufffd \u241b"
+    assert page.inner_text('#ticket-state [data-role="assignee"] bdi') == DAN
+    assert not page.evaluate(RAW_CONTROLS)
     assert problems.seen == []

@@ -10,6 +10,7 @@ import pytest
 
 from desk import escalation_steps, outbox, ticket_actions
 from models import DeliveryState, ScheduleBackup, ScheduleSlot, Status, Ticket
+from user_text import FSI, PDI
 
 
 def text_of(response) -> str:
@@ -48,10 +49,10 @@ def test_overview_shows_who_is_on_call_now_and_next(admin_client, make_user, clo
 
     page = text_of(admin_client.get("/"))  # Wednesday 09:00 UTC
     assert "Now · Wednesday 08:00–16:00" in page
-    assert re.search(r'data-role="primary">Ann<', page)
-    assert "Backups: Bob" in page
+    assert re.search(r'data-role="primary"><bdi>Ann</bdi><', page)
+    assert "Backups: <bdi>Bob</bdi>" in page
     assert "Next · Wed 25 Nov 16:00" in page
-    assert "<strong>Bob</strong>, then Cid" in page
+    assert "<strong><bdi>Bob</bdi></strong>, then <bdi>Cid</bdi>" in page
 
 
 def test_overview_shows_times_in_the_configured_zone(app, admin_client, on_call_team, clock):
@@ -99,7 +100,7 @@ def test_an_uncovered_hour_with_a_linked_admin_says_the_admins_are_paged(
     admin.telegram_user_id = 7001
     db.session.commit()
     page = text_of(admin_client.get("/"))
-    assert re.search(r'data-role="primary">Administrator<', page)
+    assert re.search(r'data-role="primary"><bdi>Administrator</bdi><', page)
     assert oncall_alert(page) == ("warning", "No slot covers this hour: the admins are paged.")
 
 
@@ -125,7 +126,7 @@ def test_the_red_notice_names_why_nobody_in_the_slot_can_be_paged(
     assert text.startswith(
         f"Nobody can be paged now: {reason}, and no active admin has Telegram linked."
     )
-    assert "Skipped: Ann" in page
+    assert f"Skipped: {FSI}Ann{PDI}" in page
 
 
 def test_a_handover_to_nobody_is_not_called_the_admins(admin_client, make_user, clock, db):

@@ -18,6 +18,7 @@ from models import (
     SupportResponse,
     TicketEvent,
 )
+from user_text import FSI, PDI
 
 
 def text_of(response) -> str:
@@ -33,11 +34,11 @@ def test_ticket_page_shows_the_telegram_sender(admin_client, make_ticket):
         chat_id=-100777, chat_type="supergroup", chat_title="Ops <team>", user_id=4321
     )
     page = text_of(admin_client.get(f"/tickets/{ticket.id}"))
-    assert "<dt>Name</dt><dd>Alice Liddell</dd>" in page
-    assert "<dd>@alice</dd>" in page
+    assert "<dt>Name</dt><dd><bdi>Alice Liddell</bdi></dd>" in page
+    assert "<dd>@<bdi>alice</bdi></dd>" in page
     assert "<code>4321</code>" in page
     assert "<code>-100777</code>" in page
-    assert "supergroup · Ops &lt;team&gt;" in page
+    assert "supergroup · <bdi>Ops &lt;team&gt;</bdi>" in page
 
 
 def test_thread_merges_everything_in_time_order(admin_client, admin, make_ticket, db):
@@ -87,7 +88,7 @@ def test_thread_merges_everything_in_time_order(admin_client, admin, make_ticket
         "answer-1",
         "event-2",
     ]
-    assert "paged Administrator (level 1)" in page
+    assert f"paged {FSI}Administrator{PDI} (level 1)" in page
     assert "Hurry!" in page
     assert "changed the status from Open to Resolved" in page
     assert (
@@ -103,9 +104,9 @@ def test_answer_is_queued_for_the_bot_and_shown_as_pending(
     response = admin_client.post(f"/tickets/{ticket.id}/answer", data={"text": "  Try again now  "})
     assert response.location == f"/tickets/{ticket.id}#thread-end"
     page = text_of(admin_client.get(f"/tickets/{ticket.id}"))
-    assert "Answer queued: the bot will deliver it to Alice Liddell." in page
+    assert f"Answer queued: the bot will deliver it to {FSI}Alice Liddell{PDI}." in page
     assert re.search(
-        r'Try again now</div>\s*<div class="entry-state">\s*'
+        r'Try again now</bdi></div>\s*<div class="entry-state">\s*'
         r'<span class="badge state-pending" data-role="state">Pending</span>',
         page,
     )
@@ -200,13 +201,16 @@ def test_status_priority_and_assignee_controls(admin_client, admin, make_user, m
     admin_client.post(f"{url}/priority", data={"priority": "high"})
     assert "Priority set to High." in text_of(admin_client.get(url))
     admin_client.post(f"{url}/assign", data={"assignee": bob.id})
-    assert "Assigned to Bob." in text_of(admin_client.get(url))
+    assert f"Assigned to {FSI}Bob{PDI}." in text_of(admin_client.get(url))
     admin_client.post(f"{url}/status", data={"status": "resolved"})
     page = text_of(admin_client.get(url))
     assert "Status set to Resolved." in page
     assert '<span class="badge status-resolved" data-role="status">Resolved</span>' in page
     assert "changed the priority from Normal to High" in page
-    assert 'Administrator</strong>\n    <span class="entry-what">assigned the ticket to Bob' in page
+    assert (
+        '<bdi>Administrator</bdi></strong>\n    <span class="entry-what">'
+        f"assigned the ticket {FSI}to Bob{PDI}"
+    ) in page
 
     db.session.refresh(ticket)
     assert (ticket.priority, ticket.assignee_id, ticket.status) == (
@@ -251,7 +255,7 @@ def test_assign_to_me_is_one_click(tech_client, tech, make_ticket, db):
     tech_client.post(f"/tickets/{ticket.id}/take")
     page = text_of(tech_client.get(f"/tickets/{ticket.id}"))
     assert f"Ticket #{ticket.id} is yours." in page
-    assert '<strong data-role="assignee">Tess Tech</strong>' in page
+    assert '<strong data-role="assignee"><bdi>Tess Tech</bdi></strong>' in page
     assert "Assign to me" not in page
     db.session.refresh(ticket)
     assert (ticket.assignee_id, ticket.status, ticket.acknowledged_by_id) == (
@@ -267,7 +271,7 @@ def test_taking_a_ticket_someone_else_has_is_refused(tech_client, admin, make_ti
     db.session.commit()
     response = tech_client.post(f"/tickets/{ticket.id}/take")
     page = text_of(tech_client.get(response.location))
-    assert f"Ticket #{ticket.id} is already taken by Administrator." in page
+    assert f"Ticket #{ticket.id} is already taken by {FSI}Administrator{PDI}." in page
     db.session.refresh(ticket)
     assert ticket.assignee_id == admin.id
 
@@ -278,7 +282,7 @@ def test_acknowledge_stops_paging_once(admin_client, tech_client, make_ticket, d
     assert "Acknowledged: paging has stopped." in text_of(admin_client.get(f"/tickets/{ticket.id}"))
     tech_client.post(f"/tickets/{ticket.id}/acknowledge")
     page = text_of(tech_client.get(f"/tickets/{ticket.id}"))
-    assert "Administrator had already acknowledged it." in page
+    assert f"{FSI}Administrator{PDI} had already acknowledged it." in page
 
 
 def test_resolve_button_and_resolving_twice(admin_client, make_ticket):

@@ -123,8 +123,8 @@ def test_admins_see_and_clear_throttles_on_the_users_pages(admin_client, app, te
     attempts(guesser, "tess", 6)
     attempts(guesser, "ghost", 6)
     users = admin_client.get("/users/").get_data(as_text=True)
-    assert re.search(r"Username <code>ghost</code>", users)
-    assert re.search(r"Username <code>tess</code>", users)
+    assert re.search(r"Username <code><bdi>ghost</bdi></code>", users)
+    assert re.search(r"Username <code><bdi>tess</bdi></code>", users)
     page = admin_client.get(f"/users/{tech.id}").get_data(as_text=True)
     assert "5 failed login attempts" in page or "6 failed login attempts" in page
     admin_client.post(f"/users/{tech.id}/clear-throttle")

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from models import ScheduleBackup, ScheduleSlot
+from user_text import FSI, PDI
 
 NOBODY = 0
 
@@ -45,6 +46,7 @@ def text_of(response) -> str:
 
 def grid_cells(page: str) -> list[tuple[str, str, str]]:
     """(rowspan, primary, backups) of each covered cell of the grid, in document order."""
+    page = re.sub(r"</?bdi>", "", page)  # each name is isolated; the cells' text is the same
     return re.findall(
         r'<td rowspan="(\d+)" class="slot-cell[^"]*" data-slot="\d+">\s*'
         r'<span class="cell-primary"><span class="name-long">([^<]*)</span>.*?</span></span>\s*'
@@ -61,7 +63,8 @@ def test_admin_adds_a_slot_with_ordered_backups(admin_client, team, db):
     assert response.location == "/schedule/"
     page = text_of(admin_client.get("/schedule/"))
     assert "Saved the Monday 08:00–16:00 slot." in page
-    assert "<td>1. Cid, 2. Bob</td>" in page  # the gap is closed, the order kept
+    # The gap is closed, the order kept.
+    assert "<td>1. <bdi>Cid</bdi>, 2. <bdi>Bob</bdi></td>" in page
     slot = db.session.scalar(sa.select(ScheduleSlot))
     assert [b.user_id for b in slot.backups] == [cid.id, bob.id]
     assert grid_cells(page) == [("8", "Ann", "Cid, Bob")]
@@ -121,7 +124,7 @@ def test_an_overlapping_slot_is_refused_naming_the_slot_it_hits(
         "/schedule/new", data=slot_form(weekday=weekday, start=start, end=end, primary=bob.id)
     )
     assert response.status_code == 422
-    assert f"This slot overlaps the {named} slot of Ann." in text_of(response)
+    assert f"This slot overlaps the {named} slot of {FSI}Ann{PDI}." in text_of(response)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ScheduleSlot)) == 1
 
 
@@ -162,7 +165,7 @@ def test_editing_a_slot_into_another_is_refused(admin_client, team, db):
         f"/schedule/{evening.id}/edit", data=slot_form(start="15:00", end="22:00", primary=bob.id)
     )
     assert response.status_code == 422
-    assert "This slot overlaps the Monday 08:00–16:00 slot of Ann." in text_of(response)
+    assert f"This slot overlaps the Monday 08:00–16:00 slot of {FSI}Ann{PDI}." in text_of(response)
     db.session.refresh(evening)
     assert evening.start_time == time(16)
 
@@ -217,8 +220,11 @@ def test_people_the_bot_cannot_page_are_pointed_out(admin_client, make_user, db)
     gone = make_user("gus", full_name="Gus", telegram_user_id=9100, active=False)
     add_slot(db, 1, time(9), time(17), unlinked, [gone])
     page = text_of(admin_client.get("/schedule/"))
-    assert "Una has no linked Telegram account and will be skipped in: Tuesday 09:00–17:00." in page
-    assert "Gus is deactivated and will be skipped in: Tuesday 09:00–17:00." in page
+    una, gus = f"{FSI}Una{PDI}", f"{FSI}Gus{PDI}"
+    assert (
+        f"{una} has no linked Telegram account and will be skipped in: Tuesday 09:00–17:00." in page
+    )
+    assert f"{gus} is deactivated and will be skipped in: Tuesday 09:00–17:00." in page
 
 
 def test_someone_unreachable_all_week_gets_one_warning(admin_client, make_user, db):
@@ -226,7 +232,7 @@ def test_someone_unreachable_all_week_gets_one_warning(admin_client, make_user, 
     for weekday in range(5):
         add_slot(db, weekday, time(9), time(17), una, [una])
     page = text_of(admin_client.get("/schedule/"))
-    assert page.count("Una has no linked Telegram account") == 1
+    assert page.count(f"{FSI}Una{PDI} has no linked Telegram account") == 1
     assert (
         "skipped in: Monday 09:00–17:00; Tuesday 09:00–17:00; Wednesday 09:00–17:00 and 2 more."
         in page
@@ -278,14 +284,16 @@ def test_uncovered_hours_page_the_admins_once_one_is_linked(admin_client, admin,
         (
             "warning",
             "144 hours of the week are not covered by any slot: the admins are paged then "
-            "(Administrator).",
+            f"({FSI}Administrator{PDI}).",
         ),
     ]
 
 
 def test_schedule_page_says_who_is_paged_now(admin_client, on_call_team, clock):
     page = text_of(admin_client.get("/schedule/"))
-    assert notice_texts(page) == [("info", "Paged now: Ann, then Bob, Cid.")]
+    assert notice_texts(page) == [
+        ("info", f"Paged now: {FSI}Ann{PDI}, then {FSI}Bob{PDI}, {FSI}Cid{PDI}.")
+    ]
 
 
 def test_schedule_page_names_why_nobody_in_the_slot_can_be_paged(
@@ -306,7 +314,7 @@ def test_uncovered_hours_nobody_can_be_paged_in_say_what_happens_then(
 ):
     add_slot(db, 2, time(8), time(16), team[0])  # Ann covers now, nobody covers the evening
     notices = notice_texts(text_of(admin_client.get("/schedule/")))
-    assert notices[0] == ("info", "Paged now: Ann.")
+    assert notices[0] == ("info", f"Paged now: {FSI}Ann{PDI}.")
     assert notices[1] == (
         "warning",
         "160 hours of the week are not covered by any slot, and no active admin has Telegram "

@@ -27,7 +27,7 @@ def test_user_list_shows_role_state_and_telegram_link(admin_client, make_user):
     make_user("gus", full_name="Gus", active=False)
     page = text_of(admin_client.get("/users/"))
     bob = re.search(r"<tr class=\"\">.*?Bob.*?</tr>", page, re.S).group(0)
-    assert "Linked" in bob and "@bobtg" in bob
+    assert "Linked" in bob and "@<bdi>bobtg</bdi>" in bob
     una = re.search(r"<tr class=\"\">(?:(?!</tr>).)*Una.*?</tr>", page, re.S).group(0)
     assert "Not linked" in una
     assert re.search(r'<tr class="is-inactive">.*?Gus.*?Deactivated', page, re.S)
@@ -208,7 +208,7 @@ def test_admin_issues_a_link_code_and_sees_the_message_to_send(admin_client, tec
     page = flash_after(admin_client, response)
     assert f"Link code {tech.link_code} issued" in page
     assert f'data-role="link-message">/link {tech.link_code}</code>' in page
-    assert "Ask Tess Tech to send this message to the bot" in page
+    assert "Ask <bdi>Tess Tech</bdi> to send this message to the bot" in page
 
 
 def test_admin_unlinks_a_telegram_account(admin_client, tech, db):

@@ -20,11 +20,23 @@ document.addEventListener("change", (event) => {
 // Helpers for the live scripts: DOM built with textContent only, never from HTML strings,
 // so nothing a Telegram user wrote can become markup.
 window.desk = {
-  el(tag, className, text) {
+  // `content` is a text or a node (a userText) to put inside.
+  el(tag, className, content) {
     const node = document.createElement(tag);
     if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
+    if (content instanceof Node) node.append(content);
+    else if (content !== undefined && content !== null) node.textContent = String(content);
     return node;
+  },
+  // What a user wrote (a ticket text, a name), in a <bdi> as the server's `user_text` filter
+  // renders it: it runs in its own direction and leaves the words around it in their order.
+  // The JSON carries it with its control characters already shown (user_text.py).
+  userText(text) {
+    return window.desk.el("bdi", null, text);
+  },
+  // Names joined by ", ", each in its own <bdi>: nodes to append.
+  names(people) {
+    return people.flatMap((name, i) => [...(i ? [", "] : []), window.desk.userText(name)]);
   },
   csrfToken() {
     const meta = document.querySelector('meta[name="csrf-token"]');

@@ -6,7 +6,7 @@
 (() => {
   const root = document.getElementById("overview");
   if (!root) return;
-  const { el } = window.desk;
+  const { el, userText, names } = window.desk;
   const seen = new Set(
     Array.from(root.querySelectorAll("[data-ticket]"), (node) => node.dataset.ticket),
   );
@@ -61,35 +61,38 @@
     }
   }
 
-  function chainLine(people) {
-    return people.join(", ");
-  }
-
   function renderOnCall(data) {
     const now = el("div", "oncall-now");
     now.append(el("p", "eyebrow", data.slot ? `Now · ${data.slot}` : "Now"));
     const primary = el(
       "p",
       data.primary ? "oncall-primary" : "oncall-primary is-empty",
-      data.primary || "Nobody can be paged",
+      data.primary ? userText(data.primary) : "Nobody can be paged",
     );
     primary.dataset.role = "primary";
     now.append(primary);
-    if (data.backups.length) now.append(el("p", "oncall-backups", `Backups: ${chainLine(data.backups)}`));
+    if (data.backups.length) {
+      const backups = el("p", "oncall-backups", "Backups: ");
+      backups.append(...names(data.backups));
+      now.append(backups);
+    }
     // The notice's text comes from the server (desk/reach.py), as in templates/_oncall.html.
     if (data.alert) {
       const alert = el("p", `notice notice-${data.alert.level}`, data.alert.text);
       alert.dataset.role = "oncall-alert";
       now.append(alert);
     }
-    if (data.skipped.length) now.append(el("p", "hint", `Skipped: ${chainLine(data.skipped)}`));
+    // Each name in "skipped" comes isolated already (FSI … PDI), inside a line of ours.
+    if (data.skipped.length) now.append(el("p", "hint", `Skipped: ${data.skipped.join(", ")}`));
     const blocks = [now];
     if (data.next) {
       const next = el("div", "oncall-next");
       next.append(el("p", "eyebrow", `Next · ${data.next.at}`));
       const line = el("p");
-      line.append(el("strong", null, data.next.primary || "Nobody can be paged"));
-      if (data.next.backups.length) line.append(`, then ${chainLine(data.next.backups)}`);
+      line.append(
+        el("strong", null, data.next.primary ? userText(data.next.primary) : "Nobody can be paged"),
+      );
+      if (data.next.backups.length) line.append(", then ", ...names(data.next.backups));
       next.append(line);
       if (data.next.alert) {
         const alert = el("p", `hint hint-${data.next.alert.level}`, data.next.alert.text);
@@ -106,14 +109,23 @@
     item.dataset.ticket = String(t.id);
     const link = el("a", "ticket-link");
     link.href = t.url;
-    link.append(el("span", "ticket-number", `#${t.number}`), el("span", "ticket-preview", t.preview));
+    link.append(
+      el("span", "ticket-number", `#${t.number}`),
+      el("span", "ticket-preview", userText(t.preview)),
+    );
     const meta = el("div", "ticket-meta");
     meta.append(
       window.desk.badge("status", t.status, t.status_label),
       window.desk.badge("priority", t.priority, t.priority_label),
     );
     // Non-breaking spaces keep each "·" with the word before it when the line wraps.
-    const text = el("span", "meta-text", [t.sender, t.assignee || "unassigned", t.age].join("\u00a0· "));
+    const text = el("span", "meta-text");
+    text.append(
+      userText(t.sender),
+      "\u00a0· ",
+      t.assignee ? userText(t.assignee) : "unassigned",
+      `\u00a0· ${t.age}`,
+    );
     text.title = t.created;
     meta.append(text);
     item.append(link, meta);

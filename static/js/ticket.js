@@ -6,7 +6,7 @@
 (() => {
   const root = document.getElementById("ticket");
   if (!root) return;
-  const { el } = window.desk;
+  const { el, userText } = window.desk;
 
   const textarea = root.querySelector("textarea[data-draft-key]");
   if (textarea) {
@@ -53,9 +53,14 @@
     const head = el("div", "entry-head");
     const time = el("time", "entry-time", entry.at);
     time.dateTime = entry.iso;
-    head.append(el("strong", "entry-who", entry.who), el("span", "entry-what", entry.what), time);
+    // `what` is a line of ours; a name in it comes isolated already (FSI … PDI).
+    head.append(
+      el("strong", "entry-who", userText(entry.who)),
+      el("span", "entry-what", entry.what),
+      time,
+    );
     item.append(head);
-    if (entry.text) item.append(el("div", "entry-text", entry.text));
+    if (entry.text) item.append(el("div", "entry-text", userText(entry.text)));
     if (entry.state) item.append(stateLine(entry));
     return item;
   }
@@ -96,7 +101,9 @@
     status.replaceWith(window.desk.badge("status", data.status, data.status_label));
     const priority = state.querySelector('[data-role="priority"]');
     priority.replaceWith(window.desk.badge("priority", data.priority, data.priority_label));
-    state.querySelector('[data-role="assignee"]').textContent = data.assignee || "nobody";
+    state
+      .querySelector('[data-role="assignee"]')
+      .replaceChildren(data.assignee ? userText(data.assignee) : "nobody");
   }
 
   window.desk.poll(

@@ -1,0 +1,48 @@
+"""Showing what someone else wrote: control characters visible, its direction kept to itself."""
+
+from __future__ import annotations
+
+import pytest
+
+from user_text import FSI, PDI, isolate, visible
+
+
+@pytest.mark.parametrize(
+    ("written", "shown"),
+    [
+        ("a\x00b", "a\u2400b"),  # NUL as ␀
+        ("bell\x07", "bell\u2407"),  # C0 as its control picture
+        ("\x1b[31mred", "\u241b[31mred"),  # a terminal escape as ␛
+        ("del\x7f", "del\u2421"),  # DEL as ␡
+        ("c1\x85\x9b", "c1\ufffd\ufffd"),  # C1 has no pictures: U+FFFD
+        ("invoice\u202efdp.exe", "invoice\ufffdfdp.exe"),  # RIGHT-TO-LEFT OVERRIDE
+        ("\u202a\u202b\u202c\u202d", "\ufffd" * 4),  # embeddings, POP DIRECTIONAL FORMATTING
+        ("\u2066\u2067\u2068\u2069", "\ufffd" * 4),  # a stray isolate would end ours early
+    ],
+)
+def test_control_and_bidi_override_characters_are_shown_visibly(written, shown) -> None:
+    assert visible(written) == shown
+
+
+def test_tabs_line_breaks_and_right_to_left_writing_stay_as_written() -> None:
+    text = "שלום\tעולם\nمرحبا \u200fmark\u200e"
+    assert visible(text) == text
+
+
+def test_every_kind_of_line_break_becomes_a_newline() -> None:
+    # A browser's textarea sends CRLF; U+2029 would end an isolate like a newline does.
+    assert visible("a\r\nb\rc\u2028d\u2029e") == "a\nb\nc\nd\ne"
+
+
+def test_showing_twice_changes_nothing() -> None:
+    once = visible("a\x00\u202e\r\nb")
+    assert visible(once) == once
+
+
+def test_isolate_wraps_the_visible_text_in_first_strong_isolate_and_pop() -> None:
+    assert isolate("Eve\u202e") == f"{FSI}Eve\ufffd{PDI}"
+    assert (FSI, PDI) == ("\u2068", "\u2069")
+
+
+def test_isolate_leaves_nothing_to_isolate_alone() -> None:
+    assert isolate("") == ""
