@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from desk import clock
+from desk.database import commit
 from desk.extensions import db
 from models import EventKind, FollowUp, Status, SupportResponse, Ticket, TicketEvent, User
 
@@ -105,11 +106,15 @@ def file_request(intake: Intake, now: datetime | None = None) -> IntakeResult:
         # Due at once: if the bot's immediate page is lost, the poller still sends it.
         next_escalation_at=now,
     )
+    db.session.add(ticket)
     try:
-        with db.session.begin_nested():
-            db.session.add(ticket)
+        # The one commit a service makes: filing is the request's first write, and on SQLite
+        # a savepoint here met "database is locked" at once under load (a deferred transaction
+        # that cannot wait), where a plain commit waits its turn.
+        commit()
     except IntegrityError:
         # The same message raced in through a second request; that one's ticket stands.
+        db.session.rollback()
         existing = find_by_telegram_message(intake.chat_id, intake.message_id)
         if existing is None:
             raise
