@@ -68,6 +68,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         schedule_pages,
         settings_pages,
         ticket_pages,
+        two_factor_pages,
         user_pages,
         web,
     )
@@ -75,6 +76,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(two_factor_pages.bp)
     app.register_blueprint(overview.bp)
     app.register_blueprint(ticket_pages.bp)
     app.register_blueprint(schedule_pages.bp)
@@ -88,6 +90,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.cli.add_command(backup.backup_command)
     app.cli.add_command(account_commands.unlock_command)
     app.cli.add_command(account_commands.set_password_command)
+    app.cli.add_command(account_commands.reset_two_factor_command)
 
     if app.config.get("DESK_BOOTSTRAP", True):
         # Off only to write a migration against an empty database (README, "Development").

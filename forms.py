@@ -96,6 +96,42 @@ class LoginForm(Form):
     submit = SubmitField("Log in")
 
 
+def code_field(label: str = "Code") -> StringField:
+    return StringField(
+        label,
+        filters=[strip],
+        validators=[
+            DataRequired(message="Type the code from your authenticator app."),
+            Length(max=32, message="A code has 6 digits; a recovery code 10 letters and digits."),
+        ],
+    )
+
+
+class TwoFactorLoginForm(Form):
+    """The login's second step: a code from the app, or a recovery code."""
+
+    code = code_field("Code from your authenticator app, or a recovery code")
+    submit = SubmitField("Verify")
+
+
+class TwoFactorConfirmForm(Form):
+    code = code_field("The 6-digit code the app shows now")
+    submit = SubmitField("Turn on two-factor")
+
+
+class TwoFactorDisableForm(Form):
+    password = PasswordField("Current password", validators=[DataRequired(), Length(max=256)])
+    code = code_field("Code from your app, or a recovery code")
+    submit = SubmitField("Turn off two-factor")
+
+
+class PasswordCheckForm(Form):
+    """An action that needs the password again (new recovery codes)."""
+
+    password = PasswordField("Current password", validators=[DataRequired(), Length(max=256)])
+    submit = SubmitField("Make new recovery codes")
+
+
 def new_password_field(label: str = "New password") -> PasswordField:
     return PasswordField(
         label,
@@ -265,7 +301,9 @@ class ResetPasswordForm(Form):
     submit = SubmitField("Reset password")
 
 
-def setting_field(setting) -> IntegerField:
+def setting_field(setting) -> IntegerField | BooleanField:
+    if setting.switch:
+        return BooleanField(setting.label, description=setting.help)
     return IntegerField(
         setting.label,
         description=setting.help,

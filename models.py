@@ -137,6 +137,11 @@ class User(UserMixin, TimestampMixin, db.Model):
     link_code: Mapped[str | None] = mapped_column(sa.String(32), unique=True)
     link_code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Two-factor login (desk/two_factor.py): the TOTP secret is kept from the start of the
+    # setup; the login asks for codes only once a first code confirmed it (enabled_at).
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)  # no code is used twice
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses sessions of inactive users
@@ -145,6 +150,10 @@ class User(UserMixin, TimestampMixin, db.Model):
     @property
     def display_name(self) -> str:
         return self.full_name or self.username
+
+    @property
+    def two_factor(self) -> bool:
+        return self.totp_enabled_at is not None
 
     @property
     def telegram_linked(self) -> bool:
@@ -443,6 +452,18 @@ class LoginSession(db.Model):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class RecoveryCode(db.Model):
+    """A one-time code that replaces the two-factor code once (a lost phone). Codes are long
+    random strings, so a plain SHA-256 is stored, as for session tokens."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class AuditAction(enum.StrEnum):
     """What the audit log records: changes to people, rights, schedules, settings and logins."""
 
@@ -466,6 +487,11 @@ class AuditAction(enum.StrEnum):
     SLOT_SAVED = "slot_saved"
     SLOT_DELETED = "slot_deleted"
     SETTING_CHANGED = "setting_changed"
+    TWO_FACTOR_ENABLED = "two_factor_enabled"
+    TWO_FACTOR_DISABLED = "two_factor_disabled"
+    TWO_FACTOR_RESET = "two_factor_reset"
+    RECOVERY_CODES_ISSUED = "recovery_codes_issued"
+    RECOVERY_CODE_USED = "recovery_code_used"
 
 
 class AuditEvent(db.Model):

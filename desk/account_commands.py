@@ -1,12 +1,12 @@
-"""`flask --app app unlock USER` and `flask --app app set-password USER`: the way back in when
-nobody can log in to the dashboard (a throttle, a forgotten admin password)."""
+"""`flask --app app unlock USER`, `set-password USER` and `reset-two-factor USER`: the way back
+in when nobody can log in to the dashboard (a throttle, a forgotten password, a lost phone)."""
 
 from __future__ import annotations
 
 import click
 from flask.cli import with_appcontext
 
-from desk import accounts, logins
+from desk import accounts, logins, two_factor
 from desk.extensions import db
 from forms import MIN_PASSWORD
 from models import ThrottleScope, User
@@ -49,3 +49,16 @@ def set_password_command(username: str, password: str, temporary: bool) -> None:
     user.must_change_password = temporary
     db.session.commit()
     click.echo(f"Password set for {user.username}; their sessions have ended.")
+
+
+@click.command("reset-two-factor")
+@click.argument("username")
+@with_appcontext
+def reset_two_factor_command(username: str) -> None:
+    """Turn off USERNAME's two-factor login (a lost phone); their sessions end."""
+    user = _user(username)
+    if not user.two_factor and not user.totp_secret:
+        raise click.ClickException(f"{user.username} has no two-factor login to reset")
+    two_factor.reset(user)
+    db.session.commit()
+    click.echo(f"Two-factor is off for {user.username}; their sessions have ended.")

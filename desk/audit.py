@@ -43,7 +43,13 @@ LABELS = {
     AuditAction.SLOT_SAVED: "Schedule slot saved",
     AuditAction.SLOT_DELETED: "Schedule slot removed",
     AuditAction.SETTING_CHANGED: "Setting changed",
+    AuditAction.TWO_FACTOR_ENABLED: "Two-factor turned on",
+    AuditAction.TWO_FACTOR_DISABLED: "Two-factor turned off",
+    AuditAction.TWO_FACTOR_RESET: "Two-factor reset",
+    AuditAction.RECOVERY_CODES_ISSUED: "Recovery codes made",
+    AuditAction.RECOVERY_CODE_USED: "Recovery code used",
 }
+PRUNE_EVERY = timedelta(hours=1)
 # A spreadsheet runs a cell that starts with one of these as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -72,6 +78,8 @@ def record(
 
 
 def _forget_old() -> None:
+    if not clock.due("prune audit log", PRUNE_EVERY):
+        return
     days = runtime_settings.get_int("audit_retention_days")
     db.session.execute(
         sa.delete(AuditEvent)

@@ -166,9 +166,9 @@ def succeeded(user: User) -> None:
     audit.record(AuditAction.LOGIN, user.username, actor=user)
 
 
-def failed(username: str, wait: Wait | None) -> None:
-    """A refused login, under the name typed (no password, ever)."""
-    detail = f"throttled: wait {wait.seconds} s" if wait else "wrong username or password"
+def failed(username: str, wait: Wait | None, reason: str = "wrong username or password") -> None:
+    """A refused login, under the name typed (no password or code, ever)."""
+    detail = f"throttled: wait {wait.seconds} s" if wait else reason
     audit.record(AuditAction.LOGIN_FAILED, username.strip()[:64], detail)
 
 

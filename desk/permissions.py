@@ -1,4 +1,5 @@
-"""Who may see what: login for every page, admin rights for admin areas, forced password change."""
+"""Who may see what: login for every page, admin rights for admin areas, a forced password
+change, two-factor when it is required."""
 
 from __future__ import annotations
 
@@ -7,10 +8,20 @@ from typing import Any
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user, logout_user
 
+from desk import two_factor
 from desk.extensions import login_manager
 
 # Reachable while a password change is pending: the page itself, leaving, and the assets.
 PASSWORD_CHANGE_ENDPOINTS = {"auth.change_password", "auth.logout", "static"}
+# Reachable by an admin who must set up two-factor first (the admin_two_factor setting).
+TWO_FACTOR_SETUP_ENDPOINTS = {
+    "two_factor.index",
+    "two_factor.setup",
+    "two_factor.confirm",
+    "two_factor.cancel",
+    "auth.logout",
+    "static",
+}
 
 
 def wants_json() -> bool:
@@ -56,4 +67,14 @@ def enforce_account_state() -> Any:
         if wants_json():
             abort(403)
         return redirect(url_for("auth.change_password"))
+    if (
+        current_user.is_admin
+        and not current_user.two_factor
+        and request.endpoint not in TWO_FACTOR_SETUP_ENDPOINTS
+        and two_factor.required_for(current_user)
+    ):
+        if wants_json():
+            abort(403)
+        flash("Admins must use two-factor login here. Set it up to continue.", "warning")
+        return redirect(url_for("two_factor.index"))
     return None

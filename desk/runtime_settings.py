@@ -21,6 +21,14 @@ class IntSetting:
     default: int
     minimum: int
     maximum: int
+    switch: bool = False  # on (1) or off (0), shown as a checkbox
+
+
+def shown(setting: IntSetting, value: int) -> str:
+    """A value as the settings page and the audit log say it."""
+    if setting.switch:
+        return "on" if value else "off"
+    return str(value)
 
 
 SETTINGS = {
@@ -71,6 +79,17 @@ SETTINGS = {
             365,
             1,
             10 * 365,
+        ),
+        IntSetting(
+            "admin_two_factor",
+            "Admins must use two-factor login",
+            "An admin without two-factor is sent to set it up before anything else, and cannot"
+            " turn it off. Techs choose for themselves.",
+            None,
+            0,
+            0,
+            1,
+            switch=True,
         ),
     )
 }

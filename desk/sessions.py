@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import request
@@ -20,6 +21,7 @@ from desk.extensions import db
 from models import LoginSession, User
 
 TOKEN_BYTES = 32
+ENDED_KEPT = timedelta(days=30)
 
 
 def _hash(token: str) -> str:
@@ -38,7 +40,18 @@ def start(user: User) -> str:
         )
     )
     user.session_token = token
+    _forget_ended()
     return token
+
+
+def _forget_ended() -> None:
+    """Drop sessions ended a month ago: the list of browsers and the audit log keep what matters."""
+    if clock.due("prune ended sessions", timedelta(hours=1)):
+        db.session.execute(
+            sa.delete(LoginSession)
+            .where(LoginSession.ended_at < clock.now() - ENDED_KEPT)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def load(cookie_id: str) -> User | None:

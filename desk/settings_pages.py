@@ -30,9 +30,11 @@ def index():
         changed = [key for key, value in current_values().items() if form[key].data != value]
         before = current_values()
         for key in changed:
-            runtime_settings.set_int(key, form[key].data, current_user.id)
-            label = runtime_settings.SETTINGS[key].label
-            audit.record(AuditAction.SETTING_CHANGED, label, f"{before[key]} → {form[key].data}")
+            setting, value = runtime_settings.SETTINGS[key], int(form[key].data)
+            runtime_settings.set_int(key, value, current_user.id)
+            was = runtime_settings.shown(setting, before[key])
+            now = runtime_settings.shown(setting, value)
+            audit.record(AuditAction.SETTING_CHANGED, setting.label, f"{was} → {now}")
         if {"escalation_timeout", "ack_timeout", "owner_silence"} & set(changed):
             escalation_steps.reschedule_open_tickets()
         db.session.commit()

@@ -11,11 +11,12 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from desk import accounts, linking, logins
+from desk import accounts, linking, logins, two_factor
 from desk.extensions import db
 from desk.permissions import require_admin
 from forms import EmptyForm, ResetPasswordForm, UserForm
 from models import ThrottleScope, User
+from user_text import isolate
 
 bp = Blueprint("user_pages", __name__, url_prefix="/users")
 bp.before_request(require_admin)
@@ -38,7 +39,7 @@ def change(user_id: int, action: Callable[[User], object], success: str):
         flash(str(refusal), "error")
     else:
         db.session.commit()
-        flash(success.format(name=user.display_name, result=result).strip(), "success")
+        flash(success.format(name=isolate(user.display_name), result=result).strip(), "success")
     return redirect(url_for("user_pages.detail", user_id=user.id))
 
 
@@ -79,7 +80,7 @@ def new():
             must_change_password=form.must_change_password.data,
         )
         db.session.commit()
-        flash(f"Added {user.display_name}. Next: link their Telegram account.", "success")
+        flash(f"Added {isolate(user.display_name)}. Next: link their Telegram account.", "success")
         return redirect(url_for("user_pages.detail", user_id=user.id))
     return render_template("users/new.html", form=form), 422 if form.errors else 200
 
@@ -92,7 +93,7 @@ def detail(user_id: int):
     if form.validate_on_submit():
         accounts.rename(user, form.username.data, form.full_name.data or "")
         db.session.commit()
-        flash(f"Saved {user.display_name}.", "success")
+        flash(f"Saved {isolate(user.display_name)}.", "success")
         return redirect(url_for("user_pages.detail", user_id=user.id))
     return user_page(user, 422 if form.errors else 200, form=form)
 
@@ -141,7 +142,7 @@ def clear_any_throttle(scope: str, key: str):
         abort(400)
     if logins.clear(ThrottleScope(scope), key):
         db.session.commit()
-        flash(f"Cleared the failed logins of {key}.", "success")
+        flash(f"Cleared the failed logins of {isolate(key)}.", "success")
     return redirect(url_for("user_pages.index"))
 
 
@@ -155,10 +156,22 @@ def reset_password(user_id: int):
     accounts.reset_password(user, form.password.data, by=current_user._get_current_object())
     db.session.commit()
     flash(
-        f"Password reset. Give it to {user.display_name}; they must change it at next login.",
+        f"Password reset. Give it to {isolate(user.display_name)}; they must change it at next"
+        " login.",
         "success",
     )
     return redirect(url_for("user_pages.detail", user_id=user.id))
+
+
+@bp.post("/<int:user_id>/reset-two-factor")
+def reset_two_factor(user_id: int):
+    """Turn off a user's two-factor login (a lost phone); their browsers are signed out."""
+    return change(
+        user_id,
+        two_factor.reset,
+        "{name}'s two-factor login is off and their sessions have ended. They log in with"
+        " the password and can set it up again.",
+    )
 
 
 @bp.post("/<int:user_id>/link-code")
@@ -185,7 +198,7 @@ def delete(user_id: int):
     user = get_user(user_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    name = user.display_name
+    name = isolate(user.display_name)
     try:
         accounts.delete(user, current_user)
     except accounts.Refused as refusal:

@@ -360,3 +360,19 @@ def test_the_account_page_lists_browsers_and_signs_out_the_others(app, tech_clie
     assert laptop.get("/tickets/").location.startswith("/login")
     assert tech_client.get("/tickets/").status_code == 200
     assert page_text(tech_client.get("/account")).count('data-role="session"') == 1
+
+
+def test_sessions_ended_a_month_ago_are_forgotten_and_live_ones_kept(
+    app, db, tech, clock, fresh_g_per_request
+):
+    from models import LoginSession
+
+    old, live = app.test_client(), app.test_client()
+    AuthActions(old).login("tess", TECH_PASSWORD)
+    AuthActions(live).login("tess", TECH_PASSWORD)
+    old.post("/logout")
+    clock.advance(days=31)
+    AuthActions(app.test_client()).login("tess", TECH_PASSWORD)
+    rows = db.session.scalars(sa.select(LoginSession.ended_at)).all()
+    assert rows == [None, None]  # the month-old ended one is gone; both live ones stay
+    assert live.get("/").status_code == 200

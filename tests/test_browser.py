@@ -242,7 +242,7 @@ def test_first_admin_runs_the_desk_in_a_real_browser(app, live_server, chromium)
     page.fill("#full_name", "Bob Builder")
     page.fill("#password", "bob-first-pass")
     page.click("button:has-text('Add user')")
-    page.wait_for_selector("text=Added Bob Builder.")
+    page.wait_for_selector(f"text=Added {FSI}Bob Builder{PDI}.")
     shot(page, "06-user")
 
     page.goto(base + "/schedule/")

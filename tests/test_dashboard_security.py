@@ -35,6 +35,7 @@ ADMIN_POSTS = [
     "/users/2/unlink",
     "/users/2/delete",
     "/users/2/clear-throttle",
+    "/users/2/reset-two-factor",
     "/users/throttles/username/tess/clear",
     "/settings/",
 ]

@@ -148,3 +148,15 @@ def test_the_live_json_carries_the_visible_text(admin_client, ticket):
     assert (first["who"], first["text"]) == (f"Eve{SHOWN_RLO}", SHOWN_TEXT)
     assigned = next(e for e in live["thread"] if e["what"].startswith("assigned"))
     assert assigned["what"] == f"assigned the ticket {FSI}to Zed{SHOWN_RLO}{PDI}"
+
+
+def test_the_users_pages_messages_isolate_the_name(admin_client, make_user):
+    mal = make_user(f"mal{RLO}", full_name=f"Mal{RLO}")
+    response = admin_client.post(f"/users/{mal.id}/grant-admin", follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert f"{FSI}Mal{SHOWN_RLO}{PDI} is now an admin." in page
+    assert f"<title>{FSI}Mal{SHOWN_RLO}{PDI} · " in page
+    assert f"<h1>{bdi('Mal' + SHOWN_RLO)}" in page
+    assert f'data-confirm="Deactivate {FSI}Mal{SHOWN_RLO}{PDI}?' in page
+    # Only the form that edits the names holds them as they are, to be corrected.
+    assert page.count(RLO) == 2 and f'value="mal{RLO}"' in page and f'value="Mal{RLO}"' in page
