@@ -157,7 +157,9 @@ def to_wall_clock(at: datetime, tz: ZoneInfo) -> datetime:
     instant of the first pass; otherwise a 01:30 handover would happen twice, and be undone in
     between.
     """
-    local = at.astimezone(tz)
+    # Through UTC: astimezone() to the datetime's own zone returns it untouched, and then a
+    # wall time the zone skips (02:30 on the spring-forward night) would be read as written.
+    local = at.astimezone(UTC).astimezone(tz)
     if local.fold == 1:
         repeat = _offset(local.replace(fold=0)) - _offset(local)
         if repeat > timedelta(0):

@@ -188,3 +188,13 @@ def test_handovers_agree_with_on_call_minute_by_minute_across_dst_nights(
         assert order == [1, 2, 3, 4, 5, 6, 7, 8, None]
     else:  # spring forward: 02:00-03:00 does not exist, so slots 4 and 5 never come
         assert order == [1, 2, 3, 6, 7, 8, None]
+
+
+def test_a_skipped_wall_time_given_in_the_team_zone_is_read_as_the_instant_it_names() -> None:
+    # 02:30 on 29 March does not exist in Berlin; datetime keeps it with the winter offset,
+    # which names 01:30 UTC (03:30 summer time), after the slot's 03:00 start.
+    slots = shifts(SUNDAY, "00:00", ANN, "03:00", BOB, "09:00")
+    skipped = local(BERLIN, 2026, 3, 29, 2, 30)
+
+    assert skipped.astimezone(UTC) == utc(2026, 3, 29, 1, 30)
+    assert slot_id(on_call_at(slots, PEOPLE, skipped, BERLIN)) == 2
