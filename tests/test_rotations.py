@@ -11,7 +11,18 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from escalation_helpers import ANN, BERLIN, BOB, CID, DAN, NEW_YORK, local, utc
+from escalation_helpers import (
+    ANN,
+    BERLIN,
+    BOB,
+    CID,
+    DAN,
+    FALL_BACK,
+    NEW_YORK,
+    SPRING_FORWARD,
+    local,
+    utc,
+)
 
 from rotations import (
     Members,
@@ -105,17 +116,6 @@ def test_nine_oclock_handoff_stays_at_nine_across_spring_forward(
     assert summer_utc - winter_utc == timedelta(days=7, hours=-1)
 
 
-# The spring-forward nights of 2026: the day and the instant the clock jumps 02:00 -> 03:00.
-SPRING_FORWARD = pytest.mark.parametrize(
-    ("tz", "day", "jump_utc"),
-    [
-        (BERLIN, (2026, 3, 29), utc(2026, 3, 29, 1, 0)),
-        (NEW_YORK, (2026, 3, 8), utc(2026, 3, 8, 7, 0)),
-    ],
-    ids=["berlin", "new-york"],
-)
-
-
 @SPRING_FORWARD
 def test_handoff_in_the_spring_forward_gap_moves_to_the_first_instant_after_it(
     tz: ZoneInfo, day: tuple[int, int, int], jump_utc: datetime
@@ -131,16 +131,7 @@ def test_handoff_in_the_spring_forward_gap_moves_to_the_first_instant_after_it(
     assert turns(daily, jump_utc, next_day + timedelta(hours=1), tz) == [(next_day, BOB.id)]
 
 
-@pytest.mark.parametrize(
-    ("tz", "day", "wall", "first_utc", "second_utc"),
-    [
-        # Berlin repeats 02:00-03:00: 02:30 CEST is 00:30 UTC, 02:30 CET is 01:30 UTC.
-        (BERLIN, (2026, 10, 25), "02:30", utc(2026, 10, 25, 0, 30), utc(2026, 10, 25, 1, 30)),
-        # New York repeats 01:00-02:00: 01:30 EDT is 05:30 UTC, 01:30 EST is 06:30 UTC.
-        (NEW_YORK, (2026, 11, 1), "01:30", utc(2026, 11, 1, 5, 30), utc(2026, 11, 1, 6, 30)),
-    ],
-    ids=["berlin", "new-york"],
-)
+@FALL_BACK
 def test_handoff_in_the_repeated_autumn_hour_happens_once_at_its_first_occurrence(
     tz: ZoneInfo, day: tuple[int, int, int], wall: str, first_utc: datetime, second_utc: datetime
 ) -> None:
