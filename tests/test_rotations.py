@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -97,23 +98,27 @@ def test_the_turn_running_now_knows_when_it_started_and_ends() -> None:
 
 
 @pytest.mark.parametrize(
-    ("tz", "winter_utc", "summer_utc"),
+    ("tz", "before_utc", "after_utc", "real_week"),
     [
-        (BERLIN, utc(2026, 3, 23, 8, 0), utc(2026, 3, 30, 7, 0)),
-        (NEW_YORK, utc(2026, 3, 2, 14, 0), utc(2026, 3, 9, 13, 0)),
+        # Spring: the week holding the DST night is an hour shorter in real time.
+        (BERLIN, utc(2026, 3, 23, 8, 0), utc(2026, 3, 30, 7, 0), timedelta(days=7, hours=-1)),
+        (NEW_YORK, utc(2026, 3, 2, 14, 0), utc(2026, 3, 9, 13, 0), timedelta(days=7, hours=-1)),
+        # Autumn: an hour longer.
+        (BERLIN, utc(2026, 10, 19, 7, 0), utc(2026, 10, 26, 8, 0), timedelta(days=7, hours=1)),
+        (NEW_YORK, utc(2026, 10, 26, 13, 0), utc(2026, 11, 2, 14, 0), timedelta(days=7, hours=1)),
     ],
-    ids=["berlin", "new-york"],
+    ids=["berlin-spring", "new-york-spring", "berlin-autumn", "new-york-autumn"],
 )
-def test_nine_oclock_handoff_stays_at_nine_across_spring_forward(
-    tz: ZoneInfo, winter_utc: datetime, summer_utc: datetime
+def test_nine_oclock_handoff_stays_at_nine_across_both_dst_changes(
+    tz: ZoneInfo, before_utc: datetime, after_utc: datetime, real_week: timedelta
 ) -> None:
     weekly = rotation()
-    found = sorted(handoffs(weekly, winter_utc - timedelta(hours=1), summer_utc, tz))
+    found = sorted(handoffs(weekly, before_utc - timedelta(weeks=3), after_utc, tz))
 
-    assert found[-2:] == [winter_utc, summer_utc]
-    assert [h.astimezone(tz).hour for h in found] == [9] * len(found)
-    # The week that holds the DST night is an hour shorter in real time, not in handoffs.
-    assert summer_utc - winter_utc == timedelta(days=7, hours=-1)
+    assert found[-2:] == [before_utc, after_utc]
+    assert [h.astimezone(tz).time() for h in found] == [time(9, 0)] * 4
+    assert after_utc - before_utc == real_week
+    assert whose(weekly, after_utc, tz) != whose(weekly, after_utc - timedelta(seconds=1), tz)
 
 
 @SPRING_FORWARD
@@ -243,6 +248,7 @@ def test_later_changes_take_over_from_earlier_ones_and_each_keeps_its_own_shifts
     ("make", "message"),
     [
         (lambda: rotation(members=()), "rotation 'Ops' needs at least one member"),
+        (lambda: replace(rotation(), name=" "), "a rotation needs a name"),
         (lambda: rotation(0, HOURS), "shift length must be at least 1 hour, got 0"),
         (lambda: rotation(0, WEEKS), "shift length must be at least 1 week, got 0"),
         (lambda: rotation(-2, DAYS), "shift length must be at least 1 day, got -2"),
@@ -265,6 +271,7 @@ def test_later_changes_take_over_from_earlier_ones_and_each_keeps_its_own_shifts
     ],
     ids=[
         "no-members",
+        "no-name",
         "zero-hours",
         "zero-weeks",
         "negative-days",
