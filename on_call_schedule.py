@@ -138,9 +138,10 @@ class Schedule:
     def __post_init__(self) -> None:
         for name in ("slots", "rotations", "overrides"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
-        by_id = {r.id: r for r in self.rotations}
-        if len(by_id) != len(self.rotations):
-            raise ValueError("two rotations share an id")
+        by_id: dict[int, Rotation] = {}
+        for rotation in self.rotations:
+            if by_id.setdefault(rotation.id, rotation) is not rotation:
+                raise ValueError(f"two rotations share the id #{rotation.id}")
         object.__setattr__(self, "_rotations", by_id)
         for slot in self.slots:
             for assignee in slot.person_ids:

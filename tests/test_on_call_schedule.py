@@ -221,6 +221,7 @@ def overrides(draw: st.DrawFn, start: datetime) -> tuple[Override, ...]:
     return tuple(made)
 
 
+# Thirty schedules of four weeks each take a few seconds; the quick loop stays quick.
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     slots=slots,

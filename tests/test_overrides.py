@@ -138,9 +138,13 @@ def test_someone_replacing_a_colleague_they_back_up_is_on_call_once_at_the_first
     ]
 
 
-def test_an_override_replaces_whoever_a_rotation_puts_on_call_and_says_which_rotation() -> None:
+def ops_rotation() -> Rotation:
     weeks = ShiftLength(1, ShiftUnit.WEEKS)
-    weekly = Rotation(7, "Ops", (ANN.id, BOB.id), weeks, MONDAY, time(9), date(2026, 1, 5))
+    return Rotation(7, "Ops", (ANN.id, BOB.id), weeks, MONDAY, time(9), date(2026, 1, 5))
+
+
+def test_an_override_replaces_whoever_a_rotation_puts_on_call_and_says_which_rotation() -> None:
+    weekly = ops_rotation()
     daily = tuple(slot(day + 1, day, "00:00", "00:00", RotationRef(7)) for day in range(7))
     cover = replaces(CID.id, BOB.id, berlin(2026, 1, 14, 0, 0), berlin(2026, 1, 15, 0, 0))
     schedule = Schedule(daily, BERLIN, rotations=(weekly,), overrides=(cover,))
@@ -261,6 +265,10 @@ def test_an_edited_override_is_not_compared_with_its_old_self() -> None:
             lambda: Schedule((slot(1, MONDAY, "09:00", "17:00", RotationRef(5)),), BERLIN),
             "slot #1 names rotation #5, which is not in the schedule",
         ),
+        (
+            lambda: Schedule((), BERLIN, rotations=(ops_rotation(), ops_rotation())),
+            "two rotations share the id #7",
+        ),
     ],
     ids=[
         "end-before-start",
@@ -271,6 +279,7 @@ def test_an_edited_override_is_not_compared_with_its_old_self() -> None:
         "replaces-self",
         "unknown-role",
         "unknown-rotation",
+        "rotation-id-twice",
     ],
 )
 def test_impossible_overrides_are_refused_with_a_clear_message(
