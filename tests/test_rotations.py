@@ -24,6 +24,8 @@ from escalation_helpers import (
     local,
     utc,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rotations import (
     Members,
@@ -310,3 +312,37 @@ def replace_time(handoff: time) -> Rotation:
 )
 def test_the_longest_and_shortest_shifts_are_allowed(length: ShiftLength) -> None:
     assert timedelta(hours=1) <= length.span <= timedelta(weeks=52)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    count=st.integers(1, 30),
+    unit=st.sampled_from(list(ShiftUnit)),
+    weekday=st.integers(0, 6),
+    hour=st.integers(0, 23),
+    members=st.lists(st.sampled_from([ANN.id, BOB.id, CID.id, DAN.id]), min_size=1, max_size=4),
+    new_members=st.lists(st.sampled_from([ANN.id, BOB.id, CID.id]), min_size=1, max_size=3),
+    change_minutes=st.integers(0, 60 * 24 * 120),
+    tz=st.sampled_from([BERLIN, NEW_YORK]),
+)
+def test_no_member_change_rewrites_a_shift_that_started_before_it(
+    count: int,
+    unit: ShiftUnit,
+    weekday: int,
+    hour: int,
+    members: list[int],
+    new_members: list[int],
+    change_minutes: int,
+    tz: ZoneInfo,
+) -> None:
+    before = rotation(count, unit, weekday, f"{hour:02d}:00", date(2026, 1, 1), tuple(members))
+    change = utc(2026, 1, 1) + timedelta(minutes=change_minutes)
+    after = before.with_members(new_members, change)
+
+    # Every shift that started before the change keeps its person, the running one included.
+    just_before = change - timedelta(microseconds=1)
+    history = turns(before, utc(2025, 12, 1), just_before, tz)
+    assert turns(after, utc(2025, 12, 1), just_before, tz) == history
+    running = turn_at(before, change, tz)
+    if running is not None and running.start < change:
+        assert turn_at(after, change, tz) == running
