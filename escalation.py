@@ -6,7 +6,8 @@ for the same inputs. Datetimes must be aware; naive ones are rejected with Value
 naive datetime in a multi-zone product is a bug waiting for the next DST change.
 
 The week a schedule repeats in (slots, wall-clock time in the team's zone, the DST nights) is
-`weekly_schedule.py`; this module says who of a slot is paged, and when.
+`weekly_schedule.py`; who of the slots, rotations and overrides is on call at an instant is
+`on_call_schedule.py` (`lineup_at`); this module says which of them can be paged, and when.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from weekly_schedule import Slot, boundaries, require_aware, slot_at
+from on_call_schedule import Duty, Lineup, Override, Schedule, boundaries, lineup_at
+from rotations import Rotation
+from weekly_schedule import Slot, require_aware
 
 
 class TicketStatus(StrEnum):
@@ -70,13 +73,18 @@ class Unreachable(StrEnum):
 
 @dataclass(frozen=True)
 class OnCall:
-    """Who is on call at an instant, in paging order, and who of the slot was left out."""
+    """Who is on call at an instant, in paging order, and who of the schedule was left out.
+
+    `duties` is the schedule's answer (`on_call_schedule.lineup_at`): everyone it names, in
+    their roles, reachable or not; `chain` is who of them the bot can page.
+    """
 
     at: datetime
     slot: Slot | None
     chain: tuple[Person, ...]
     skipped: tuple[Skipped, ...]
     fallback: bool
+    duties: tuple[Duty, ...] = ()
 
     @property
     def primary(self) -> Person | None:
@@ -92,9 +100,11 @@ class OnCall:
         """
         if not self.fallback:
             return None
-        if self.slot is None:
+        if not self.skipped:
+            # No slot, an override of nobody, or a rotation before its first handoff: the
+            # schedule names nobody at all.
             return Unreachable.NO_SLOT
-        # The reasons are the ones `_slot_chain` writes into `Skipped`.
+        # The reasons are the ones `_reachable` writes into `Skipped`.
         reasons = {s.reason for s in self.skipped}
         if reasons == {"no_telegram"}:
             return Unreachable.NOBODY_LINKED
@@ -103,14 +113,14 @@ class OnCall:
         return Unreachable.NOBODY_REACHABLE
 
 
-def _slot_chain(
-    slot: Slot, people: Mapping[int, Person]
+def _reachable(
+    person_ids: Sequence[int], people: Mapping[int, Person]
 ) -> tuple[tuple[Person, ...], tuple[Skipped, ...]]:
-    """The reachable people of a slot in order, and the ones left out."""
+    """The reachable people of the schedule's answer in order, and the ones left out."""
     chain: list[Person] = []
     skipped: list[Skipped] = []
     seen: set[int] = set()
-    for person_id in slot.person_ids:
+    for person_id in person_ids:
         # A person listed twice (primary and backup) is paged once, at the first position.
         if person_id in seen:
             continue
@@ -133,23 +143,38 @@ def _admin_chain(people: Mapping[int, Person]) -> tuple[Person, ...]:
     return tuple(sorted(admins, key=lambda p: (p.name, p.id)))
 
 
-def on_call_at(
-    slots: Sequence[Slot], people: Mapping[int, Person], at: datetime, tz: ZoneInfo
-) -> OnCall:
-    """Who is on call at instant `at`, for a weekly schedule written in zone `tz`.
+def _on_call(lineup: Lineup, people: Mapping[int, Person]) -> OnCall:
+    """The schedule's answer at an instant, reduced to whom the bot can page."""
+    chain, skipped = _reachable(lineup.person_ids, people)
+    fallback = not chain
+    return OnCall(
+        at=lineup.at,
+        slot=lineup.slot,
+        chain=_admin_chain(people) if fallback else chain,
+        skipped=skipped,
+        fallback=fallback,
+        duties=lineup.duties,
+    )
 
-    Falls back to the reachable admins (fallback=True) when no slot covers the instant or when
-    every person of the covering slot is unreachable; in the latter case `skipped` still lists
-    them so the dashboard can say why.
+
+def on_call_at(
+    slots: Sequence[Slot],
+    people: Mapping[int, Person],
+    at: datetime,
+    tz: ZoneInfo,
+    rotations: Sequence[Rotation] = (),
+    overrides: Sequence[Override] = (),
+) -> OnCall:
+    """Who is on call at instant `at`, for a schedule written in zone `tz`.
+
+    Who the schedule names (slots, the rotations they name, overrides) is
+    `on_call_schedule.lineup_at`. Falls back to the reachable admins (fallback=True) when it
+    names nobody or when everyone it names is unreachable; in the latter case `skipped` still
+    lists them so the dashboard can say why.
     """
     require_aware(at, "at")
-    slot = slot_at(slots, at, tz)
-    if slot is None:
-        return OnCall(at=at, slot=None, chain=_admin_chain(people), skipped=(), fallback=True)
-    chain, skipped = _slot_chain(slot, people)
-    if not chain:
-        return OnCall(at=at, slot=slot, chain=_admin_chain(people), skipped=skipped, fallback=True)
-    return OnCall(at=at, slot=slot, chain=chain, skipped=skipped, fallback=False)
+    schedule = Schedule(tuple(slots), tz, tuple(rotations), tuple(overrides))
+    return _on_call(lineup_at(schedule, at), people)
 
 
 @dataclass(frozen=True)
@@ -166,20 +191,25 @@ def handovers(
     start: datetime,
     end: datetime,
     tz: ZoneInfo,
+    rotations: Sequence[Rotation] = (),
+    overrides: Sequence[Override] = (),
 ) -> list[Handover]:
     """Every instant in (start, end] where the covering slot or the chain changes, in order.
 
-    Only slot starts and ends can change who is on call, so they are the only candidates. One
-    that changes nothing (a slot lying entirely in a spring-forward gap, a slot ending where it
-    did not win an overlap) is dropped. A new slot with the very same people is still reported,
-    since the dashboard shows slots. Each handover agrees with `on_call_at` at its instant.
+    Only slot starts and ends, rotation handoffs and override starts and ends can change who is
+    on call (`on_call_schedule.boundaries`), so they are the only candidates. One that changes
+    nothing (a slot lying entirely in a spring-forward gap, a slot ending where it did not win
+    an overlap, a one-member rotation handing over to itself) is dropped. A new slot with the
+    very same people is still reported, since the dashboard shows slots. Each handover agrees
+    with `on_call_at` at its instant.
     """
     require_aware(start, "start")
     require_aware(end, "end")
-    previous = on_call_at(slots, people, start, tz)
+    schedule = Schedule(tuple(slots), tz, tuple(rotations), tuple(overrides))
+    previous = _on_call(lineup_at(schedule, start), people)
     result: list[Handover] = []
-    for instant in sorted(boundaries(slots, start, end, tz)):
-        current = on_call_at(slots, people, instant, tz)
+    for instant in sorted(boundaries(schedule, start, end)):
+        current = _on_call(lineup_at(schedule, instant), people)
         if (current.slot, current.chain) != (previous.slot, previous.chain):
             result.append(Handover(at=instant, on_call=current))
         previous = current

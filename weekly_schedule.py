@@ -41,19 +41,34 @@ def require_aware(value: datetime, name: str) -> None:
 
 
 @dataclass(frozen=True)
+class RotationRef:
+    """A slot's primary or backup that is "whoever's turn it is then" in a rotation.
+
+    Only the reference lives here; whose turn it is, is `on_call_schedule.py`'s business.
+    """
+
+    rotation_id: int
+
+
+# A slot's primary or a backup: a person's id, or a rotation.
+Assignee = int | RotationRef
+
+
+@dataclass(frozen=True)
 class Slot:
     """A weekly on-call slot in wall-clock time of the schedule's zone.
 
     `weekday` is the day the slot starts. `end <= start` means the slot runs past midnight into
-    the next day; `end == start` means a full 24 hours.
+    the next day; `end == start` means a full 24 hours. The primary and each backup is a
+    person's id or a `RotationRef`.
     """
 
     id: int
     weekday: int
     start: time
     end: time
-    primary_id: int
-    backup_ids: tuple[int, ...] = ()
+    primary_id: Assignee
+    backup_ids: tuple[Assignee, ...] = ()
 
     def __post_init__(self) -> None:
         if not MONDAY <= self.weekday <= SUNDAY:
@@ -70,8 +85,8 @@ class Slot:
         return length if length > timedelta(0) else length + _DAY
 
     @property
-    def person_ids(self) -> tuple[int, ...]:
-        """Primary then backups, in paging order (may contain duplicates)."""
+    def person_ids(self) -> tuple[Assignee, ...]:
+        """Primary then backups, in paging order (may contain duplicates and rotations)."""
         return (self.primary_id, *self.backup_ids)
 
     @property
@@ -134,7 +149,7 @@ def _transition(tz: ZoneInfo, before: datetime, after: datetime) -> datetime:
     return hi
 
 
-def _wall_clock(at: datetime, tz: ZoneInfo) -> datetime:
+def to_wall_clock(at: datetime, tz: ZoneInfo) -> datetime:
     """The naive wall-clock time in `tz` that the schedule sees at instant `at`.
 
     During the second pass of a fall-back hour the clock shows times it already showed. The
@@ -142,7 +157,9 @@ def _wall_clock(at: datetime, tz: ZoneInfo) -> datetime:
     instant of the first pass; otherwise a 01:30 handover would happen twice, and be undone in
     between.
     """
-    local = at.astimezone(tz)
+    # Through UTC: astimezone() to the datetime's own zone returns it untouched, and then a
+    # wall time the zone skips (02:30 on the spring-forward night) would be read as written.
+    local = at.astimezone(UTC).astimezone(tz)
     if local.fold == 1:
         repeat = _offset(local.replace(fold=0)) - _offset(local)
         if repeat > timedelta(0):
@@ -157,12 +174,16 @@ def _week_position(wall: datetime) -> timedelta:
     return wall.weekday() * _DAY + _clock(wall.time())
 
 
-def _instant(wall: datetime, tz: ZoneInfo) -> datetime:
+def from_wall_clock(wall: datetime, tz: ZoneInfo) -> datetime:
     """The UTC instant at which a wall-clock boundary in `tz` takes effect.
 
     Unambiguous times map directly; a time in the repeated fall-back hour takes its first
     occurrence (fold=0); a time inside a spring-forward gap never shows on the clock, so it takes
     effect when the clock jumps over it, the first instant after the gap.
+
+    The inverse of `to_wall_clock` where it matters: `at >= from_wall_clock(wall, tz)` exactly
+    when `to_wall_clock(at, tz) >= wall`, so a boundary listed here and the answer at an instant
+    never disagree (the rotations in `on_call_schedule.py` count their shifts on that).
     """
     early = wall.replace(tzinfo=tz, fold=0)
     late = wall.replace(tzinfo=tz, fold=1)
@@ -179,7 +200,7 @@ def _instant(wall: datetime, tz: ZoneInfo) -> datetime:
 def slot_at(slots: Sequence[Slot], at: datetime, tz: ZoneInfo) -> Slot | None:
     """The slot covering instant `at`, for a weekly schedule written in zone `tz`, or None."""
     require_aware(at, "at")
-    return _covering(slots, _week_position(_wall_clock(at, tz)))
+    return _covering(slots, _week_position(to_wall_clock(at, tz)))
 
 
 def boundaries(
@@ -199,7 +220,7 @@ def boundaries(
                 continue
             begins = midnight + _clock(slot.start)
             for wall in (begins, begins + slot.duration):
-                instant = _instant(wall, tz)
+                instant = from_wall_clock(wall, tz)
                 if start < instant <= end:
                     instants.add(instant)
         day += _DAY

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from escalation import OnCall, Person, handovers
 from weekly_schedule import Slot
 
@@ -86,3 +88,30 @@ WINTER_TUESDAY = (2026, 1, 6)
 WINTER_WEDNESDAY = (2026, 1, 7)
 WINTER_SUNDAY = (2026, 1, 11)
 WINTER_NEXT_MONDAY = (2026, 1, 12)
+
+
+# 2026 DST days, all Sundays: spring forward skips an hour, fall back repeats one.
+# Berlin: 29 March 02:00 CET -> 03:00 CEST (01:00 UTC); 25 October 03:00 CEST -> 02:00 CET.
+# New York: 8 March 02:00 EST -> 03:00 EDT (07:00 UTC); 1 November 02:00 EDT -> 01:00 EST.
+
+# The spring-forward nights: the zone, the day, and the instant the clock jumps 02:00 -> 03:00.
+SPRING_FORWARD = pytest.mark.parametrize(
+    ("tz", "day", "jump_utc"),
+    [
+        (BERLIN, (2026, 3, 29), utc(2026, 3, 29, 1, 0)),
+        (NEW_YORK, (2026, 3, 8), utc(2026, 3, 8, 7, 0)),
+    ],
+    ids=["berlin", "new-york"],
+)
+
+# The fall-back nights: a wall time in the repeated hour, and its two instants.
+FALL_BACK = pytest.mark.parametrize(
+    ("tz", "day", "wall", "first_utc", "second_utc"),
+    [
+        # Berlin repeats 02:00-03:00: 02:30 CEST is 00:30 UTC, 02:30 CET is 01:30 UTC.
+        (BERLIN, (2026, 10, 25), "02:30", utc(2026, 10, 25, 0, 30), utc(2026, 10, 25, 1, 30)),
+        # New York repeats 01:00-02:00: 01:30 EDT is 05:30 UTC, 01:30 EST is 06:30 UTC.
+        (NEW_YORK, (2026, 11, 1), "01:30", utc(2026, 11, 1, 5, 30), utc(2026, 11, 1, 6, 30)),
+    ],
+    ids=["berlin", "new-york"],
+)

@@ -3,6 +3,7 @@
 entry points (app.py, bot.py) -> packages (desk/, botkit/) -> models.py, forms.py ->
 escalation.py, envconfig.py and user_text.py (neutral: the settings parsing and the showing of
 user-written text both processes share) ->
+on_call_schedule.py (who the slots, rotations and overrides put on call) -> rotations.py ->
 weekly_schedule.py (the week a schedule repeats in, under the pure rules).
 Nothing below imports anything above it. And no Python file is longer than 600 lines.
 """
@@ -13,8 +14,9 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# What each part of the code may import of ours: only the parts of a lower layer. The weekly
-# schedule lies under the pure rules; a new neutral module joins envconfig.py at layer 0.
+# What each part of the code may import of ours: only the parts of a lower layer. The schedule
+# modules lie under the pure rules, each on the one below; a new neutral module joins
+# envconfig.py at layer 0.
 LAYER = {
     "app": 3,
     "bot": 3,
@@ -25,6 +27,8 @@ LAYER = {
     "escalation": 0,
     "envconfig": 0,
     "user_text": 0,
+    "on_call_schedule": -0.5,
+    "rotations": -0.75,
     "weekly_schedule": -1,
 }
 OURS = set(LAYER)
@@ -71,8 +75,11 @@ def test_no_part_of_the_code_imports_a_part_above_it_or_beside_it() -> None:
     assert wrong == []
 
 
-def test_the_pure_rules_import_nothing_of_ours_but_the_weekly_schedule() -> None:
-    assert imports_of(ROOT / "escalation.py") == {"weekly_schedule"}
+def test_the_pure_rules_import_nothing_of_ours_but_the_schedule_modules_below_them() -> None:
+    schedule = {"on_call_schedule", "rotations", "weekly_schedule"}
+    assert imports_of(ROOT / "escalation.py") == schedule
+    assert imports_of(ROOT / "on_call_schedule.py") == {"rotations", "weekly_schedule"}
+    assert imports_of(ROOT / "rotations.py") == {"weekly_schedule"}
     assert imports_of(ROOT / "weekly_schedule.py") == set()
 
 

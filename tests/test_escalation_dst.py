@@ -14,8 +14,10 @@ from escalation_helpers import (
     BERLIN,
     BOB,
     CID,
+    FALL_BACK,
     NEW_YORK,
     PEOPLE,
+    SPRING_FORWARD,
     handover_slots,
     local,
     shifts,
@@ -44,21 +46,6 @@ class FakeClock:
         return int((self.now - self.start) / timedelta(minutes=1))
 
 
-# 2026 DST days, all Sundays: spring forward skips an hour, fall back repeats one.
-# Berlin: 29 March 02:00 CET -> 03:00 CEST (01:00 UTC); 25 October 03:00 CEST -> 02:00 CET.
-# New York: 8 March 02:00 EST -> 03:00 EDT (07:00 UTC); 1 November 02:00 EDT -> 01:00 EST.
-
-# The spring-forward nights: the zone, the day, and the instant the clock jumps 02:00 -> 03:00.
-SPRING_FORWARD = pytest.mark.parametrize(
-    ("tz", "day", "jump_utc"),
-    [
-        (BERLIN, (2026, 3, 29), utc(2026, 3, 29, 1, 0)),
-        (NEW_YORK, (2026, 3, 8), utc(2026, 3, 8, 7, 0)),
-    ],
-    ids=["berlin", "new-york"],
-)
-
-
 @SPRING_FORWARD
 def test_slot_starting_at_0230_on_spring_forward_day_starts_when_the_clock_jumps(
     tz: ZoneInfo, day: tuple[int, int, int], jump_utc: datetime
@@ -85,16 +72,7 @@ def test_slot_lying_entirely_in_the_spring_forward_gap_is_never_on_call(
     assert handover_slots(slots, local(tz, *day, 0, 0), 6, tz) == [(jump_utc, 3)]
 
 
-@pytest.mark.parametrize(
-    ("tz", "day", "wall", "first_utc", "second_utc"),
-    [
-        # Berlin repeats 02:00-03:00: 02:30 CEST is 00:30 UTC, 02:30 CET is 01:30 UTC.
-        (BERLIN, (2026, 10, 25), "02:30", utc(2026, 10, 25, 0, 30), utc(2026, 10, 25, 1, 30)),
-        # New York repeats 01:00-02:00: 01:30 EDT is 05:30 UTC, 01:30 EST is 06:30 UTC.
-        (NEW_YORK, (2026, 11, 1), "01:30", utc(2026, 11, 1, 5, 30), utc(2026, 11, 1, 6, 30)),
-    ],
-    ids=["berlin", "new-york"],
-)
+@FALL_BACK
 def test_handover_in_the_repeated_fall_back_hour_happens_once_at_first_occurrence(
     tz: ZoneInfo, day: tuple[int, int, int], wall: str, first_utc: datetime, second_utc: datetime
 ) -> None:
@@ -188,3 +166,13 @@ def test_handovers_agree_with_on_call_minute_by_minute_across_dst_nights(
         assert order == [1, 2, 3, 4, 5, 6, 7, 8, None]
     else:  # spring forward: 02:00-03:00 does not exist, so slots 4 and 5 never come
         assert order == [1, 2, 3, 6, 7, 8, None]
+
+
+def test_a_skipped_wall_time_given_in_the_team_zone_is_read_as_the_instant_it_names() -> None:
+    # 02:30 on 29 March does not exist in Berlin; datetime keeps it with the winter offset,
+    # which names 01:30 UTC (03:30 summer time), after the slot's 03:00 start.
+    slots = shifts(SUNDAY, "00:00", ANN, "03:00", BOB, "09:00")
+    skipped = local(BERLIN, 2026, 3, 29, 2, 30)
+
+    assert skipped.astimezone(UTC) == utc(2026, 3, 29, 1, 30)
+    assert slot_id(on_call_at(slots, PEOPLE, skipped, BERLIN)) == 2

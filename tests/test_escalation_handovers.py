@@ -5,7 +5,7 @@ Every instant is an explicit aware datetime; nothing here reads the real clock.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from escalation_helpers import (
@@ -29,7 +29,9 @@ from escalation_helpers import (
 )
 
 from escalation import handovers
-from weekly_schedule import MONDAY, SUNDAY, TUESDAY
+from on_call_schedule import Override, Role
+from rotations import Rotation, ShiftLength, ShiftUnit
+from weekly_schedule import MONDAY, SUNDAY, TUESDAY, RotationRef
 
 
 def test_oncall_command_lists_the_next_24_hours_of_handovers() -> None:
@@ -130,3 +132,30 @@ def test_week_wrap_handover_happens_on_monday_morning() -> None:
         (utc(*WINTER_SUNDAY, 21, 0), 1),  # Sunday 22:00 CET
         (utc(*WINTER_NEXT_MONDAY, 5, 0), 2),  # Monday 06:00 CET
     ]
+
+
+def test_rotation_handoffs_and_override_edges_are_handovers_too() -> None:
+    weeks = ShiftLength(1, ShiftUnit.WEEKS)
+    rotation = Rotation(1, "Ops", (ANN.id, BOB.id), weeks, MONDAY, time(9), date(2026, 1, 5))
+    slots = [slot(day + 1, day, "00:00", "00:00", RotationRef(1)) for day in range(7)]
+    cover = Override(1, utc(2026, 1, 13, 12), utc(2026, 1, 13, 14), CID.id, role=Role.PRIMARY)
+    start = local(BERLIN, 2026, 1, 12, 0, 0)
+
+    result = handovers(slots, PEOPLE, start, start + timedelta(days=2), BERLIN, [rotation], [cover])
+
+    assert [(h.at, slot_id(h.on_call), names(h.on_call)) for h in result] == [
+        (utc(2026, 1, 12, 8), 1, ["Bob"]),  # Monday 09:00: Bob's week
+        (utc(2026, 1, 12, 23), 2, ["Bob"]),  # Tuesday's slot: news, though the people stay
+        (utc(2026, 1, 13, 12), 2, ["Cid", "Bob"]),
+        (utc(2026, 1, 13, 14), 2, ["Bob"]),
+        (utc(2026, 1, 13, 23), 3, ["Bob"]),
+    ]
+
+
+def test_a_one_member_rotation_handing_over_to_itself_is_no_handover() -> None:
+    days = ShiftLength(1, ShiftUnit.DAYS)
+    alone = Rotation(1, "Ops", (ANN.id,), days, MONDAY, time(9), date(2026, 1, 5))
+    slots = [slot(1, MONDAY, "00:00", "00:00", RotationRef(1))]
+    start = local(BERLIN, *WINTER_MONDAY, 10, 0)
+
+    assert handovers(slots, PEOPLE, start, start + timedelta(hours=12), BERLIN, [alone]) == []

@@ -6,7 +6,7 @@ Every instant is an explicit aware datetime; nothing here reads the real clock.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from escalation_helpers import (
@@ -32,8 +32,28 @@ from escalation_helpers import (
     utc,
 )
 
-from escalation import Person, Policy, Skipped, TicketState, decide, handovers, on_call_at
-from weekly_schedule import MONDAY, SUNDAY, TUESDAY, WEDNESDAY, Slot, boundaries, slot_at
+from escalation import (
+    Person,
+    Policy,
+    Skipped,
+    TicketState,
+    Unreachable,
+    decide,
+    handovers,
+    on_call_at,
+)
+from on_call_schedule import Duty, Override, Role
+from rotations import Rotation, ShiftLength, ShiftUnit
+from weekly_schedule import (
+    MONDAY,
+    SUNDAY,
+    TUESDAY,
+    WEDNESDAY,
+    RotationRef,
+    Slot,
+    boundaries,
+    slot_at,
+)
 
 
 def test_weekday_slot_pages_primary_then_backups_in_order() -> None:
@@ -284,3 +304,64 @@ def test_naive_datetime_is_rejected(call: Callable[[datetime], object]) -> None:
 def test_impossible_settings_are_refused(make: Callable[[], object]) -> None:
     with pytest.raises(ValueError):
         make()
+
+
+# ------------------------------------------------------------- rotations and overrides
+
+
+def weekly_rotation(*members: Person, start: date = date(2026, 1, 5)) -> Rotation:
+    weeks = ShiftLength(1, ShiftUnit.WEEKS)
+    return Rotation(1, "Ops", tuple(p.id for p in members), weeks, MONDAY, time(9), start)
+
+
+def test_a_slot_naming_a_rotation_pages_whoever_s_turn_it_is() -> None:
+    slots = [slot(1, WEDNESDAY, "00:00", "00:00", RotationRef(1), CID.id)]
+    rotations = [weekly_rotation(ANN, BOB)]
+
+    first = on_call_at(slots, PEOPLE, local(BERLIN, *WINTER_WEDNESDAY, 12, 0), BERLIN, rotations)
+    second = on_call_at(slots, PEOPLE, local(BERLIN, 2026, 1, 14, 12, 0), BERLIN, rotations)
+
+    assert (names(first), names(second)) == (["Ann", "Cid"], ["Bob", "Cid"])
+    assert first.duties[0] == Duty(ANN.id, Role.PRIMARY, rotation_id=1)
+
+
+def test_an_override_to_someone_unreachable_skips_them_and_says_why() -> None:
+    slots = [slot(1, MONDAY, "09:00", "17:00", ANN.id, BOB.id)]
+    cover = Override(1, utc(*WINTER_MONDAY), utc(*WINTER_TUESDAY), DAN.id, replaces_id=ANN.id)
+    at = local(BERLIN, *WINTER_MONDAY, 10, 0)
+
+    on_call = on_call_at(slots, PEOPLE, at, BERLIN, overrides=[cover])
+
+    assert names(on_call) == ["Bob"]
+    assert on_call.skipped == (Skipped(DAN.id, "Dan", "no_telegram"),)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "why"),
+    [
+        ([], Unreachable.NO_SLOT),
+        (
+            [Override(1, utc(*WINTER_MONDAY), utc(*WINTER_TUESDAY), DAN.id, role=Role.PRIMARY)],
+            Unreachable.NOBODY_LINKED,
+        ),
+    ],
+    ids=["nothing-covers", "override-to-someone-unlinked"],
+)
+def test_over_an_uncovered_hour_an_override_decides_why_the_admins_are_paged(
+    overrides: list[Override], why: Unreachable
+) -> None:
+    at = local(BERLIN, *WINTER_MONDAY, 20, 0)
+
+    on_call = on_call_at([], PEOPLE, at, BERLIN, overrides=overrides)
+
+    assert (on_call.chain, on_call.fallback, on_call.unreachable) == (ADMINS, True, why)
+
+
+def test_a_rotation_before_its_first_handoff_names_nobody_so_the_admins_are_paged() -> None:
+    slots = [slot(1, MONDAY, "00:00", "00:00", RotationRef(1))]
+    later = [weekly_rotation(ANN, start=date(2026, 2, 2))]
+
+    on_call = on_call_at(slots, PEOPLE, local(BERLIN, *WINTER_MONDAY, 12, 0), BERLIN, later)
+
+    assert slot_id(on_call) == 1
+    assert (on_call.chain, on_call.unreachable) == (ADMINS, Unreachable.NO_SLOT)
