@@ -142,6 +142,10 @@ class User(UserMixin, TimestampMixin, db.Model):
     totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)  # no code is used twice
+    # Minutes before a shift the bot reminds them (None: no reminders).
+    reminder_minutes: Mapped[int | None] = mapped_column(sa.SmallInteger, default=15)
+    # The secret of their calendar feed URL; only its SHA-256 is kept (shown once, as tokens are).
+    calendar_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True, index=True)
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses sessions of inactive users
@@ -342,9 +346,13 @@ class ScheduleSlot(TimestampMixin, db.Model):
     weekday: Mapped[int] = mapped_column(sa.SmallInteger)  # 0 = Monday, the day the slot starts
     start_time: Mapped[time] = mapped_column(sa.Time)
     end_time: Mapped[time] = mapped_column(sa.Time)  # <= start_time: runs past midnight
-    primary_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    # The primary is a person or a rotation ("whoever's turn it is then"): one of the two.
+    primary_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    primary_rotation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("rotations.id"))
 
-    primary: Mapped[User] = relationship()
+    primary: Mapped[User | None] = relationship()
+    # Named, not annotated: the Rotation model lives in schedule_models.py, a layer above.
+    primary_rotation = relationship("Rotation")
     backups: Mapped[list[ScheduleBackup]] = relationship(
         order_by="ScheduleBackup.position", cascade="all, delete-orphan"
     )
@@ -362,10 +370,12 @@ class ScheduleBackup(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slot_id: Mapped[int] = mapped_column(sa.ForeignKey("schedule_slots.id", ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))  # or a rotation
+    rotation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("rotations.id"))
     position: Mapped[int] = mapped_column(sa.SmallInteger)
 
-    user: Mapped[User] = relationship()
+    user: Mapped[User | None] = relationship()
+    rotation = relationship("Rotation")
 
 
 class Notification(db.Model):

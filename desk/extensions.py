@@ -4,6 +4,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
+import schedule_models  # noqa: F401  (rotations, overrides and cover requests join the metadata)
 from models import Base, db
 
 __all__ = ["Base", "csrf", "db", "login_manager", "migrate"]

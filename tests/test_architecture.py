@@ -1,6 +1,7 @@
 """The shape of the code: imports run one way, so each layer can be read and tested alone.
 
-entry points (app.py, bot.py) -> packages (desk/, botkit/) -> models.py, forms.py ->
+entry points (app.py, bot.py) -> packages (desk/, botkit/) -> forms.py -> schedule_models.py
+(rotations, overrides, cover requests) -> models.py ->
 escalation.py, envconfig.py and user_text.py (neutral: the settings parsing and the showing of
 user-written text both processes share) ->
 on_call_schedule.py (who the slots, rotations and overrides put on call) -> rotations.py ->
@@ -23,6 +24,7 @@ LAYER = {
     "desk": 2,
     "botkit": 2,
     "forms": 1.5,
+    "schedule_models": 1.25,
     "models": 1,
     "escalation": 0,
     "envconfig": 0,
