@@ -269,4 +269,7 @@ def seed_demo() -> None:
     techs, count = seed(clock.now())
     click.echo(f"Created {techs} techs, 21 schedule slots and {count} tickets.")
     click.echo(f"Log in as ann (an admin), bob, cid, dee or eve with password {DEMO_PASSWORD!r},")
-    click.echo("or as admin / admin123 (you will be asked for a new password).")
+    click.echo(
+        "or as admin with the first password in instance/bootstrap_admin_password "
+        "(you will be asked for a new one)."
+    )

@@ -27,6 +27,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.e2e)
 
 
+@pytest.fixture(autouse=True)
+def own_instance_folder(tmp_path, monkeypatch):
+    """Every app a test builds keeps its generated files (secret key, API token, the first
+    admin password) in the test's folder, never in the checkout's instance/."""
+    from flask import Flask
+
+    instance = str(tmp_path / "instance")
+    monkeypatch.setattr(Flask, "auto_find_instance_path", lambda self: instance)
+
+
 @pytest.fixture
 def database_url(tmp_path):
     """An empty database for this test (SQLite file, or a PostgreSQL schema)."""
@@ -42,6 +52,7 @@ def app_config(database_url):
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": "test-secret",
         "BOT_API_TOKEN": API_TOKEN,
+        "BOOTSTRAP_ADMIN_PASSWORD": "admin123",
         "WTF_CSRF_ENABLED": False,
     }
 
