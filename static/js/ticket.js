@@ -13,7 +13,10 @@
     const key = `desk-draft-${textarea.dataset.draftKey}`;
     const counter = root.querySelector('[data-role="counter"]');
     const count = () => {
-      if (counter) counter.textContent = `${textarea.value.length} / ${textarea.maxLength}`;
+      if (!counter) return;
+      const max = textarea.maxLength.toLocaleString("en");
+      const left = (textarea.maxLength - textarea.value.length).toLocaleString("en");
+      counter.textContent = textarea.value ? `${left} of ${max} characters left` : `Up to ${max} characters`;
     };
     if (!textarea.value && sessionStorage.getItem(key)) textarea.value = sessionStorage.getItem(key);
     textarea.addEventListener("input", () => {
