@@ -10,7 +10,8 @@ from databases import fresh_database
 from app import create_app
 from desk.extensions import db as _db
 
-pytest_plugins = ["bot_harness"]  # the end-to-end fixtures (live dashboard, stand-in, bot)
+# The end-to-end fixtures: live dashboard, stand-in, bot; the browser and the served dashboard.
+pytest_plugins = ["bot_harness", "browser_harness"]
 
 API_TOKEN = "test-api-token-0123456789"
 
