@@ -127,6 +127,12 @@ def main() -> None:
         exit_on_config_error(error, "dashboard")
     host, port = app.config["HOST"], app.config["PORT"]
     log.info("Dashboard on http://%s:%s", host, port)
+    if app.config["BOT_API_TOKEN_FILE"]:
+        log.info(
+            "BOT_API_TOKEN is not set: the API token is kept in %s; `python bot.py` started "
+            "from this folder reads it, a bot elsewhere needs BOT_API_TOKEN set to its content",
+            app.config["BOT_API_TOKEN_FILE"],
+        )
     app.run(host=host, port=port)
 
 

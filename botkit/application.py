@@ -132,6 +132,8 @@ async def post_init(application: Application) -> None:
         log.warning("journal not settled yet (dashboard unreachable?): %s", error)
     await replay_unhandled(application, spool)
     log.info("bot @%s started; dashboard %s", application.bot.username, settings.dashboard_url)
+    if settings.api_token_file is not None:
+        log.info("BOT_API_TOKEN is not set: using the token in %s", settings.api_token_file)
 
 
 async def post_shutdown(application: Application) -> None:

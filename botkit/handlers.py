@@ -144,8 +144,8 @@ async def after_filing(bot, bot_desk: Desk, ticket: dict, payload: dict, *, late
     step = ticket.get("escalation")
     if step is not None:
         # Page first: the confirmation says whether the on-call team has been notified.
-        await send_step(bot, bot_desk, step, late=late)
-        ticket = step["ticket"]
+        # The answer is the ticket after that step; the step carries no copy of it.
+        await send_step(bot, bot_desk, step | {"ticket": ticket}, late=late)
     if confirmation is not None:
         await send_notification(bot, bot_desk, confirmation, ticket, late=late)
 

@@ -18,6 +18,10 @@ from envconfig import (
 
 TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{5,}$")
 TELEGRAM_API = "https://api.telegram.org/bot"
+# Where `python app.py` started from the same folder keeps the API token it generated when
+# BOT_API_TOKEN is not set (its instance folder, ./instance; desk/config.py writes it).
+INSTANCE = Path("instance")
+API_TOKEN_FILE = "bot_api_token"
 
 
 @dataclass(frozen=True)
@@ -33,9 +37,12 @@ class BotSettings:
     heartbeat_interval: float = 10.0
     takeover_after: int = 60
     request_timeout: float = 10.0
+    api_token_file: Path | None = None  # where the token was read, when BOT_API_TOKEN is unset
 
 
-def load_bot_settings(environ: dict[str, str] | None = None) -> BotSettings:
+def load_bot_settings(
+    environ: dict[str, str] | None = None, instance: Path = INSTANCE
+) -> BotSettings:
     env = dict(os.environ if environ is None else environ)
     token = env.get("BOT_TOKEN", "").strip()
     if not token:
@@ -46,10 +53,9 @@ def load_bot_settings(environ: dict[str, str] | None = None) -> BotSettings:
         )
     # During a rotation the shared .env may list "new,old"; the bot sends the first.
     api_token = env.get("BOT_API_TOKEN", "").split(",")[0].strip()
+    token_file = None
     if not api_token:
-        raise ConfigError(
-            "BOT_API_TOKEN", "is not set: use the same shared secret as the dashboard"
-        )
+        api_token, token_file = generated_api_token((instance / API_TOKEN_FILE).absolute())
     telegram_api = env.get("TELEGRAM_API_URL", "").strip() or TELEGRAM_API
     if not telegram_api.startswith(("http://", "https://")):
         raise ConfigError("TELEGRAM_API_URL", f"must be an http(s) URL, got {telegram_api!r}")
@@ -64,4 +70,23 @@ def load_bot_settings(environ: dict[str, str] | None = None) -> BotSettings:
         heartbeat_interval=positive_number(env, "BOT_HEARTBEAT_INTERVAL", 10),
         takeover_after=positive_int(env, "BOT_TAKEOVER_AFTER", 60),
         spool_path=Path(env.get("BOT_SPOOL_PATH", "").strip() or "bot_spool.sqlite3"),
+        api_token_file=token_file,
     )
+
+
+def generated_api_token(path: Path) -> tuple[str, Path]:
+    """The token a dashboard started from this folder generated; an explicit one always wins."""
+    try:
+        token = path.read_text().strip()
+    except (FileNotFoundError, NotADirectoryError):
+        token = ""
+    except OSError as error:
+        problem = f"is not set and {path} is unreadable: {error.strerror}"
+        raise ConfigError("BOT_API_TOKEN", problem) from None
+    if not token:
+        raise ConfigError(
+            "BOT_API_TOKEN",
+            f"is not set and {path} does not exist yet: start the dashboard from this folder "
+            "first (it generates one), or set the same shared secret as the dashboard",
+        )
+    return token, path

@@ -134,7 +134,8 @@ def support_message():
     database.commit()
     body = result.ticket.to_dict() | {"created": result.created, "followup": result.followup}
     if first is not None:
-        body["escalation"] = step_body(first)
+        # The answer is the ticket after its first step: one next-escalation time, at the top.
+        body["escalation"] = step_body(first, with_ticket=False)
         body["confirmation"] = note.to_dict() if note else None
     return jsonify(body), 201 if result.created else 200
 
@@ -202,16 +203,20 @@ def escalate(ticket_id: int):
     return jsonify(step_body(result)), 409 if result.action is Action.CONFLICT else 200
 
 
-def step_body(result: escalation_steps.StepResult) -> dict[str, Any]:
+def step_body(result: escalation_steps.StepResult, with_ticket: bool = True) -> dict[str, Any]:
     conflict = {"error": result.reason} if result.action is Action.CONFLICT else {}
-    return conflict | {
-        "action": result.action,
-        "level": result.level,
-        "reason": result.reason,
-        "replayed": result.replayed,
-        "ticket": result.ticket.to_dict(),
-        "notifications": [n.to_dict() for n in result.notifications],
-    }
+    ticket = {"ticket": result.ticket.to_dict()} if with_ticket else {}
+    return (
+        conflict
+        | {
+            "action": result.action,
+            "level": result.level,
+            "reason": result.reason,
+            "replayed": result.replayed,
+            "notifications": [n.to_dict() for n in result.notifications],
+        }
+        | ticket
+    )
 
 
 @bp.get("/notifications/pending")

@@ -8,6 +8,7 @@ which command brings it up to date.
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from desk import search_index  # noqa: F401 - attaches the search index to the schema
+from desk.config import publish_new_secret
 from desk.extensions import db
 from envconfig import ConfigError
 from models import User
@@ -26,7 +28,9 @@ from models import User
 log = logging.getLogger(__name__)
 
 BOOTSTRAP_USERNAME = "admin"
-BOOTSTRAP_PASSWORD = "admin123"
+# The first password is random and written to this file in the instance folder (mode 0600),
+# never to the log; the first login must replace it.
+BOOTSTRAP_PASSWORD_FILE = "bootstrap_admin_password"
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 UPGRADE_COMMAND = "flask --app app db upgrade"
 
@@ -113,16 +117,20 @@ def create_schema() -> None:
 
 
 def ensure_bootstrap_admin() -> bool:
-    """Create `admin`/`admin123` on an empty user table; True when it was created now."""
+    """Create `admin` with a random first password on an empty user table, the password kept
+    in the instance folder; True when it was created now.
+
+    Tests (and only they) choose the password with the BOOTSTRAP_ADMIN_PASSWORD setting."""
     if db.session.scalar(sa.select(sa.func.count()).select_from(User)):
         return False
+    password = current_app.config.get("BOOTSTRAP_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
     admin = User(
         username=BOOTSTRAP_USERNAME,
         full_name="Administrator",
         is_admin=True,
         must_change_password=True,
     )
-    admin.set_password(BOOTSTRAP_PASSWORD)
+    admin.set_password(password)
     db.session.add(admin)
     try:
         db.session.commit()
@@ -130,9 +138,17 @@ def ensure_bootstrap_admin() -> bool:
         # Another worker won the race; its admin is the one.
         db.session.rollback()
         return False
+    if current_app.config.get("BOOTSTRAP_ADMIN_PASSWORD"):
+        log.warning("Created the bootstrap admin %r", BOOTSTRAP_USERNAME)
+        return True
+    # Only the worker whose admin was committed writes its password (replacing one left by an
+    # earlier database); the log says where it is, never what it is.
+    path = Path(current_app.instance_path) / BOOTSTRAP_PASSWORD_FILE
+    publish_new_secret(path, password, replace=True)
     log.warning(
-        "Created the bootstrap admin %r with password %r: log in and change it now",
+        "Created the bootstrap admin %r; its first password is in %s (readable by this user "
+        "only): log in and change it now",
         BOOTSTRAP_USERNAME,
-        BOOTSTRAP_PASSWORD,
+        path,
     )
     return True

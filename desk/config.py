@@ -1,7 +1,8 @@
 """The dashboard's settings from the environment (and `.env`), validated once at start-up.
 
 The readers both processes use (and ConfigError) live in the neutral `envconfig` module; the
-ones here read what only the dashboard has: time zone, database, secret key.
+ones here read what only the dashboard has: time zone, database, secret key, and the API
+token it generates when none is set.
 """
 
 from __future__ import annotations
@@ -63,45 +64,65 @@ def redact(url: str) -> str:
     return url
 
 
+SECRET_KEY_FILE = "secret_key"
+API_TOKEN_FILE = "bot_api_token"  # botkit/settings.py reads the same name in the same folder
+
+
 def secret_key(environ: dict[str, str], instance_path: str) -> str:
     """Use SECRET_KEY, or generate one and keep it so sessions survive restarts."""
-    configured = environ.get("SECRET_KEY", "").strip()
+    return kept_secret(environ, "SECRET_KEY", Path(instance_path) / SECRET_KEY_FILE)
+
+
+def bot_api_token(environ: dict[str, str], instance_path: str) -> tuple[str, Path | None]:
+    """Use BOT_API_TOKEN, or generate one beside the secret key, where a bot started from the
+    same folder finds it; answers the token and the file it is kept in (None when set)."""
+    path = Path(instance_path) / API_TOKEN_FILE
+    token = kept_secret(environ, "BOT_API_TOKEN", path)
+    return token, None if environ.get("BOT_API_TOKEN", "").strip() else path
+
+
+def kept_secret(environ: dict[str, str], name: str, path: Path) -> str:
+    """The variable `name` if set, else the secret kept in `path`, generated on first use."""
+    configured = environ.get(name, "").strip()
     if configured:
         return configured
-    path = Path(instance_path) / "secret_key"
     try:
-        key = path.read_text().strip()
+        value = path.read_text().strip()
     except FileNotFoundError:
-        publish_new_key(path)
-        key = path.read_text().strip()
-    if not key:
-        raise ConfigError(
-            "SECRET_KEY", f"{path} is empty (delete it to generate a new key, or set SECRET_KEY)"
-        )
-    return key
+        if publish_new_secret(path, secrets.token_hex(32)):
+            log.warning("%s is not set: generated one and stored it in %s", name, path)
+        value = path.read_text().strip()
+    if not value:
+        raise ConfigError(name, f"{path} is empty (delete it to generate a new one, or set {name})")
+    return value
 
 
-def publish_new_key(path: Path) -> None:
-    """Write a new key to a temporary file beside `path`, then link it in as `path`.
+def publish_new_secret(path: Path, value: str, *, replace: bool = False) -> bool:
+    """Write `value` to a temporary file beside `path` (mode 0600), then link it in as `path`.
 
     The link fails when `path` already exists, so of several workers starting at once exactly
-    one publishes its key, complete, and every worker reads that one; nobody ever sees a file
-    that is still being written.
+    one publishes its secret, complete, and every worker reads that one; nobody ever sees a
+    file that is still being written. With `replace`, an existing file is replaced (atomically).
+    True when this call published it.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
     try:
         with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
+            handle.write(value)
             handle.flush()
             os.fsync(handle.fileno())
+        if replace:
+            os.replace(temporary, path)
+            return True
         try:
             os.link(temporary, path)
         except FileExistsError:
-            return  # another worker was first: its key is the one
-        log.warning("SECRET_KEY is not set: generated one and stored it in %s", path)
+            return False  # another worker was first: its secret is the one
+        return True
     finally:
-        os.unlink(temporary)
+        if os.path.exists(temporary):
+            os.unlink(temporary)
 
 
 @dataclass(frozen=True)
@@ -111,6 +132,7 @@ class DashboardSettings:
     secret_key: str
     database_url: str
     bot_api_token: str
+    bot_api_token_file: Path | None
     timezone: ZoneInfo
     escalation_timeout: int
     ack_timeout: int
@@ -127,6 +149,9 @@ class DashboardSettings:
             "SECRET_KEY": self.secret_key,
             "SQLALCHEMY_DATABASE_URI": self.database_url,
             "BOT_API_TOKEN": self.bot_api_token,
+            # Where a generated token is kept (None when BOT_API_TOKEN is set): the start-up
+            # log and the overview tell an operator, so a bot elsewhere can be given it.
+            "BOT_API_TOKEN_FILE": str(self.bot_api_token_file or "") or None,
             "TIMEZONE": self.timezone.key,
             "ESCALATION_TIMEOUT": self.escalation_timeout,
             "ACK_TIMEOUT": self.ack_timeout,
@@ -150,9 +175,11 @@ def load_dashboard_settings(environ: dict[str, str], instance_path: str) -> Dash
     port = positive_int(environ, "PORT", 5000)
     if port > 65535:
         raise ConfigError("PORT", f"must be a TCP port (1-65535), got {port}")
+    api_token, api_token_file = bot_api_token(environ, instance_path)
     return DashboardSettings(
         database_url=database_url(environ, instance_path),
-        bot_api_token=environ.get("BOT_API_TOKEN", "").strip(),
+        bot_api_token=api_token,
+        bot_api_token_file=api_token_file,
         timezone=tz,
         escalation_timeout=timeout,
         ack_timeout=ack_timeout,

@@ -11,7 +11,7 @@ import click
 import sqlalchemy as sa
 from flask import current_app
 
-from desk import clock, ticket_actions, tickets
+from desk import clock, runtime_settings, ticket_actions, tickets
 from desk.extensions import db
 from models import (
     DeliveryState,
@@ -198,14 +198,21 @@ def deliver(response, rng: random.Random, at: datetime, settled: bool) -> None:
         response.sent_at = at
 
 
-def work_on(ticket: Ticket, stage: int, techs: list[User], demo: DemoClock, rng) -> None:
-    """Move a ticket along: 0 new and paged, 1 acknowledged, 2 answered, 3 resolved."""
+def work_on(
+    ticket: Ticket, stage: int, techs: list[User], demo: DemoClock, rng, now: datetime
+) -> None:
+    """Move a ticket along: 0 new and paged, 1 acknowledged, 2 answered, 3 resolved.
+
+    Only what escalation would have done by `now`: the backup is paged one escalation timeout
+    after the first page of a ticket nobody acknowledged, and never later than `now`."""
     tech = rng.choice(techs[:4])
     page(ticket, tech, 1, later(demo, 1), failed=rng.random() < 0.15)
     if stage == 0:
-        if rng.random() < 0.5:
+        escalated = demo.current + runtime_settings.escalation_timeout()
+        if rng.random() < 0.5 and escalated <= now:
             backup = techs[(techs.index(tech) + 1) % 4]
-            page(ticket, backup, 2, later(demo, 15), failed=False)
+            demo.current = escalated
+            page(ticket, backup, 2, escalated, failed=False)
         return
     later(demo, rng.randint(2, 12))
     # No autoflush: the new audit rows must get the seeding clock's time before they are written.
@@ -250,7 +257,7 @@ def seed(now: datetime, count: int = 36) -> tuple[int, int]:
             ticket = file_ticket(number, rng)
             age = count - number  # the newest tickets are the least handled
             stage = 0 if age <= 5 else 1 if age <= 9 else 2 if age <= 18 else 3
-            work_on(ticket, stage, techs, demo, rng)
+            work_on(ticket, stage, techs, demo, rng, now)
             ticket.next_escalation_at = None  # demo tickets never page real Telegram accounts
             db.session.commit()
     return len(techs), count
@@ -269,4 +276,7 @@ def seed_demo() -> None:
     techs, count = seed(clock.now())
     click.echo(f"Created {techs} techs, 21 schedule slots and {count} tickets.")
     click.echo(f"Log in as ann (an admin), bob, cid, dee or eve with password {DEMO_PASSWORD!r},")
-    click.echo("or as admin / admin123 (you will be asked for a new password).")
+    click.echo(
+        "or as admin with the first password in instance/bootstrap_admin_password "
+        "(you will be asked for a new one)."
+    )

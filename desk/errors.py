@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, ServiceUnavailable
@@ -85,12 +87,32 @@ def render_error(error: HTTPException, detail: str | None = None):
 
 
 def handle_csrf_error(error: CSRFError):
-    """A form without a valid token: expired page, or a post forged by another site."""
-    return render_error(
-        error,
-        "The form had expired or did not come from this dashboard. "
-        "Go back, reload the page and try again.",
-    )
+    """A form without a valid token: a page from an ended session, or a post forged by another
+    site. A form of ours goes back to its page (through the login when the session ended),
+    where an answer being written is restored from the browser; nothing was saved."""
+    page = same_site_referrer()
+    if page is None or is_api_request():
+        return render_error(
+            error,
+            "The form had expired or did not come from this dashboard. "
+            "Go back, reload the page and try again.",
+        )
+    if not current_user.is_authenticated:
+        flash("Your session had ended, so nothing was saved. Log in to continue.", "warning")
+        return redirect(url_for("auth.login", next=page))
+    flash("The page had expired, so nothing was saved. Check it and try again.", "warning")
+    return redirect(page)
+
+
+def same_site_referrer() -> str | None:
+    """The path of the page that sent this request, when it is a page of this dashboard."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.scheme not in {"http", "https"} or referrer.netloc != request.host:
+        return None
+    path = referrer.path or "/"
+    if not path.startswith("/") or path.startswith("//"):
+        return None
+    return path + (f"?{referrer.query}" if referrer.query else "")
 
 
 def handle_server_error(error: InternalServerError):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import Blueprint, jsonify, render_template, url_for
+from flask import Blueprint, current_app, jsonify, render_template, url_for
+from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 import escalation
@@ -14,7 +15,7 @@ from desk import bot_presence, clock, oncall, reach, tickets
 from desk.extensions import db
 from desk.permissions import require_login
 from desk.web import ago, duration, localtime, priority_label, status_label, weekday_name
-from models import DeliveryState, Notification, Status, Ticket
+from models import DeliveryState, Notification, ScheduleSlot, Status, Ticket
 from user_text import isolate, visible
 
 bp = Blueprint("overview", __name__)
@@ -146,10 +147,24 @@ def live_data() -> dict[str, object]:
     }
 
 
+def first_steps() -> list[dict[str, object]] | None:
+    """An admin's checklist until the bot has reported once: what a first start still needs,
+    and where the generated API token is for a bot that runs in another folder or machine."""
+    if not current_user.is_admin or bot_presence.last_seen() is not None:
+        return None
+    token_file = current_app.config.get("BOT_API_TOKEN_FILE")
+    has_slot = db.session.scalar(sa.select(ScheduleSlot.id).limit(1)) is not None
+    return [
+        {"done": False, "key": "bot", "token_file": token_file},
+        {"done": current_user.telegram_linked, "key": "link", "url": url_for("auth.account")},
+        {"done": has_slot, "key": "schedule", "url": url_for("schedule_pages.new")},
+    ]
+
+
 @bp.get("/")
 def index():
     """The overview page a tech keeps open during an incident."""
-    return render_template("overview.html", **live_data())
+    return render_template("overview.html", first_steps=first_steps(), **live_data())
 
 
 @bp.get("/overview/live.json")

@@ -14,6 +14,7 @@ from flask import current_app
 import escalation
 from desk import runtime_settings
 from desk.web import duration
+from models import User
 from user_text import isolate
 
 Unreachable = escalation.Unreachable
@@ -33,6 +34,18 @@ NO_ADMIN = "no active admin has Telegram linked"
 class Notice(TypedDict):
     level: str  # danger | warning | info: the notice-<level> class
     text: str
+
+
+def as_person(user: User) -> escalation.Person:
+    """A user as escalation sees them (desk/oncall.py builds the same), so a page about a
+    person asks `Person.reachable`, the rule the bot pages by."""
+    return escalation.Person(
+        id=user.id,
+        name=user.display_name,
+        telegram_id=user.telegram_user_id,
+        active=user.active,
+        is_admin=user.is_admin,
+    )
 
 
 def reason(why: escalation.Unreachable, hour: str = "this hour") -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from flask import (
@@ -38,6 +39,7 @@ from models import Priority, Status, SupportResponse, Ticket, User
 from user_text import isolate, visible
 
 bp = Blueprint("ticket_pages", __name__, url_prefix="/tickets")
+DRAFT_ID = re.compile(r"[A-Za-z0-9-]{1,40}")  # names a draft kept in the browser
 bp.before_request(require_login)
 
 
@@ -150,7 +152,18 @@ def answer(ticket_id: int):
     ticket_actions.answer(ticket, form.text.data.strip(), current_user)
     db.session.commit()
     flash(f"Answer queued: the bot will deliver it to {isolate(ticket.sender_name)}.", "success")
-    return redirect(url_for("ticket_pages.detail", ticket_id=ticket.id, _anchor="thread-end"))
+    # The browser keeps the draft until this confirmation names it (static/js/ticket.js).
+    draft = request.form.get("draft", "")
+    anchor = f"sent-{draft}" if DRAFT_ID.fullmatch(draft) else "thread-end"
+    return redirect(url_for("ticket_pages.detail", ticket_id=ticket.id, _anchor=anchor))
+
+
+@bp.get("/<int:ticket_id>/answer")
+def answer_not_sent(ticket_id: int):
+    """Where the login returns an answer sent after the session ended: back to the ticket,
+    whose page restores the draft this browser kept and says it was not sent yet."""
+    get_ticket(ticket_id)
+    return redirect(url_for("ticket_pages.detail", ticket_id=ticket_id, _anchor="answer-form"))
 
 
 @bp.post("/<int:ticket_id>/status")

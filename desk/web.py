@@ -121,5 +121,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(weekday_name)
     app.add_template_filter(user_text)
     app.add_template_filter(isolated)
+    from desk import reach  # it uses this module's formatting
+
+    app.add_template_filter(reach.as_person)
     app.context_processor(layout_context)
     app.after_request(security_headers)

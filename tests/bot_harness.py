@@ -94,6 +94,7 @@ class LiveDashboard:
                 "SQLALCHEMY_DATABASE_URI": database_url,
                 "SECRET_KEY": "e2e",
                 "BOT_API_TOKEN": API_TOKEN,
+                "BOOTSTRAP_ADMIN_PASSWORD": "admin123",
                 "SUPPORT_GROUP_ID": GROUP_ID,
                 "WTF_CSRF_ENABLED": False,
                 "WEB_DASHBOARD_URL": self.url,

@@ -10,7 +10,8 @@ from databases import fresh_database
 from app import create_app
 from desk.extensions import db as _db
 
-pytest_plugins = ["bot_harness"]  # the end-to-end fixtures (live dashboard, stand-in, bot)
+# The end-to-end fixtures: live dashboard, stand-in, bot; the browser and the served dashboard.
+pytest_plugins = ["bot_harness", "browser_harness"]
 
 API_TOKEN = "test-api-token-0123456789"
 
@@ -25,6 +26,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if E2E_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(autouse=True)
+def own_instance_folder(tmp_path, monkeypatch):
+    """Every app a test builds keeps its generated files (secret key, API token, the first
+    admin password) in the test's folder, never in the checkout's instance/."""
+    from flask import Flask
+
+    instance = str(tmp_path / "instance")
+    monkeypatch.setattr(Flask, "auto_find_instance_path", lambda self: instance)
 
 
 @pytest.fixture
@@ -42,6 +53,7 @@ def app_config(database_url):
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": "test-secret",
         "BOT_API_TOKEN": API_TOKEN,
+        "BOOTSTRAP_ADMIN_PASSWORD": "admin123",
         "WTF_CSRF_ENABLED": False,
     }
 

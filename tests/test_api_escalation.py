@@ -56,7 +56,7 @@ def test_filing_with_page_claims_the_first_page_in_the_same_call(
         ("page", 9001),
         ("post", -100777),
     ]
-    assert step["ticket"]["escalation_level"] == 1
+    assert body["escalation_level"] == 1
     assert api.get("/api/escalations/due").get_json()["tickets"] == []
     # The bot retrying the same message (its answer was lost) gets the same page again,
     # never a new one, and never nothing.
@@ -449,12 +449,28 @@ def test_a_ticket_nobody_can_be_paged_for_is_retried_until_someone_is_reachable(
     body = api.post("/api/support_message", support_payload(page=True)).get_json()
     step = body["escalation"]
     assert (step["action"], step["notifications"]) == ("wait", [])
-    assert (
-        step["ticket"]["next_escalation_at"] == (clock.current + timedelta(minutes=15)).isoformat()
-    )
+    assert body["next_escalation_at"] == (clock.current + timedelta(minutes=15)).isoformat()
     assert body["confirmation"]["kind"] == "confirmation"  # the user still learns the number
     clock.advance(minutes=15)
     assert run_polls(api, clock, 0) == []  # still nobody: looked at again, not ended
     make_user("zoe", is_admin=True, telegram_user_id=9100)  # an admin links Telegram
     clock.advance(minutes=15)
     assert run_polls(api, clock, 0) == [(0, "page", 9100)]
+
+
+def test_filing_with_page_answers_one_next_escalation_time(
+    api, clock, on_call_team, support_payload
+):
+    body = api.post("/api/support_message", support_payload(page=True)).get_json()
+    # The answer is the ticket after its first step; the step repeats no copy of it.
+    assert "ticket" not in body["escalation"]
+    assert body["escalation_level"] == 1
+    assert body["next_escalation_at"] == (clock.current + timedelta(minutes=15)).isoformat()
+    clock.advance(minutes=15)
+    due = api.get("/api/escalations/due").get_json()["tickets"]
+    assert [(t["id"], t["next_escalation_at"]) for t in due] == [
+        (body["id"], body["next_escalation_at"])
+    ]
+    retry = api.post("/api/support_message", support_payload(page=True)).get_json()
+    assert "ticket" not in retry["escalation"]
+    assert retry["next_escalation_at"] == body["next_escalation_at"]

@@ -91,3 +91,66 @@ def test_a_token_from_another_session_is_refused(browser, app, make_user, db):
 
 def test_the_bot_api_needs_no_csrf_token(api, support_payload):
     assert api.post("/api/support_message", support_payload()).status_code == 201
+
+
+def test_an_answer_from_an_ended_session_goes_through_the_login_back_to_its_ticket(
+    browser, make_ticket, db
+):
+    """Logged out in another tab: the answer is not saved, and the login leads back to the
+    ticket, where the browser restores the draft (tests/test_browser_drafts.py)."""
+    ticket = make_ticket()
+    page = f"/tickets/{ticket.id}"
+    token = csrf_token(browser, page)
+    browser.post("/logout", data={"csrf_token": token})
+    response = browser.post(
+        f"{page}/answer",
+        data={"text": "A long answer", "csrf_token": token},
+        headers={"Referer": f"http://localhost{page}"},
+    )
+    assert response.status_code == 302
+    assert response.location.startswith("/login?next=")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SupportResponse)) == 0
+    login = csrf_token(browser, "/login")
+    again = browser.post(
+        response.location,
+        data={"username": "admin", "password": ADMIN_PASSWORD, "csrf_token": login},
+        follow_redirects=True,
+    )
+    assert again.request.path == page  # where the browser restores the draft
+
+
+def test_an_expired_form_of_a_signed_in_user_goes_back_to_its_page(browser, make_ticket, db):
+    ticket = make_ticket()
+    page = f"/tickets/{ticket.id}"
+    response = browser.post(
+        f"{page}/answer",
+        data={"text": "Hi", "csrf_token": "stale"},
+        headers={"Referer": f"http://localhost{page}"},
+    )
+    assert (response.status_code, response.location) == (302, page)
+    assert "nothing was saved" in browser.get(page).get_data(as_text=True)
+
+
+def test_a_post_forged_by_another_site_is_still_refused_with_a_page(browser, make_user, db):
+    bob = make_user("bob")
+    response = browser.post(
+        f"/users/{bob.id}/grant-admin", headers={"Referer": "https://evil.example/users/1"}
+    )
+    assert response.status_code == 400
+    assert db.session.get(User, bob.id).is_admin is False
+
+
+def test_a_login_after_an_ended_session_returns_an_answer_to_its_ticket(
+    client, admin, make_ticket, fresh_g_per_request
+):
+    """Without CSRF (or with a remembered login), the login's `next` is the answer's address:
+    its GET leads to the ticket, never to a 405 page."""
+    ticket = make_ticket()
+    response = client.get(f"/tickets/{ticket.id}/answer")
+    assert response.status_code == 302 and "/login" in response.location
+    token = csrf_token(client, "/login")
+    client.post(
+        "/login", data={"username": "admin", "password": ADMIN_PASSWORD, "csrf_token": token}
+    )
+    back = client.get(f"/tickets/{ticket.id}/answer")
+    assert (back.status_code, back.location) == (302, f"/tickets/{ticket.id}#answer-form")

@@ -56,3 +56,35 @@ def test_seed_demo_refuses_a_database_in_use(app, db, make_ticket):
     assert result.exit_code == 1
     assert "the database already has 1 ticket(s)" in result.output
     assert count(db, User) == 1
+
+
+def test_demo_data_is_consistent_in_time(app, db, clock):
+    """Nothing after "now", and no page after the acknowledgement that would have stopped it."""
+    from models import FollowUp, TicketEvent
+
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    now = clock.current
+    stamps = [
+        *db.session.scalars(sa.select(Notification.created_at)),
+        *db.session.scalars(
+            sa.select(Notification.sent_at).where(Notification.sent_at.is_not(None))
+        ),
+        *db.session.scalars(sa.select(SupportResponse.created_at)),
+        *db.session.scalars(sa.select(FollowUp.created_at)),
+        *db.session.scalars(sa.select(TicketEvent.created_at)),
+        *db.session.scalars(sa.select(Ticket.created_at)),
+        *db.session.scalars(
+            sa.select(Ticket.acknowledged_at).where(Ticket.acknowledged_at.is_not(None))
+        ),
+    ]
+    assert [s for s in stamps if s > now] == []
+    for ticket in db.session.scalars(sa.select(Ticket)):
+        pages = db.session.scalars(
+            sa.select(Notification.created_at).where(
+                Notification.ticket_id == ticket.id, Notification.kind == "page"
+            )
+        ).all()
+        assert pages and min(pages) >= ticket.created_at
+        stopped = ticket.acknowledged_at or ticket.resolved_at
+        if stopped is not None:
+            assert max(pages) <= stopped, ticket.number

@@ -270,3 +270,16 @@ def test_the_late_notice_counts_every_waiting_notification(
         "2 notifications have waited over a minute to be sent (the oldest for 3 min 30 s): "
         "check that the bot is running and can reach Telegram."
     )
+
+
+def test_first_steps_tell_an_admin_where_the_generated_api_token_is(
+    app, admin_client, tech_client, api
+):
+    app.config["BOT_API_TOKEN_FILE"] = "/srv/desk/instance/bot_api_token"
+    page = text_of(admin_client.get("/"))
+    assert "First steps" in page
+    assert "/srv/desk/instance/bot_api_token" in page
+    assert app.config["BOT_API_TOKEN"] not in page  # where the token is, never what it is
+    assert "First steps" not in text_of(tech_client.get("/"))
+    api.post("/api/heartbeat", {})  # the bot reported once: the checklist has done its job
+    assert "First steps" not in text_of(admin_client.get("/"))

@@ -203,7 +203,7 @@ def test_dashboard_refuses_a_database_older_than_the_code(database_url, tmp_path
     with engine.begin() as connection:
         connection.execute(sa.text("CREATE TABLE users (id INTEGER PRIMARY KEY)"))
     engine.dispose()
-    env = dict(os.environ) | {"DATABASE_URL": database_url, "SECRET_KEY": "x"}
+    env = dict(os.environ) | {"DATABASE_URL": database_url, "SECRET_KEY": "x", "BOT_API_TOKEN": "x"}
     line = one_line_error(run_python(str(ROOT / "app.py"), cwd=tmp_path, env=env))
     assert "schema is at revision none" in line
     assert "flask --app app db upgrade" in line
@@ -327,7 +327,7 @@ def test_gunicorn_with_four_workers_serves_the_dashboard(database_url, tmp_path)
             "4",
             "--bind",
             f"127.0.0.1:{port}",
-            "app:create_app()",
+            "app:create_app({'BOOTSTRAP_ADMIN_PASSWORD': 'admin123'})",
         ],
         cwd=ROOT,
         env=env,

@@ -220,3 +220,23 @@ def test_admin_unlinks_a_telegram_account(admin_client, tech, db):
     assert "Telegram account is unlinked" in flash_after(admin_client, response)
     db.session.refresh(tech)
     assert tech.telegram_user_id is None
+
+
+DEACTIVATED = "Bob Baker is deactivated: the bot does not page them"
+
+
+@pytest.mark.parametrize(
+    ("fields", "says"),
+    [
+        ({"telegram_user_id": 4242}, "The bot can page Bob Baker."),
+        ({"telegram_user_id": 4242, "active": False}, DEACTIVATED),
+        ({"active": False}, DEACTIVATED),
+        ({}, "The bot cannot page Bob Baker until a Telegram account is linked."),
+    ],
+)
+def test_a_users_page_says_what_the_bot_will_do_with_them(admin_client, make_user, fields, says):
+    bob = make_user("bob", full_name="Bob Baker", **fields)
+    page = " ".join(re.sub(r"<[^>]+>", "", text_of(admin_client.get(f"/users/{bob.id}"))).split())
+    assert says in page
+    if "deactivated" in says:
+        assert "can page" not in page

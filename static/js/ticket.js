@@ -1,6 +1,6 @@
 // The ticket page keeps its thread and badges current (answers and pages go pending → sent or
 // failed, and a waiting page says for how long) without reloading, and never touches the answer
-// being written. The draft also survives a reload or a failed submit, in sessionStorage.
+// being written. The draft survives a reload, an ended session and any error, in localStorage.
 "use strict";
 
 (() => {
@@ -8,19 +8,63 @@
   if (!root) return;
   const { el, userText } = window.desk;
 
+  // The answer being written is kept in localStorage, per user and ticket, until the server
+  // confirms it: the redirect after a saved answer names the draft (#sent-<id>). A submit that
+  // never got there (the session ended, a logout in another tab, an error page) leaves it, and
+  // this page restores it, saying that it was not sent yet.
   const textarea = root.querySelector("textarea[data-draft-key]");
   if (textarea) {
-    const key = `desk-draft-${textarea.dataset.draftKey}`;
+    const key = `desk-draft-${root.dataset.user}-${textarea.dataset.draftKey}`;
     const counter = root.querySelector('[data-role="counter"]');
+    const notice = root.querySelector('[data-role="draft-notice"]');
     const count = () => {
-      if (counter) counter.textContent = `${textarea.value.length} / ${textarea.maxLength}`;
+      if (!counter) return;
+      const max = textarea.maxLength.toLocaleString("en");
+      const left = (textarea.maxLength - textarea.value.length).toLocaleString("en");
+      counter.textContent = textarea.value ? `${left} of ${max} characters left` : `Up to ${max} characters`;
     };
-    if (!textarea.value && sessionStorage.getItem(key)) textarea.value = sessionStorage.getItem(key);
+    const read = () => {
+      try {
+        return JSON.parse(localStorage.getItem(key)) || null;
+      } catch {
+        return null;
+      }
+    };
+    const write = (draft) => {
+      try {
+        if (draft) localStorage.setItem(key, JSON.stringify(draft));
+        else localStorage.removeItem(key);
+      } catch {
+        // Storage full or disabled: the text is still in the box.
+      }
+    };
+    const newId = () => `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+    let draft = read();
+    const sent = location.hash.startsWith("#sent-") ? location.hash.slice(6) : null;
+    if (sent) {
+      if (draft && draft.id === sent) write((draft = null));
+      history.replaceState(null, "", location.pathname + location.search + "#thread-end");
+      document.getElementById("thread-end")?.scrollIntoView();
+    }
+    if (draft && draft.text && !textarea.value) {
+      textarea.value = draft.text;
+      if (draft.submitted && notice) {
+        notice.hidden = false;
+        notice.textContent = "Your answer was not sent yet: it was kept in this browser and is restored below. Send it again.";
+      }
+    }
     textarea.addEventListener("input", () => {
-      sessionStorage.setItem(key, textarea.value);
+      draft = textarea.value ? { id: draft?.id || newId(), text: textarea.value, submitted: false } : null;
+      write(draft);
       count();
     });
-    textarea.form.addEventListener("submit", () => sessionStorage.removeItem(key));
+    const field = textarea.form.querySelector('input[name="draft"]');
+    textarea.form.addEventListener("submit", () => {
+      if (!textarea.value) return;
+      draft = { id: draft?.id || newId(), text: textarea.value, submitted: true };
+      write(draft);
+      if (field) field.value = draft.id;
+    });
     count();
   }
 
