@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import pyotp
 import pytest
-import test_browser
+from browser_harness import WAIT_MS, Problems, shot
 from conftest import ADMIN_PASSWORD
-from test_browser import WAIT_MS, Problems, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
-# The browser harness of test_browser.py: production-like app settings, the served app, Chromium.
-app_config = test_browser.app_config
-live_server = test_browser.live_server
-chromium = test_browser.chromium
+
+@pytest.fixture
+def app_config(app_config):
+    # As in production: CSRF on, errors not propagated.
+    return app_config | {"TESTING": False, "WTF_CSRF_ENABLED": True}
 
 
 def test_an_admin_turns_on_two_factor_and_the_next_login_asks_for_a_code(
