@@ -65,6 +65,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         health,
         overview,
         permissions,
+        report_pages,
         schedule_pages,
         settings_pages,
         ticket_pages,
@@ -83,6 +84,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(user_pages.bp)
     app.register_blueprint(settings_pages.bp)
     app.register_blueprint(audit_pages.bp)
+    app.register_blueprint(report_pages.bp)
     app.before_request(permissions.enforce_account_state)
     errors.init_app(app)
     web.init_app(app)

@@ -371,6 +371,45 @@ class TicketFilterForm(Form):
         self.q.data = UNSTORABLE.sub("", self.q.data or "")[:200]
 
 
+REPORT_RANGES = [
+    ("7", "Last 7 days"),
+    ("30", "Last 30 days"),
+    ("90", "Last 90 days"),
+    ("custom", "From-to"),
+]
+MAX_REPORT_DAYS = 366
+
+
+class ReportPeriodForm(Form):
+    """The reports' period: a GET form, bookmarkable."""
+
+    class Meta:
+        csrf = False
+
+    range = SelectField("Period", choices=options(REPORT_RANGES), default="30")
+    start = DateField("From", validators=[Optional()])
+    end = DateField("To (inclusive)", validators=[Optional()])
+
+    def validate(self, extra_validators=None) -> bool:
+        # Checked here, not in validate_start/end: an empty Optional() date stops those.
+        valid = super().validate(extra_validators)
+        if self.range.data != "custom":
+            return valid
+        first, last = self.start.data, self.end.data
+        problems = []
+        if first is None and not self.start.errors:
+            problems.append((self.start, "Give the first day."))
+        if last is None and not self.end.errors:
+            problems.append((self.end, "Give the last day."))
+        if first and last and last < first:
+            problems.append((self.end, "The last day must not come before the first."))
+        elif first and last and (last - first).days >= MAX_REPORT_DAYS:
+            problems.append((self.end, f"At most {MAX_REPORT_DAYS} days at a time."))
+        for field, message in problems:
+            field.errors = [*field.errors, message]
+        return valid and not problems
+
+
 class AuditFilterForm(Form):
     """The audit log's filters: a GET form, bookmarkable, like the ticket list's."""
 

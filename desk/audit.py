@@ -118,7 +118,8 @@ def query(filters: Filters) -> sa.Select:
     return select
 
 
-def _cell(value: str) -> str:
+def safe_cell(value: str) -> str:
+    """A CSV cell a spreadsheet shows as text: one that would start a formula is quoted."""
     return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
@@ -130,10 +131,10 @@ def as_csv(events: Iterable[AuditEvent]) -> str:
         writer.writerow(
             [
                 event.at.isoformat(),
-                _cell(event.actor_name),
+                safe_cell(event.actor_name),
                 LABELS[event.action],
-                _cell(event.target),
-                _cell(event.detail),
+                safe_cell(event.target),
+                safe_cell(event.detail),
                 event.address or "",
             ]
         )

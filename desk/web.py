@@ -116,6 +116,7 @@ def security_headers(response: Response) -> Response:
 def init_app(app: Flask) -> None:
     app.add_template_filter(localtime)
     app.add_template_filter(ago)
+    app.add_template_filter(duration)
     app.add_template_filter(status_label)
     app.add_template_filter(priority_label)
     app.add_template_filter(weekday_name)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pyotp
 import pytest
-from browser_harness import WAIT_MS, Problems, shot
+from browser_harness import WAIT_MS, Problems, log_in, shot
 from conftest import ADMIN_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
@@ -28,10 +28,7 @@ def test_an_admin_turns_on_two_factor_and_the_next_login_asks_for_a_code(
     page = chromium.new_page(viewport={"width": 390, "height": 844})
     page.set_default_timeout(WAIT_MS)
     problems.watch(page)
-    page.goto(base + "/login")
-    page.fill("#username", "admin")
-    page.fill("#password", ADMIN_PASSWORD)
-    page.click("button:has-text('Log in')")
+    log_in(page, base, ADMIN_PASSWORD)
     page.wait_for_url(base + "/")
 
     page.goto(base + "/account")
