@@ -68,6 +68,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         report_pages,
         schedule_pages,
         settings_pages,
+        sla,
         ticket_pages,
         two_factor_pages,
         user_pages,
@@ -88,6 +89,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.before_request(permissions.enforce_account_state)
     errors.init_app(app)
     web.init_app(app)
+    app.add_template_global(sla.of, "sla_of")
     app.cli.add_command(demo.seed_demo)
     app.cli.add_command(backup.backup_command)
     app.cli.add_command(account_commands.unlock_command)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 import escalation
 import weekly_schedule
-from desk import bot_presence, clock, oncall, reach, tickets
+from desk import bot_presence, clock, oncall, reach, sla, tickets
 from desk.extensions import db
 from desk.permissions import require_login
 from desk.web import ago, duration, localtime, priority_label, status_label, weekday_name
@@ -51,6 +51,7 @@ def ticket_row(ticket: Ticket) -> dict[str, object]:
         "assignee": visible(ticket.assignee.display_name) if ticket.assignee else None,
         "created": localtime(ticket.created_at),
         "age": ago(ticket.created_at),
+        "sla": sla.as_dict(sla.of(ticket)),
         "take_url": (
             url_for("ticket_pages.take", ticket_id=ticket.id)
             if ticket.assignee_id is None and ticket.status != Status.RESOLVED

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 
-from desk import charts, clock, reports
+from desk import charts, clock, reports, sla
 from desk.audit import safe_cell
 from desk.permissions import require_login
 from forms import PRIORITY_LABELS, ReportPeriodForm
@@ -50,7 +50,7 @@ def index():
     """Created and resolved tickets, backlog, reaction times, load and escalation."""
     form = ReportPeriodForm(request.args)
     period = period_of(form)
-    report = reports.build(period)
+    report = reports.build(period, clock.now(), sla.targets())
     labels = [day_label(d.day, period) for d in report.days]
     volume = charts.bars(
         labels,
@@ -88,7 +88,7 @@ def export(table: str):
     period = period_of(form)
     out = io.StringIO()
     writer = csv.writer(out)
-    for row in TABLES[table](reports.build(period)):
+    for row in TABLES[table](reports.build(period, clock.now(), sla.targets())):
         writer.writerow([safe_cell(str(cell)) for cell in row])
     name = f"{table}-{period.first.isoformat()}-{period.last.isoformat()}.csv"
     return Response(
@@ -130,4 +130,19 @@ def _pages(report: reports.Report):
         yield [name, count]
 
 
-TABLES = {"days": _days, "times": _times, "techs": _techs, "pages": _pages}
+def _targets(report: reports.Report):
+    yield ["target", "priority", "within (minutes)", "tickets judged", "met", "met (%)"]
+    for (measure, priority), one in report.targets.items():
+        rate = "" if one.rate is None else f"{one.rate * 100:.0f}"
+        label = "first answer" if measure == "first_answer" else "resolution"
+        minutes_ = int(one.target.total_seconds() // 60)
+        yield [label, PRIORITY_LABELS[priority], minutes_, one.judged, one.met, rate]
+
+
+TABLES = {
+    "days": _days,
+    "times": _times,
+    "techs": _techs,
+    "pages": _pages,
+    "targets": _targets,
+}

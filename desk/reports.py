@@ -118,19 +118,36 @@ class Escalation:
 
 
 @dataclass(frozen=True)
+class TargetMet:
+    """How often an SLA target was met over the tickets it has judged (done, or overdue)."""
+
+    target: timedelta
+    judged: int
+    met: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.met / self.judged if self.judged else None
+
+
+@dataclass(frozen=True)
 class Report:
     period: Period
     days: list[Day]
     times: dict[str, dict[Priority | None, Spread]]  # measure -> priority (None: all) -> spread
     techs: list[TechLoad]
     escalation: Escalation
+    targets: dict[tuple[str, Priority], TargetMet] = field(default_factory=dict)
 
 
 def local_day(at: datetime, tz: ZoneInfo) -> date:
     return at.astimezone(tz).date()
 
 
-def build(period: Period) -> Report:
+def build(
+    period: Period, now: datetime, targets: dict[tuple[str, Priority], timedelta | None]
+) -> Report:
+    """The period's report; `targets` are the SLA targets (desk/sla.py) judged at `now`."""
     tickets = _tickets_created(period)
     return Report(
         period=period,
@@ -138,7 +155,32 @@ def build(period: Period) -> Report:
         times=_times(tickets),
         techs=_techs(period, tickets),
         escalation=_escalation(period, tickets),
+        targets=_targets_met(tickets, now, targets),
     )
+
+
+def _targets_met(
+    tickets: dict[int, _Ticket],
+    now: datetime,
+    targets: dict[tuple[str, Priority], timedelta | None],
+) -> dict[tuple[str, Priority], TargetMet]:
+    result = {}
+    for (measure, priority), target in targets.items():
+        if target is None:
+            continue
+        judged = met = 0
+        for ticket in tickets.values():
+            if ticket.priority != priority:
+                continue
+            done = ticket.answered_at if measure == "first_answer" else ticket.resolved_at
+            due = ticket.created_at + target
+            if done is not None:
+                judged += 1
+                met += done <= due
+            elif now > due:
+                judged += 1  # overdue and still not done: missed
+        result[(measure, priority)] = TargetMet(target, judged, met)
+    return result
 
 
 @dataclass
@@ -147,6 +189,7 @@ class _Ticket:
     priority: Priority
     created_at: datetime
     resolved_at: datetime | None
+    answered_at: datetime | None
     acknowledged_at: datetime | None = None
     first_answer_at: datetime | None = None
     first_answer_by: int | None = None
@@ -161,7 +204,14 @@ def created_in(period: Period) -> sa.Select:
 
 def _tickets_created(period: Period) -> dict[int, _Ticket]:
     rows = db.session.execute(
-        sa.select(Ticket.id, Ticket.priority, Ticket.created_at, Ticket.status, Ticket.resolved_at)
+        sa.select(
+            Ticket.id,
+            Ticket.priority,
+            Ticket.created_at,
+            Ticket.status,
+            Ticket.resolved_at,
+            Ticket.answered_at,
+        )
         .where(Ticket.created_at >= period.start, Ticket.created_at < period.end)
         .order_by(Ticket.id)
     )
@@ -171,6 +221,7 @@ def _tickets_created(period: Period) -> dict[int, _Ticket]:
             row.priority,
             row.created_at,
             row.resolved_at if row.status == Status.RESOLVED else None,
+            row.answered_at,
         )
         for row in rows
     }

@@ -31,6 +31,14 @@ def shown(setting: IntSetting, value: int) -> str:
     return str(value)
 
 
+# Minutes to the first answer and to resolution, per priority (issue #16's example for urgent).
+SLA_DEFAULTS = {
+    "urgent": (15, 4 * 60),
+    "high": (60, 8 * 60),
+    "normal": (4 * 60, 2 * 24 * 60),
+    "low": (24 * 60, 7 * 24 * 60),
+}
+
 SETTINGS = {
     s.key: s
     for s in (
@@ -79,6 +87,22 @@ SETTINGS = {
             365,
             1,
             10 * 365,
+        ),
+        *(
+            IntSetting(
+                f"sla_{measure}_{priority}",
+                f"SLA: {priority.capitalize()} tickets, {what} within (minutes, 0 = no target)",
+                f"A {priority} ticket is due soon in the last quarter of this and breached after"
+                f" it{', until its first answer' if measure == 'first_answer' else ''}.",
+                None,
+                default,
+                0,
+                60 * 24 * 90,
+            )
+            for priority, targets in SLA_DEFAULTS.items()
+            for (measure, what), default in zip(
+                (("first_answer", "first answer"), ("resolve", "resolution")), targets, strict=True
+            )
         ),
         IntSetting(
             "admin_two_factor",

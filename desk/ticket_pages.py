@@ -18,7 +18,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from desk import ticket_actions, ticket_list, tickets
+from desk import sla, ticket_actions, ticket_list, tickets
 from desk.extensions import db
 from desk.permissions import require_login
 from desk.thread import build_thread
@@ -136,6 +136,7 @@ def live(ticket_id: int):
             "status_label": status_label(ticket.status),
             "priority": ticket.priority.value,
             "priority_label": priority_label(ticket.priority),
+            "sla": sla.as_dict(sla.of(ticket)),
             "assignee": visible(ticket.assignee.display_name) if ticket.assignee else None,
             "thread": [entry.to_dict() for entry in build_thread(ticket)],
         }

@@ -11,12 +11,12 @@ import sqlalchemy as sa
 from desk import runtime_settings
 from models import SystemConfig
 
+# What the page submits untouched: every number field at its default (a checkbox left off
+# is simply absent, as a browser sends it).
 DEFAULTS = {
-    "escalation_timeout": "900",
-    "ack_timeout": "1800",
-    "escalation_repeats": "1",
-    "owner_silence": "0",
-    "audit_retention_days": "365",
+    key: str(setting.default)
+    for key, setting in runtime_settings.SETTINGS.items()
+    if not setting.switch
 }
 
 

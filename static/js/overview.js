@@ -118,6 +118,7 @@
       window.desk.badge("status", t.status, t.status_label),
       window.desk.badge("priority", t.priority, t.priority_label),
     );
+    if (t.sla) meta.append(window.desk.badge("sla", t.sla.state, t.sla.label));
     // Non-breaking spaces keep each "·" with the word before it when the line wraps.
     const text = el("span", "meta-text");
     text.append(

@@ -145,6 +145,8 @@
     status.replaceWith(window.desk.badge("status", data.status, data.status_label));
     const priority = state.querySelector('[data-role="priority"]');
     priority.replaceWith(window.desk.badge("priority", data.priority, data.priority_label));
+    const sla = state.querySelector('[data-role="sla-slot"]');
+    sla.replaceChildren(...(data.sla ? [window.desk.badge("sla", data.sla.state, data.sla.label)] : []));
     state
       .querySelector('[data-role="assignee"]')
       .replaceChildren(data.assignee ? userText(data.assignee) : "nobody");
