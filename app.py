@@ -60,6 +60,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         audit_pages,
         auth,
         backup,
+        calendar_pages,
         demo,
         errors,
         health,
@@ -83,6 +84,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(user_pages.bp)
     app.register_blueprint(settings_pages.bp)
     app.register_blueprint(audit_pages.bp)
+    app.register_blueprint(calendar_pages.bp)
     app.before_request(permissions.enforce_account_state)
     errors.init_app(app)
     web.init_app(app)
