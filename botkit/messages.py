@@ -113,7 +113,9 @@ def outbox_text(
     note: dict[str, Any], ticket: dict[str, Any], dashboard_url: str, *, late: bool = False
 ) -> str:
     """The text of any outbox message: a page, a post, a reminder or the user's confirmation."""
-    if note["kind"] == "confirmation":
+    if note["kind"] in SHIFT_TEXTS:
+        text = SHIFT_TEXTS[note["kind"]](note["notice"])
+    elif note["kind"] == "confirmation":
         text = ticket_filed_later(ticket) if late else ticket_filed(ticket)
     else:
         text = notification(note, ticket, dashboard_url)
@@ -251,3 +253,47 @@ def linked(user: dict[str, Any]) -> str:
         f"🔗 Linked to the dashboard account <b>{shown(user['username'])}</b>. "
         "You will be paged here when you are on call."
     )
+
+
+# ------------------------------------------------------------------ shift reminders, changes
+
+
+def shift_span(shift: dict[str, Any], zone: ZoneInfo) -> str:
+    """09:00-18:00 within a day, with the days when the shift runs past midnight."""
+    start = datetime.fromisoformat(shift["start"]).astimezone(zone)
+    end = datetime.fromisoformat(shift["end"]).astimezone(zone)
+    if start.date() == end.date():
+        return f"{start:%a %d %b} {start:%H:%M}-{end:%H:%M}"
+    return f"{start:%a %d %b %H:%M} - {end:%a %d %b %H:%M}"
+
+
+def names(people: list[str]) -> str:
+    return ", ".join(shown(name) for name in people) or "nobody"
+
+
+def shift_reminder(notice: dict[str, Any]) -> str:
+    """ "You're on call 09:00-18:00 (primary); backups: ..." before a shift starts."""
+    zone = ZoneInfo(notice["zone"])
+    start = datetime.fromisoformat(notice["start"]).astimezone(zone)
+    end = datetime.fromisoformat(notice["end"]).astimezone(zone)
+    span = (
+        f"{start:%H:%M}-{end:%H:%M}"
+        if start.date() == end.date()
+        else f"{start:%a %H:%M} - {end:%a %d %b %H:%M}"
+    )
+    text = f"⏰ You're on call {span} ({escape(notice['role'])})"
+    if notice["role"] == "backup":
+        text += f"; primary: {names(notice['primary'])}"
+    return f"{text}; backups: {names(notice['backups'])}."
+
+
+def shift_change(notice: dict[str, Any]) -> str:
+    """What changed in a tech's shifts of the next 7 days."""
+    zone = ZoneInfo(notice["zone"])
+    lines = [f"📅 Your on-call shifts of the next 7 days changed ({escape(notice['zone'])}):"]
+    lines += [f"➖ no longer {shift_span(s, zone)} ({s['role']})" for s in notice["removed"]]
+    lines += [f"➕ now {shift_span(s, zone)} ({s['role']})" for s in notice["added"]]
+    return "\n".join(lines)
+
+
+SHIFT_TEXTS = {"shift_reminder": shift_reminder, "shift_change": shift_change}
