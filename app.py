@@ -57,6 +57,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from desk import (
         account_commands,
         api,
+        api_cover,  # noqa: F401  (adds the cover routes to the api blueprint)
         audit_pages,
         auth,
         backup,

@@ -107,6 +107,7 @@ class NotificationKind(enum.StrEnum):
     # About a shift, not a ticket (ticket_id is empty, notice_id names the ShiftNotice):
     SHIFT_REMINDER = "shift_reminder"  # a tech's shift starts soon
     SHIFT_CHANGE = "shift_change"  # a tech's shifts of the next days changed
+    COVER_REQUEST = "cover_request"  # the team group: who covers this tech? (a button)
 
 
 def enum_type(enum_cls: type[enum.StrEnum], length: int = 16) -> sa.Enum:

@@ -79,6 +79,8 @@ def add_handlers(application: Application) -> None:
     application.add_handler(CommandHandler("status", handlers.status))
     application.add_handler(CommandHandler("oncall", handlers.oncall))
     application.add_handler(CommandHandler("link", handlers.link))
+    application.add_handler(CommandHandler("cover", handlers.cover))
+    application.add_handler(CallbackQueryHandler(handlers.cover_button, pattern=r"^cover:\d+$"))
     application.add_handler(
         CallbackQueryHandler(handlers.button, pattern=r"^(ack|take|resolve):\d+$")
     )

@@ -171,8 +171,10 @@ async def _send_notification(
         extra["reply_parameters"] = ReplyParameters(
             message_id=ticket["message_id"], allow_sending_without_reply=True
         )
-    elif ticket is not None:  # a shift reminder or change has no ticket and no buttons
+    elif ticket is not None:
         extra["reply_markup"] = messages.buttons(ticket)
+    elif note["kind"] == "cover_request":  # shift reminders and changes have no buttons
+        extra["reply_markup"] = messages.cover_button(note["notice"])
     about = f"ticket #{ticket['number']}" if ticket else f"notice {note.get('notice_id')}"
     try:
         sent = await send_journaled(

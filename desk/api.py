@@ -298,6 +298,8 @@ def oncall_overview():
                 {"at": h.at.isoformat(), "on_call": oncall.on_call_dict(h.on_call)}
                 for h in oncall.upcoming_handovers(now, hours, roster)
             ],
+            # Who covers whom now or in the period: overrides beat slots and rotations.
+            "overrides": oncall.overrides_dicts(roster, now, now + timedelta(hours=hours)),
             "timezone": current_app.config["TIMEZONE"],
         }
     )

@@ -34,7 +34,22 @@ def _names(roster: oncall.Roster, ids) -> list[str]:
 
 
 def _add(user: User, key: str, kind: NotificationKind, payload: dict, now: datetime) -> bool:
-    """Store the notice and its outbox message once; False if `key` exists already."""
+    """Store the notice and its outbox message to `user` once; False if `key` exists."""
+    return add_chat_notice(user.telegram_user_id, key, kind, payload, now, user=user, to_user=True)
+
+
+def add_chat_notice(
+    chat_id: int,
+    key: str,
+    kind: NotificationKind,
+    payload: dict,
+    now: datetime,
+    *,
+    user: User,
+    to_user: bool = False,
+) -> bool:
+    """Store a notice about `user` and its outbox message to `chat_id` once; False if `key`
+    exists already (asked twice, or by two bots at once)."""
     if db.session.scalar(sa.select(ShiftNotice.id).where(ShiftNotice.key == key)) is not None:
         return False
     try:
@@ -48,8 +63,8 @@ def _add(user: User, key: str, kind: NotificationKind, payload: dict, now: datet
                 Notification(
                     ticket_id=None,
                     notice_id=notice.id,
-                    user_id=user.id,
-                    chat_id=user.telegram_user_id,
+                    user_id=user.id if to_user else None,
+                    chat_id=chat_id,
                     level=0,
                     kind=kind,
                     state=DeliveryState.PENDING,

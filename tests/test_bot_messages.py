@@ -159,3 +159,30 @@ def test_a_change_notice_says_what_went_and_what_came():
     )
     assert "➖ no longer Wed 25 Nov 09:00-18:00 (primary)" in text
     assert "➕ now Wed 25 Nov 09:00-12:00 (primary)" in text
+
+
+def test_oncall_shows_who_covers_whom():
+    from botkit.messages import oncall
+
+    nobody = {"chain": [], "unreachable": "no_slot", "fallback": False}
+    text = oncall(
+        {
+            "now": nobody,
+            "handovers": [],
+            "timezone": "UTC",
+            "overrides": [
+                {
+                    "id": 1,
+                    "start": f"{DAY}12:00Z",
+                    "end": f"{DAY}14:00Z",
+                    "person": "Bob",
+                    "replaces": "Ann",
+                    "role": None,
+                }
+            ],
+        }
+    )
+    assert (
+        "Overrides:\n• Wed 25 Nov 12:00-14:00: <b>\u2068Bob\u2069</b> covers \u2068Ann\u2069"
+        in text
+    )
