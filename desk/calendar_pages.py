@@ -6,6 +6,9 @@ secret in it is the credential, and a wrong or retired one is a plain 404.
 
 from __future__ import annotations
 
+import logging
+import re
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
@@ -14,6 +17,25 @@ from desk.extensions import db
 from forms import REMINDER_CHOICES, EmptyForm, ReminderForm
 
 bp = Blueprint("calendar", __name__)
+
+SECRET_IN_PATH = re.compile(r"/calendar/[^/\s]+/")
+
+
+class HideFeedSecrets(logging.Filter):
+    """The request log line of a feed names its path, and the path holds the secret."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if "/calendar/" in text:
+            record.msg, record.args = SECRET_IN_PATH.sub("/calendar/<secret>/", text), ()
+        return True
+
+
+@bp.record_once
+def hide_secrets_in_request_logs(_state) -> None:
+    request_log = logging.getLogger("werkzeug")
+    if not any(isinstance(f, HideFeedSecrets) for f in request_log.filters):
+        request_log.addFilter(HideFeedSecrets())
 
 
 @bp.app_context_processor

@@ -55,21 +55,22 @@ def request(
     if end - start > MAX_LENGTH:
         raise CoverRefused("Ask cover for at most 31 days at once.", 422)
     start = max(start, now)
+    group = current_app.config.get("SUPPORT_GROUP_ID")
+    if group is None:
+        raise CoverRefused("No team group is set up (SUPPORT_GROUP_ID) to ask for cover in.")
     if not _own_shifts(user, start, end):
         raise CoverRefused("You have no shift in that range, so there is nothing to cover.", 422)
     cover = CoverRequest(requester_id=user.id, starts_at=start, ends_at=end, created_at=now)
     db.session.add(cover)
     db.session.flush()
-    group = current_app.config.get("SUPPORT_GROUP_ID")
-    if group is not None:
-        shift_notices.add_chat_notice(
-            group,
-            f"cover:{cover.id}:post",
-            NotificationKind.COVER_REQUEST,
-            {**_describe(cover), "requester": user.display_name},
-            now,
-            user=user,
-        )
+    shift_notices.add_chat_notice(
+        group,
+        f"cover:{cover.id}:post",
+        NotificationKind.COVER_REQUEST,
+        {**_describe(cover), "requester": user.display_name},
+        now,
+        user=user,
+    )
     return cover
 
 

@@ -130,3 +130,22 @@ def test_a_reminder_time_not_offered_is_refused(db, tech, tech_client):
     db.session.refresh(tech)
     assert tech.reminder_minutes == 15
     assert "Choose one of the reminder times" in tech_client.get("/account").get_data(as_text=True)
+
+
+def test_the_request_log_hides_the_feed_secret():
+    import logging
+
+    from desk.calendar_pages import HideFeedSecrets
+
+    record = logging.LogRecord(
+        "werkzeug",
+        logging.INFO,
+        "",
+        0,
+        '%s - - "%s" %s',
+        ("1.2.3.4", "GET /calendar/s3cr3t/mine.ics HTTP/1.1", 200),
+        None,
+    )
+    assert HideFeedSecrets().filter(record)
+    assert "s3cr3t" not in record.getMessage()
+    assert "/calendar/<secret>/mine.ics" in record.getMessage()

@@ -157,3 +157,11 @@ def test_oncall_lists_who_covers_whom(api, db, team):
             "role": None,
         }
     ]
+
+
+def test_without_a_team_group_there_is_nowhere_to_ask(app, api, db, team):
+    app.config["SUPPORT_GROUP_ID"] = None
+    refused = ask(api)
+    assert refused.status_code == 409
+    assert "SUPPORT_GROUP_ID" in refused.get_json()["error"]
+    assert db.session.scalar(sa.select(sa.func.count(CoverRequest.id))) == 0
