@@ -149,3 +149,11 @@ def test_the_request_log_hides_the_feed_secret():
     assert HideFeedSecrets().filter(record)
     assert "s3cr3t" not in record.getMessage()
     assert "/calendar/<secret>/mine.ics" in record.getMessage()
+
+
+def test_the_account_page_shows_the_reminder_time_and_the_calendar_part(db, tech, tech_client):
+    tech_client.post("/account/reminders", data={"minutes": "60"})
+    page = tech_client.get("/account").get_data(as_text=True)
+    assert '<option value="60" selected>1 hour</option>' in page
+    assert "Make a calendar URL" in page
+    assert "Make a new calendar URL" not in page
