@@ -57,9 +57,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from desk import (
         account_commands,
         api,
+        api_cover,  # noqa: F401  (adds the cover routes to the api blueprint)
         audit_pages,
         auth,
         backup,
+        calendar_pages,
         demo,
         errors,
         health,
@@ -86,6 +88,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(settings_pages.bp)
     app.register_blueprint(audit_pages.bp)
     app.register_blueprint(report_pages.bp)
+    app.register_blueprint(calendar_pages.bp)
     app.before_request(permissions.enforce_account_state)
     errors.init_app(app)
     web.init_app(app)

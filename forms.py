@@ -433,3 +433,18 @@ class AuditFilterForm(Form):
             return
         for name in list(self.errors):
             self[name].data = self[name].default if name == "action" else None
+
+
+# ------------------------------------------------------------ on call: reminders, cover, feeds
+
+REMINDER_CHOICES = [("off", "Off"), ("5", "5 minutes"), ("10", "10 minutes"), ("15", "15 minutes")]
+REMINDER_CHOICES += [("30", "30 minutes"), ("60", "1 hour"), ("120", "2 hours")]
+
+
+class ReminderForm(FlaskForm):
+    """How long before a shift the bot reminds the user, or not at all."""
+
+    minutes = SelectField("Remind me before a shift", choices=options(REMINDER_CHOICES))
+
+    def reminder_minutes(self) -> int | None:
+        return None if self.minutes.data == "off" else int(self.minutes.data)

@@ -104,6 +104,10 @@ class NotificationKind(enum.StrEnum):
     GROUP = "group"  # the team group as an escalation step
     REMINDER = "reminder"  # the owner or acknowledger of an unanswered ticket
     CONFIRMATION = "confirmation"  # the user learns the ticket number
+    # About a shift, not a ticket (ticket_id is empty, notice_id names the ShiftNotice):
+    SHIFT_REMINDER = "shift_reminder"  # a tech's shift starts soon
+    SHIFT_CHANGE = "shift_change"  # a tech's shifts of the next days changed
+    COVER_REQUEST = "cover_request"  # the team group: who covers this tech? (a button)
 
 
 def enum_type(enum_cls: type[enum.StrEnum], length: int = 16) -> sa.Enum:
@@ -394,7 +398,11 @@ class Notification(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("support_messages.id"))
+    ticket_id: Mapped[int | None] = mapped_column(sa.ForeignKey("support_messages.id"))
+    # A shift reminder or change (schedule_models.ShiftNotice) instead of a ticket.
+    notice_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("shift_notices.id", ondelete="CASCADE")
+    )
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     chat_id: Mapped[int] = mapped_column(sa.BigInteger)
     level: Mapped[int] = mapped_column(default=0)
@@ -416,6 +424,7 @@ class Notification(db.Model):
         return {
             "id": self.id,
             "ticket_id": self.ticket_id,
+            "notice_id": self.notice_id,
             "user": self.user.to_dict() if self.user else None,
             "chat_id": self.chat_id,
             "level": self.level,

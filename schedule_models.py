@@ -127,3 +127,17 @@ class CoverRequest(db.Model):
 
     requester: Mapped[User] = relationship(foreign_keys=[requester_id])
     covered_by: Mapped[User | None] = relationship(foreign_keys=[covered_by_id])
+
+
+class ShiftNotice(db.Model):
+    """What a shift reminder or change notice tells one tech; its Notification in the outbox
+    delivers it. `key` makes creating it idempotent: one reminder per user, shift start and
+    role, however often (and by however many bots) the dashboard is asked."""
+
+    __tablename__ = "shift_notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(160), unique=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    payload: Mapped[dict] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -79,6 +79,8 @@ def add_handlers(application: Application) -> None:
     application.add_handler(CommandHandler("status", handlers.status))
     application.add_handler(CommandHandler("oncall", handlers.oncall))
     application.add_handler(CommandHandler("link", handlers.link))
+    application.add_handler(CommandHandler("cover", handlers.cover))
+    application.add_handler(CallbackQueryHandler(handlers.cover_button, pattern=r"^cover:\d+$"))
     application.add_handler(
         CallbackQueryHandler(handlers.button, pattern=r"^(ack|take|resolve):\d+$")
     )
@@ -99,6 +101,7 @@ def add_jobs(application: Application, settings: BotSettings) -> None:
         ("escalations", jobs.poll_escalations, settings.poll_interval, 0.5),
         ("answers", jobs.deliver_pending_answers, settings.delivery_interval, 0.5),
         ("outbox", jobs.deliver_outbox, settings.delivery_interval, 0.7),
+        ("reminders", jobs.shift_reminders, settings.poll_interval, 0.9),
         ("spool", jobs.flush_spool, SPOOL_INTERVAL, 1.0),
         ("heartbeat", jobs.heartbeat, settings.heartbeat_interval, 0.1),
     )

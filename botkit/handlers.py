@@ -10,12 +10,19 @@ from typing import Any
 
 from telegram import Message, ReplyParameters, Update
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from botkit import messages
 from botkit.context import Desk, desk
 from botkit.dashboard import DashboardRefused, DashboardUnavailable
-from botkit.sending import edit_page, send_notification, send_notifications, send_with_retries
+from botkit.sending import (
+    deliver_outbox,
+    edit_page,
+    send_notification,
+    send_notifications,
+    send_with_retries,
+)
 
 log = logging.getLogger(__name__)
 
@@ -273,6 +280,58 @@ async def oncall(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await update.effective_message.reply_text("The support desk cannot be reached right now.")
         return
     await update.effective_message.reply_text(messages.oncall(overview), parse_mode=ParseMode.HTML)
+
+
+async def cover(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/cover [range]: ask the team group to cover one's next shift, or a range of it."""
+    message = update.effective_message
+    user = update.effective_user
+    bot_desk = desk(context)
+    try:
+        result = await bot_desk.post(
+            "/cover", {"telegram_user_id": user.id, "range": " ".join(context.args or ())}
+        )
+    except DashboardRefused as refused:
+        await message.reply_text(f"Cannot ask for cover: {refused.message}")
+        return
+    except DashboardUnavailable:
+        await message.reply_text("The support desk cannot be reached right now; try again.")
+        return
+    log.info("cover request %s by Telegram user %s", result["cover"]["id"], user.id)
+    await message.reply_text(messages.cover_asked(result["cover"]), parse_mode=ParseMode.HTML)
+    await _send_outbox(context)
+
+
+async def cover_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """I'll cover under a cover request: the first to press gets the override."""
+    query = update.callback_query
+    cover_id = query.data.partition(":")[2]
+    try:
+        result = await desk(context).post(
+            f"/cover/{cover_id}/take", {"telegram_user_id": query.from_user.id}
+        )
+    except DashboardRefused as refused:
+        log.info("cover %s by %s refused: %s", cover_id, query.from_user.id, refused.message)
+        await query.answer(refused.message, show_alert=True)
+        return
+    except DashboardUnavailable:
+        await query.answer("The support desk cannot be reached; try again.", show_alert=True)
+        return
+    covered = result["cover"]
+    await query.answer(messages.you_cover(covered))
+    try:
+        await query.edit_message_text(messages.covered(covered), parse_mode=ParseMode.HTML)
+    except TelegramError as error:
+        log.warning("could not update the cover post %s: %s", cover_id, error)
+    await _send_outbox(context)  # both techs' notices of what changed
+
+
+async def _send_outbox(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send what the last call queued now rather than at the next outbox round."""
+    try:
+        await deliver_outbox(context.bot, desk(context))
+    except (DashboardUnavailable, DashboardRefused) as error:
+        log.debug("outbox round after a cover call skipped: %s", error)
 
 
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -83,6 +83,18 @@ async def delivery_round(
         log.info(done, count)
 
 
+async def shift_reminders(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Have the dashboard put the reminders of shifts starting soon in the outbox (once each,
+    however often asked), then send them with the rest of the outbox."""
+    try:
+        created = (await desk(context).post("/shift_reminders", {}))["created"]
+    except (DashboardUnavailable, DashboardRefused) as error:
+        log.debug("shift reminders skipped: %s", error)
+        return
+    if created:
+        await deliver_outbox(context)
+
+
 async def flush_spool(context: ContextTypes.DEFAULT_TYPE) -> None:
     """File requests that arrived while the dashboard was down, and settle the journal."""
     bot_desk = desk(context)

@@ -24,7 +24,9 @@ HELP = (
     "• Reply to one of my messages about a ticket to add to it.\n"
     "• /status shows whether the desk is up and how many tickets are open.\n"
     "• /oncall shows who is on call now and the next handovers.\n"
-    "• Techs: /link CODE links your Telegram account to the dashboard."
+    "• Techs: /link CODE links your Telegram account to the dashboard.\n"
+    "• Techs: /cover asks the team to cover your next shift; "
+    "<code>/cover 2026-12-24 18:00 to 2026-12-27 09:00</code> a time range of yours."
 )
 ASK_FOR_TEXT = (
     "What do you need help with? Write <code>@support</code> followed by your request, "
@@ -113,7 +115,9 @@ def outbox_text(
     note: dict[str, Any], ticket: dict[str, Any], dashboard_url: str, *, late: bool = False
 ) -> str:
     """The text of any outbox message: a page, a post, a reminder or the user's confirmation."""
-    if note["kind"] == "confirmation":
+    if note["kind"] in SHIFT_TEXTS:
+        text = SHIFT_TEXTS[note["kind"]](note["notice"])
+    elif note["kind"] == "confirmation":
         text = ticket_filed_later(ticket) if late else ticket_filed(ticket)
     else:
         text = notification(note, ticket, dashboard_url)
@@ -243,6 +247,9 @@ def oncall(overview: dict[str, Any]) -> str:
             lines.append(f"• {at:%a %H:%M}: {on_call_summary(handover['on_call'])}")
     else:
         lines.append("No handover in the next 24 hours.")
+    if overview.get("overrides"):
+        lines.append("\nOverrides:")
+        lines += [override_line(o, zone) for o in overview["overrides"]]
     return "\n".join(lines)
 
 
@@ -251,3 +258,94 @@ def linked(user: dict[str, Any]) -> str:
         f"🔗 Linked to the dashboard account <b>{shown(user['username'])}</b>. "
         "You will be paged here when you are on call."
     )
+
+
+# ------------------------------------------------------------------ shift reminders, changes
+
+
+def shift_span(shift: dict[str, Any], zone: ZoneInfo) -> str:
+    """09:00-18:00 within a day, with the days when the shift runs past midnight."""
+    start = datetime.fromisoformat(shift["start"]).astimezone(zone)
+    end = datetime.fromisoformat(shift["end"]).astimezone(zone)
+    if start.date() == end.date():
+        return f"{start:%a %d %b} {start:%H:%M}-{end:%H:%M}"
+    return f"{start:%a %d %b %H:%M} - {end:%a %d %b %H:%M}"
+
+
+def names(people: list[str]) -> str:
+    return ", ".join(shown(name) for name in people) or "nobody"
+
+
+def shift_reminder(notice: dict[str, Any]) -> str:
+    """ "You're on call 09:00-18:00 (primary); backups: ..." before a shift starts."""
+    zone = ZoneInfo(notice["zone"])
+    start = datetime.fromisoformat(notice["start"]).astimezone(zone)
+    end = datetime.fromisoformat(notice["end"]).astimezone(zone)
+    span = (
+        f"{start:%H:%M}-{end:%H:%M}"
+        if start.date() == end.date()
+        else f"{start:%a %H:%M} - {end:%a %d %b %H:%M}"
+    )
+    text = f"⏰ You're on call {span} ({escape(notice['role'])})"
+    if notice["role"] == "backup":
+        text += f"; primary: {names(notice['primary'])}"
+    return f"{text}; backups: {names(notice['backups'])}."
+
+
+def shift_change(notice: dict[str, Any]) -> str:
+    """What changed in a tech's shifts of the next 7 days."""
+    zone = ZoneInfo(notice["zone"])
+    lines = [f"📅 Your on-call shifts of the next 7 days changed ({escape(notice['zone'])}):"]
+    lines += [f"➖ no longer {shift_span(s, zone)} ({s['role']})" for s in notice["removed"]]
+    lines += [f"➕ now {shift_span(s, zone)} ({s['role']})" for s in notice["added"]]
+    return "\n".join(lines)
+
+
+def cover_request(notice: dict[str, Any]) -> str:
+    """The team group's post: who asks cover, when; the button takes it."""
+    span = shift_span(notice, ZoneInfo(notice["zone"]))
+    return (
+        f"🙋 <b>{shown(notice['requester'])}</b> asks for cover {span} "
+        f"({escape(notice['zone'])}). The first to press I'll cover takes it."
+    )
+
+
+def cover_button(notice: dict[str, Any]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton("I'll cover", callback_data=f"cover:{notice['cover_id']}")]]
+    )
+
+
+def covered(cover: dict[str, Any]) -> str:
+    """The group post once someone pressed I'll cover."""
+    span = shift_span(cover, ZoneInfo(cover["zone"]))
+    return (
+        f"🤝 <b>{shown(cover['covered_by'])}</b> covers <b>{shown(cover['requester'])}</b> "
+        f"{span} ({escape(cover['zone'])}). Pages for that time go to "
+        f"{shown(cover['covered_by'])}."
+    )
+
+
+def cover_asked(cover: dict[str, Any]) -> str:
+    span = shift_span(cover, ZoneInfo(cover["zone"]))
+    return f"🙋 Asked the team group to cover you {span} ({escape(cover['zone'])})."
+
+
+def you_cover(cover: dict[str, Any]) -> str:
+    span = shift_span(cover, ZoneInfo(cover["zone"]))
+    return f"You cover {isolate(cover['requester'])} {span}."
+
+
+SHIFT_TEXTS = {
+    "shift_reminder": shift_reminder,
+    "shift_change": shift_change,
+    "cover_request": cover_request,
+}
+
+
+def override_line(override: dict[str, Any], zone: ZoneInfo) -> str:
+    span = shift_span(override, zone)
+    who = f"<b>{shown(override['person'] or 'someone')}</b>"
+    if override["replaces"]:
+        return f"• {span}: {who} covers {shown(override['replaces'])}"
+    return f"• {span}: {who} is on call ({escape(override['role'] or 'primary')})"

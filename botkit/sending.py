@@ -154,7 +154,9 @@ async def send_notification(
         desk.sending.discard(note["id"])
 
 
-async def _send_notification(bot: Bot, desk: Desk, note: dict, ticket: dict, late: bool) -> None:
+async def _send_notification(
+    bot: Bot, desk: Desk, note: dict, ticket: dict | None, late: bool
+) -> None:
     known = desk.spool.entry("notification", note["id"])
     if known is not None and known.state == "sent":
         # Sent before, the report was lost: report it, never send it twice.
@@ -164,15 +166,16 @@ async def _send_notification(bot: Bot, desk: Desk, note: dict, ticket: dict, lat
         return
     desk.spool.claimed("notification", note["id"])
     confirmation = note["kind"] == "confirmation"
-    extra: dict[str, Any] = (
-        {
-            "reply_parameters": ReplyParameters(
-                message_id=ticket["message_id"], allow_sending_without_reply=True
-            )
-        }
-        if confirmation
-        else {"reply_markup": messages.buttons(ticket)}
-    )
+    extra: dict[str, Any] = {}
+    if confirmation:
+        extra["reply_parameters"] = ReplyParameters(
+            message_id=ticket["message_id"], allow_sending_without_reply=True
+        )
+    elif ticket is not None:
+        extra["reply_markup"] = messages.buttons(ticket)
+    elif note["kind"] == "cover_request":  # shift reminders and changes have no buttons
+        extra["reply_markup"] = messages.cover_button(note["notice"])
+    about = f"ticket #{ticket['number']}" if ticket else f"notice {note.get('notice_id')}"
     try:
         sent = await send_journaled(
             bot,
@@ -185,13 +188,7 @@ async def _send_notification(bot: Bot, desk: Desk, note: dict, ticket: dict, lat
             **extra,
         )
     except TelegramError as error:
-        log.warning(
-            "%s for ticket #%s to chat %s failed: %s",
-            note["kind"],
-            ticket["number"],
-            note["chat_id"],
-            error,
-        )
+        log.warning("%s for %s to chat %s failed: %s", note["kind"], about, note["chat_id"], error)
         await report(
             desk,
             "notification",
@@ -206,15 +203,11 @@ async def _send_notification(bot: Bot, desk: Desk, note: dict, ticket: dict, lat
     desk.spool.sent("notification", note["id"], sent.message_id)
     desk.sent.add(note["id"])
     log.info(
-        "sent %s (level %s) about ticket #%s to %s",
-        note["kind"],
-        note["level"],
-        ticket["number"],
-        note["chat_id"],
+        "sent %s (level %s) about %s to %s", note["kind"], note["level"], about, note["chat_id"]
     )
     answer = await report(desk, "notification", note["id"], sent=True, message_id=sent.message_id)
     current = (answer or {}).get("ticket")
-    if confirmation or not current:
+    if confirmation or not current or ticket is None:
         return
     if messages.handled_line(current) != messages.handled_line(ticket):
         # Someone pressed a button on another page while this one was on its way.

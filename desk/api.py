@@ -19,6 +19,7 @@ from desk import (
     linking,
     oncall,
     outbox,
+    shift_notices,
     ticket_actions,
     tickets,
 )
@@ -229,8 +230,19 @@ def notifications_pending():
 
 
 def note_with_ticket(note: Notification) -> dict[str, Any]:
+    if note.ticket_id is None:  # a shift reminder or change: what it says, no ticket
+        return note.to_dict() | {"ticket": None, "notice": shift_notices.payload_of(note)}
     ticket = db.session.get(Ticket, note.ticket_id)
     return note.to_dict() | {"ticket": ticket.to_dict()}
+
+
+@bp.post("/shift_reminders")
+def shift_reminders():
+    """Put the reminders of shifts starting soon in the outbox (once each, however often
+    asked); the bot's outbox round sends them."""
+    created = shift_notices.create_due_reminders(clock.now())
+    database.commit()
+    return jsonify({"created": created})
 
 
 @bp.post("/notifications/<int:notification_id>/claim")
@@ -291,6 +303,8 @@ def oncall_overview():
                 {"at": h.at.isoformat(), "on_call": oncall.on_call_dict(h.on_call)}
                 for h in oncall.upcoming_handovers(now, hours, roster)
             ],
+            # Who covers whom now or in the period: overrides beat slots and rotations.
+            "overrides": oncall.overrides_dicts(roster, now, now + timedelta(hours=hours)),
             "timezone": current_app.config["TIMEZONE"],
         }
     )

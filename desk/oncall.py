@@ -254,3 +254,24 @@ def on_call_dict(on_call: escalation.OnCall) -> dict[str, object]:
         # Why the schedule names nobody reachable (the chain is then the admins, or empty).
         "unreachable": on_call.unreachable.value if on_call.unreachable else None,
     }
+
+
+def overrides_dicts(roster: Roster, start: datetime, end: datetime) -> list[dict[str, object]]:
+    """The overrides running in [start, end), with the names of who covers and whom."""
+
+    def name(person_id: int | None) -> str | None:
+        person = roster.people.get(person_id) if person_id is not None else None
+        return person.name if person else None
+
+    return [
+        {
+            "id": o.id,
+            "start": o.start.isoformat(),
+            "end": o.end.isoformat(),
+            "person": name(o.person_id),
+            "replaces": name(o.replaces_id),
+            "role": o.role.value if o.role else None,
+        }
+        for o in sorted(roster.overrides, key=lambda o: (o.start, o.id))
+        if o.start < end and o.end > start
+    ]

@@ -125,3 +125,64 @@ def test_names_in_status_on_call_and_link_replies_are_isolated() -> None:
     acknowledged = TICKET | {"acknowledged_by": {"name": "Bob\u202e"}}
     assert text_of(messages.handled_line(acknowledged)) == f"👀 Acknowledged by {FSI}Bob\ufffd{PDI}"
     assert f"account {FSI}bob\ufffd{PDI}." in text_of(messages.linked({"username": "bob\u202e"}))
+
+
+def test_a_reminder_of_a_night_shift_names_both_days():
+    from botkit.messages import shift_reminder
+
+    text = shift_reminder(
+        {
+            "start": "2026-12-04T17:00:00+00:00",
+            "end": "2026-12-05T07:00:00+00:00",
+            "role": "primary",
+            "zone": "Europe/Berlin",
+            "primary": [],
+            "backups": ["<b>Eve</b>"],
+        }
+    )
+    assert text.startswith("⏰ You're on call Fri 18:00 - Sat 05 Dec 08:00 (primary)")
+    assert "&lt;b&gt;Eve&lt;/b&gt;" in text
+
+
+DAY = "2026-11-25T"
+
+
+def test_a_change_notice_says_what_went_and_what_came():
+    from botkit.messages import shift_change
+
+    text = shift_change(
+        {
+            "zone": "UTC",
+            "removed": [{"start": f"{DAY}09:00Z", "end": f"{DAY}18:00Z", "role": "primary"}],
+            "added": [{"start": f"{DAY}09:00Z", "end": f"{DAY}12:00Z", "role": "primary"}],
+        }
+    )
+    assert "➖ no longer Wed 25 Nov 09:00-18:00 (primary)" in text
+    assert "➕ now Wed 25 Nov 09:00-12:00 (primary)" in text
+
+
+def test_oncall_shows_who_covers_whom():
+    from botkit.messages import oncall
+
+    nobody = {"chain": [], "unreachable": "no_slot", "fallback": False}
+    text = oncall(
+        {
+            "now": nobody,
+            "handovers": [],
+            "timezone": "UTC",
+            "overrides": [
+                {
+                    "id": 1,
+                    "start": f"{DAY}12:00Z",
+                    "end": f"{DAY}14:00Z",
+                    "person": "Bob",
+                    "replaces": "Ann",
+                    "role": None,
+                }
+            ],
+        }
+    )
+    assert (
+        "Overrides:\n• Wed 25 Nov 12:00-14:00: <b>\u2068Bob\u2069</b> covers \u2068Ann\u2069"
+        in text
+    )
