@@ -65,6 +65,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         health,
         overview,
         permissions,
+        rotation_pages,
         schedule_pages,
         settings_pages,
         ticket_pages,
@@ -80,6 +81,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(overview.bp)
     app.register_blueprint(ticket_pages.bp)
     app.register_blueprint(schedule_pages.bp)
+    app.register_blueprint(rotation_pages.bp)
     app.register_blueprint(user_pages.bp)
     app.register_blueprint(settings_pages.bp)
     app.register_blueprint(audit_pages.bp)

@@ -15,6 +15,9 @@ ADMIN_GETS = [
     "/schedule/",
     "/schedule/new",
     "/schedule/1/edit",
+    "/schedule/rotations/",
+    "/schedule/rotations/new",
+    "/schedule/rotations/1/members",
     "/users/",
     "/users/new",
     "/users/2",
@@ -24,6 +27,9 @@ ADMIN_POSTS = [
     "/schedule/new",
     "/schedule/1/edit",
     "/schedule/1/delete",
+    "/schedule/rotations/new",
+    "/schedule/rotations/1/members",
+    "/schedule/rotations/1/delete",
     "/users/new",
     "/users/2",
     "/users/2/grant-admin",
@@ -39,7 +45,13 @@ ADMIN_POSTS = [
     "/users/throttles/username/tess/clear",
     "/settings/",
 ]
-ADMIN_BLUEPRINTS = ("schedule_pages", "user_pages", "settings_pages", "audit_pages")
+ADMIN_BLUEPRINTS = (
+    "schedule_pages",
+    "rotation_pages",
+    "user_pages",
+    "settings_pages",
+    "audit_pages",
+)
 
 
 @pytest.fixture
@@ -57,6 +69,7 @@ def test_the_permission_lists_cover_every_admin_route(app):
     routes = {
         (
             rule.rule.replace("<int:slot_id>", "1")
+            .replace("<int:rotation_id>", "1")
             .replace("<int:user_id>", "2")
             .replace("<scope>/<path:key>", "username/tess"),
             method,
