@@ -14,8 +14,9 @@ from desk import audit, clock, oncall, reach
 from desk.extensions import db
 from desk.permissions import require_admin
 from desk.web import weekday_name
-from forms import EmptyForm, SlotForm
+from forms import EmptyForm, SlotForm, assignee_value
 from models import AuditAction, ScheduleBackup, ScheduleSlot
+from schedule_models import Rotation
 from user_text import isolate
 
 bp = Blueprint("schedule_pages", __name__, url_prefix="/schedule")
@@ -34,25 +35,45 @@ def describe(slot: weekly_schedule.Slot | ScheduleSlot) -> str:
     return f"{weekday_name(slot.weekday)} {start:%H:%M}–{end:%H:%M}{suffix}"
 
 
+def _assignee(pair: tuple[int | None, int | None]) -> weekly_schedule.Assignee:
+    user_id, rotation_id = pair
+    return weekly_schedule.RotationRef(rotation_id) if rotation_id is not None else user_id
+
+
 def candidate(form: SlotForm, slot_id: int) -> weekly_schedule.Slot:
     return weekly_schedule.Slot(
         id=slot_id,
         weekday=form.weekday.data,
         start=form.start.data,
         end=form.end.data,
-        primary_id=form.primary.data,
-        backup_ids=tuple(form.backup_ids),
+        primary_id=_assignee(form.primary_assignee),
+        backup_ids=tuple(_assignee(pair) for pair in form.backup_assignees),
     )
+
+
+def rotation_names() -> dict[int, str]:
+    return {row.id: row.name for row in db.session.execute(sa.select(Rotation.id, Rotation.name))}
+
+
+def assignee_name(
+    assignee: weekly_schedule.Assignee,
+    people: dict[int, escalation.Person],
+    rotations: dict[int, str],
+) -> str:
+    """A person's name, or "Rotation: Support" for whoever's turn it is then."""
+    if isinstance(assignee, weekly_schedule.RotationRef):
+        return f"Rotation: {rotations.get(assignee.rotation_id, '?')}"
+    return people[assignee].name if assignee in people else f"user #{assignee}"
 
 
 def collision(new: weekly_schedule.Slot) -> str | None:
     """Why the slot cannot be saved next to the others: the first slot it overlaps."""
     others = [s for s in oncall.load_slots() if s.id != new.id]
-    people = oncall.load_people()
+    people, rotations = oncall.load_people(), rotation_names()
     for first, second in weekly_schedule.find_overlaps([*others, new]):
         if new is first or new is second:
             other = first if second is new else second
-            owner = isolate(people[other.primary_id].name) if other.primary_id in people else "?"
+            owner = isolate(assignee_name(other.primary_id, people, rotations))
             return f"This slot overlaps the {describe(other)} slot of {owner}."
     return None
 
@@ -61,11 +82,14 @@ def save(slot: ScheduleSlot, form: SlotForm) -> None:
     slot.weekday = form.weekday.data
     slot.start_time = form.start.data
     slot.end_time = form.end.data
-    slot.primary_id = form.primary.data
+    slot.primary_id, slot.primary_rotation_id = form.primary_assignee
     # Old rows go first: (slot, position) is unique and the flush would insert before deleting.
     slot.backups.clear()
     db.session.flush()
-    slot.backups = [ScheduleBackup(user_id=u, position=i) for i, u in enumerate(form.backup_ids)]
+    slot.backups = [
+        ScheduleBackup(user_id=user_id, rotation_id=rotation_id, position=i)
+        for i, (user_id, rotation_id) in enumerate(form.backup_assignees)
+    ]
 
 
 def submit_slot(form: SlotForm, slot: ScheduleSlot) -> bool:
@@ -101,18 +125,28 @@ class Cell:
 
 
 def grid_rows(
-    slots: list[weekly_schedule.Slot], people: dict[int, escalation.Person]
+    slots: list[weekly_schedule.Slot],
+    people: dict[int, escalation.Person],
+    rotations: dict[int, str] | None = None,
 ) -> list[list[Cell | None]]:
     """24 rows of 7 cells; hours continuing the run above are None (covered by a rowspan)."""
     covering = weekly_schedule.coverage(slots)
     local_now = clock.now().astimezone(oncall.schedule_zone())
     rows: list[list[Cell | None]] = [[None] * 7 for _ in range(24)]
 
-    def name(person_id: int) -> str:
-        return people[person_id].name if person_id in people else f"user #{person_id}"
+    def name(assignee: weekly_schedule.Assignee) -> str:
+        return assignee_name(assignee, people, rotations or {})
 
-    def first_name(person_id: int) -> str:
-        return name(person_id).split()[0]
+    def first_name(assignee: weekly_schedule.Assignee) -> str:
+        if isinstance(assignee, weekly_schedule.RotationRef):
+            return name(assignee).removeprefix("Rotation: ")
+        return name(assignee).split()[0]
+
+    def colour(assignee: weekly_schedule.Assignee) -> int:
+        # Rotations take the colours from the other end, so a rotation and a person differ.
+        if isinstance(assignee, weekly_schedule.RotationRef):
+            return (PALETTE_SIZE - 1 - assignee.rotation_id) % PALETTE_SIZE
+        return assignee % PALETTE_SIZE
 
     for day in range(7):
         hour = 0
@@ -128,7 +162,7 @@ def grid_rows(
                 backups=tuple(name(b) for b in slot.backup_ids) if slot else (),
                 primary_short=first_name(slot.primary_id) if slot else "",
                 backups_short=tuple(first_name(b) for b in slot.backup_ids) if slot else (),
-                colour=slot.primary_id % PALETTE_SIZE if slot else 0,
+                colour=colour(slot.primary_id) if slot else 0,
                 now=local_now.weekday() == day and hour <= local_now.hour < end,
             )
             hour = end
@@ -173,7 +207,12 @@ def index():
     people = roster.people
     rows = db.session.scalars(
         sa.select(ScheduleSlot)
-        .options(selectinload(ScheduleSlot.primary), selectinload(ScheduleSlot.backups))
+        .options(
+            selectinload(ScheduleSlot.primary),
+            selectinload(ScheduleSlot.primary_rotation),
+            selectinload(ScheduleSlot.backups).selectinload(ScheduleBackup.user),
+            selectinload(ScheduleSlot.backups).selectinload(ScheduleBackup.rotation),
+        )
         .order_by(ScheduleSlot.weekday, ScheduleSlot.start_time)
     ).all()
     on_call = oncall.on_call_at(roster=roster)
@@ -188,7 +227,7 @@ def index():
     return render_template(
         "schedule/index.html",
         slots=rows,
-        grid=grid_rows(slots, people),
+        grid=grid_rows(slots, people, rotation_names()),
         notices=notices,
         uncovered_admins=[p.name for p in admins],
         no_admin=reach.NO_ADMIN,
@@ -212,10 +251,13 @@ def edit(slot_id: int):
     """Change a slot's day, times, primary or backups."""
     slot = db.get_or_404(ScheduleSlot, slot_id)
     form = SlotForm(
-        weekday=slot.weekday, start=slot.start_time, end=slot.end_time, primary=slot.primary_id
+        weekday=slot.weekday,
+        start=slot.start_time,
+        end=slot.end_time,
+        primary=assignee_value(slot.primary_id, slot.primary_rotation_id),
     )
     if not form.is_submitted():
-        form.fill_backups([b.user_id for b in slot.backups])
+        form.fill_backups([assignee_value(b.user_id, b.rotation_id) for b in slot.backups])
     if submit_slot(form, slot):
         return redirect(url_for("schedule_pages.index"))
     status = 422 if form.errors else 200

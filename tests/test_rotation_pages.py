@@ -182,3 +182,56 @@ def test_an_unused_rotation_is_deleted(admin_client, team, db):
 def test_unknown_rotations_are_404(admin_client):
     assert admin_client.get("/schedule/rotations/9/members").status_code == 404
     assert admin_client.post("/schedule/rotations/9/delete").status_code == 404
+
+
+def slot_form(primary, backups=(), weekday=0, start="08:00", end="16:00"):
+    data = {"weekday": weekday, "start": start, "end": end, "primary": primary}
+    for n in range(1, 5):
+        data[f"backup_{n}"] = backups[n - 1] if n <= len(backups) else NOBODY
+    return data
+
+
+def test_a_slot_names_a_rotation_as_primary_or_backup(admin_client, team, db):
+    ann, bob, _ = team
+    admin_client.post("/schedule/rotations/new", data=rotation_form(members=(ann.id, bob.id)))
+    new = admin_client.get("/schedule/new").get_data(as_text=True)
+    assert '<option value="r1">Rotation: Support</option>' in new
+    response = admin_client.post("/schedule/new", data=slot_form("r1", backups=(ann.id,)))
+    assert response.status_code == 302
+    slot = db.session.scalar(sa.select(ScheduleSlot))
+    assert (slot.primary_id, slot.primary_rotation_id) == (None, 1)
+    page = text_of(admin_client.get("/schedule/"))
+    assert "<td>Rotation: Support</td>" in page
+    assert "<td>1. Ann</td>" in page
+    assert '<span class="name-long">Rotation: Support</span>' in page
+    edit = admin_client.get(f"/schedule/{slot.id}/edit").get_data(as_text=True)
+    assert '<option selected value="r1">' in edit
+    admin_client.post(f"/schedule/{slot.id}/edit", data=slot_form(bob.id, backups=("r1",)))
+    db.session.refresh(slot)
+    assert (slot.primary_id, [b.rotation_id for b in slot.backups]) == (bob.id, [1])
+
+
+def test_a_slot_overlapping_a_rotation_slot_names_the_rotation(admin_client, team, db):
+    admin_client.post("/schedule/rotations/new", data=rotation_form(members=(team[0].id,)))
+    admin_client.post("/schedule/new", data=slot_form("r1"))
+    response = admin_client.post("/schedule/new", data=slot_form(team[1].id, start="12:00"))
+    assert response.status_code == 422
+    assert "overlaps the Monday 08:00–16:00 slot of Rotation: Support." in text_of(response)
+
+
+def test_the_same_rotation_twice_in_a_slot_is_refused(admin_client, team):
+    admin_client.post("/schedule/rotations/new", data=rotation_form(members=(team[0].id,)))
+    response = admin_client.post("/schedule/new", data=slot_form("r1", backups=("r1",)))
+    assert errors_of(text_of(response), "backup_1") == [
+        "The primary cannot also be a backup of the same slot."
+    ]
+    response = admin_client.post("/schedule/new", data=slot_form(team[1].id, backups=("r1", "r1")))
+    twice = "This rotation is already an earlier backup."
+    assert errors_of(text_of(response), "backup_2") == [twice]
+
+
+def test_a_made_up_choice_is_a_form_error_not_a_crash(admin_client, team):
+    for value in ("r99", "rx", "x", "-1"):
+        response = admin_client.post("/schedule/new", data=slot_form(value))
+        assert response.status_code == 422
+        assert errors_of(text_of(response), "primary") == ["Not a valid choice."]
