@@ -63,10 +63,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         demo,
         errors,
         health,
+        override_pages,
         overview,
         permissions,
         rotation_pages,
         schedule_pages,
+        schedule_views,
         settings_pages,
         ticket_pages,
         two_factor_pages,
@@ -80,8 +82,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(two_factor_pages.bp)
     app.register_blueprint(overview.bp)
     app.register_blueprint(ticket_pages.bp)
+    app.register_blueprint(schedule_views.bp)
     app.register_blueprint(schedule_pages.bp)
     app.register_blueprint(rotation_pages.bp)
+    app.register_blueprint(override_pages.bp)
     app.register_blueprint(user_pages.bp)
     app.register_blueprint(settings_pages.bp)
     app.register_blueprint(audit_pages.bp)

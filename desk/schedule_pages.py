@@ -1,4 +1,5 @@
-"""The weekly on-call schedule (admins): slots with a primary and ordered backups, and a grid."""
+"""Editing the weekly on-call schedule (admins): slots with a primary and ordered backups, each
+a person or a rotation. The pages everyone reads are `desk/schedule_views.py`."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from sqlalchemy.orm import selectinload
 
 import escalation
 import weekly_schedule
@@ -199,49 +199,12 @@ def now_notice(on_call: escalation.OnCall) -> reach.Notice:
     return {"level": "info", "text": f"Paged now: {first}{then}."}
 
 
-@bp.get("/")
-def index():
-    """The week at a glance: who is paged now, every slot, the hour grid and who cannot be paged."""
-    roster = oncall.load_roster()
-    slots = sorted(roster.slots, key=lambda s: s.week_offset)
-    people = roster.people
-    rows = db.session.scalars(
-        sa.select(ScheduleSlot)
-        .options(
-            selectinload(ScheduleSlot.primary),
-            selectinload(ScheduleSlot.primary_rotation),
-            selectinload(ScheduleSlot.backups).selectinload(ScheduleBackup.user),
-            selectinload(ScheduleSlot.backups).selectinload(ScheduleBackup.rotation),
-        )
-        .order_by(ScheduleSlot.weekday, ScheduleSlot.start_time)
-    ).all()
-    on_call = oncall.on_call_at(roster=roster)
-    now = now_notice(on_call)
-    uncovered = sum(1 for slot in weekly_schedule.coverage(slots).values() if slot is None)
-    admins = oncall.uncovered_chain(roster)
-    notices = [now]
-    if uncovered:
-        # The danger notice above says already what happens while nobody can be paged.
-        notices.append(reach.uncovered_notice(uncovered, admins, now["level"] == "danger"))
-    notices += [{"level": "warning", "text": w} for w in reach_warnings(slots, people)]
-    return render_template(
-        "schedule/index.html",
-        slots=rows,
-        grid=grid_rows(slots, people, rotation_names()),
-        notices=notices,
-        uncovered_admins=[p.name for p in admins],
-        no_admin=reach.NO_ADMIN,
-        describe=describe,
-        delete_form=EmptyForm(formdata=None),
-    )
-
-
 @bp.route("/new", methods=["GET", "POST"])
 def new():
     """Add a weekly slot."""
     form = SlotForm()
     if submit_slot(form, ScheduleSlot()):
-        return redirect(url_for("schedule_pages.index"))
+        return redirect(url_for("schedule_views.index"))
     status = 422 if form.errors else 200
     return render_template("schedule/form.html", form=form, slot=None, describe=describe), status
 
@@ -259,7 +222,7 @@ def edit(slot_id: int):
     if not form.is_submitted():
         form.fill_backups([assignee_value(b.user_id, b.rotation_id) for b in slot.backups])
     if submit_slot(form, slot):
-        return redirect(url_for("schedule_pages.index"))
+        return redirect(url_for("schedule_views.index"))
     status = 422 if form.errors else 200
     return render_template("schedule/form.html", form=form, slot=slot, describe=describe), status
 
@@ -275,4 +238,4 @@ def delete(slot_id: int):
     db.session.delete(slot)
     db.session.commit()
     flash(f"Removed the {label} slot.", "success")
-    return redirect(url_for("schedule_pages.index"))
+    return redirect(url_for("schedule_views.index"))

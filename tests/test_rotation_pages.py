@@ -3,15 +3,14 @@ form errors naming the field, delete only while no slot names it, and the audit 
 
 from __future__ import annotations
 
-import re
 from datetime import time
 
 import pytest
 import sqlalchemy as sa
+from page_helpers import errors_of, text_of
 
 from models import AuditEvent, ScheduleSlot
 from schedule_models import Rotation, RotationLineup
-from user_text import FSI, PDI
 
 NOBODY = 0
 
@@ -38,17 +37,6 @@ def rotation_form(name="Support", count=1, unit="weeks", members=(), **fields):
     for n in range(1, 9):
         data[f"member_{n}"] = members[n - 1] if n <= len(members) else NOBODY
     return data
-
-
-def text_of(response) -> str:
-    """The page's text with name isolation (tags and FSI/PDI marks) taken out."""
-    page = re.sub(r"</?bdi>", "", response.get_data(as_text=True))
-    return page.replace(FSI, "").replace(PDI, "")
-
-
-def errors_of(page: str, field: str) -> list[str]:
-    found = re.search(rf'<ul class="errors" id="{field}-errors">(.*?)</ul>', page, re.S)
-    return re.findall(r"<li>(.*?)</li>", found.group(1)) if found else []
 
 
 def test_admin_adds_a_rotation_and_sees_whose_turn_it_is(admin_client, team, db, clock):

@@ -1,0 +1,61 @@
+"""The schedule as everyone reads it (techs too, read-only): who is paged now, the week grid,
+the overrides and the open cover requests. Editing is `desk/schedule_pages.py` (admins)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, render_template
+from sqlalchemy.orm import selectinload
+
+import weekly_schedule
+from desk import clock, oncall, override_pages, reach, schedule_changes
+from desk.extensions import db
+from desk.permissions import require_login
+from desk.schedule_pages import describe, grid_rows, now_notice, reach_warnings, rotation_names
+from forms import EmptyForm
+from models import ScheduleBackup, ScheduleSlot
+
+bp = Blueprint("schedule_views", __name__, url_prefix="/schedule")
+bp.before_request(require_login)
+
+
+@bp.get("/")
+def index():
+    """The week at a glance: who is paged now, every slot, the hour grid and who cannot be paged."""
+    roster = oncall.load_roster()
+    slots = sorted(roster.slots, key=lambda s: s.week_offset)
+    people = roster.people
+    rows = db.session.scalars(
+        sa.select(ScheduleSlot)
+        .options(
+            selectinload(ScheduleSlot.primary),
+            selectinload(ScheduleSlot.primary_rotation),
+            selectinload(ScheduleSlot.backups).selectinload(ScheduleBackup.user),
+            selectinload(ScheduleSlot.backups).selectinload(ScheduleBackup.rotation),
+        )
+        .order_by(ScheduleSlot.weekday, ScheduleSlot.start_time)
+    ).all()
+    on_call = oncall.on_call_at(roster=roster)
+    now = now_notice(on_call)
+    uncovered = sum(1 for slot in weekly_schedule.coverage(slots).values() if slot is None)
+    admins = oncall.uncovered_chain(roster)
+    notices = [now]
+    if uncovered:
+        # The danger notice above says already what happens while nobody can be paged.
+        notices.append(reach.uncovered_notice(uncovered, admins, now["level"] == "danger"))
+    notices += [{"level": "warning", "text": w} for w in reach_warnings(slots, people)]
+    return render_template(
+        "schedule/index.html",
+        slots=rows,
+        grid=grid_rows(slots, people, rotation_names()),
+        notices=notices,
+        uncovered_admins=[p.name for p in admins],
+        no_admin=reach.NO_ADMIN,
+        describe=describe,
+        delete_form=EmptyForm(formdata=None),
+        overrides=override_pages.upcoming_overrides(),
+        cover_requests=schedule_changes.open_cover_requests(),
+        may_delete=override_pages.may_delete,
+        may_cancel=schedule_changes.may_cancel_cover,
+        now=clock.now(),
+    )
