@@ -3,14 +3,12 @@ a person or a rotation. The pages everyone reads are `desk/schedule_views.py`.""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 
 import escalation
 import weekly_schedule
-from desk import audit, clock, oncall, reach
+from desk import audit, oncall, reach
 from desk.extensions import db
 from desk.permissions import require_admin
 from desk.web import weekday_name
@@ -24,7 +22,6 @@ bp.before_request(require_admin)
 
 NEW_SLOT_ID = 0  # ids start at 1, so 0 stands for the slot being added
 SLOTS_NAMED = 3  # a warning names this many of a person's slots, then counts the rest
-PALETTE_SIZE = 8  # colour classes c0..c7 in static/css/desk.css, one per primary
 
 
 def describe(slot: weekly_schedule.Slot | ScheduleSlot) -> str:
@@ -108,65 +105,6 @@ def submit_slot(form: SlotForm, slot: ScheduleSlot) -> bool:
     db.session.commit()
     flash(f"Saved the {describe(slot)} slot.", "success")
     return True
-
-
-@dataclass(frozen=True)
-class Cell:
-    """A run of hours in one day's column of the grid, covered by one slot or by none."""
-
-    rowspan: int
-    slot: weekly_schedule.Slot | None
-    primary: str = ""
-    backups: tuple[str, ...] = ()
-    primary_short: str = ""  # first names, for narrow screens
-    backups_short: tuple[str, ...] = ()
-    colour: int = 0
-    now: bool = False
-
-
-def grid_rows(
-    slots: list[weekly_schedule.Slot],
-    people: dict[int, escalation.Person],
-    rotations: dict[int, str] | None = None,
-) -> list[list[Cell | None]]:
-    """24 rows of 7 cells; hours continuing the run above are None (covered by a rowspan)."""
-    covering = weekly_schedule.coverage(slots)
-    local_now = clock.now().astimezone(oncall.schedule_zone())
-    rows: list[list[Cell | None]] = [[None] * 7 for _ in range(24)]
-
-    def name(assignee: weekly_schedule.Assignee) -> str:
-        return assignee_name(assignee, people, rotations or {})
-
-    def first_name(assignee: weekly_schedule.Assignee) -> str:
-        if isinstance(assignee, weekly_schedule.RotationRef):
-            return name(assignee).removeprefix("Rotation: ")
-        return name(assignee).split()[0]
-
-    def colour(assignee: weekly_schedule.Assignee) -> int:
-        # Rotations take the colours from the other end, so a rotation and a person differ.
-        if isinstance(assignee, weekly_schedule.RotationRef):
-            return (PALETTE_SIZE - 1 - assignee.rotation_id) % PALETTE_SIZE
-        return assignee % PALETTE_SIZE
-
-    for day in range(7):
-        hour = 0
-        while hour < 24:
-            slot = covering[(day, hour)]
-            end = hour + 1
-            while end < 24 and covering[(day, end)] == slot:
-                end += 1
-            rows[hour][day] = Cell(
-                rowspan=end - hour,
-                slot=slot,
-                primary=name(slot.primary_id) if slot else "",
-                backups=tuple(name(b) for b in slot.backup_ids) if slot else (),
-                primary_short=first_name(slot.primary_id) if slot else "",
-                backups_short=tuple(first_name(b) for b in slot.backup_ids) if slot else (),
-                colour=colour(slot.primary_id) if slot else 0,
-                now=local_now.weekday() == day and hour <= local_now.hour < end,
-            )
-            hour = end
-    return rows
 
 
 def reach_warnings(

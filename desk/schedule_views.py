@@ -7,16 +7,28 @@ import sqlalchemy as sa
 from flask import Blueprint, render_template
 from sqlalchemy.orm import selectinload
 
-import weekly_schedule
-from desk import clock, oncall, override_pages, reach, schedule_changes
+from desk import clock, oncall, override_pages, reach, schedule_changes, schedule_grid
 from desk.extensions import db
 from desk.permissions import require_login
-from desk.schedule_pages import describe, grid_rows, now_notice, reach_warnings, rotation_names
+from desk.schedule_pages import describe, now_notice, reach_warnings, rotation_names
 from forms import EmptyForm
 from models import ScheduleBackup, ScheduleSlot
+from schedule_models import Override
 
 bp = Blueprint("schedule_views", __name__, url_prefix="/schedule")
 bp.before_request(require_login)
+
+
+def week_overrides() -> list[Override]:
+    """The overrides touching this week (Monday to Sunday in the team's zone), past ones too."""
+    _, start, end = schedule_grid.this_week(clock.now())
+    return list(
+        db.session.scalars(
+            sa.select(Override)
+            .where(Override.starts_at < end, Override.ends_at > start)
+            .order_by(Override.starts_at, Override.id)
+        )
+    )
 
 
 @bp.get("/")
@@ -37,7 +49,8 @@ def index():
     ).all()
     on_call = oncall.on_call_at(roster=roster)
     now = now_notice(on_call)
-    uncovered = sum(1 for slot in weekly_schedule.coverage(slots).values() if slot is None)
+    grid = schedule_grid.build(slots, people, rotation_names())
+    uncovered = grid.uncovered
     admins = oncall.uncovered_chain(roster)
     notices = [now]
     if uncovered:
@@ -47,7 +60,8 @@ def index():
     return render_template(
         "schedule/index.html",
         slots=rows,
-        grid=grid_rows(slots, people, rotation_names()),
+        grid=grid,
+        week_overrides=schedule_grid.overrides_by_day(week_overrides(), clock.now()),
         notices=notices,
         uncovered_admins=[p.name for p in admins],
         no_admin=reach.NO_ADMIN,
