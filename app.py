@@ -63,6 +63,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         demo,
         errors,
         health,
+        oncall_hours,
         override_pages,
         overview,
         permissions,
@@ -86,6 +87,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(schedule_pages.bp)
     app.register_blueprint(rotation_pages.bp)
     app.register_blueprint(override_pages.bp)
+    app.register_blueprint(oncall_hours.bp)
     app.register_blueprint(user_pages.bp)
     app.register_blueprint(settings_pages.bp)
     app.register_blueprint(audit_pages.bp)

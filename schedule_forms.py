@@ -185,3 +185,25 @@ class OverrideForm(Form):
         if self.starts.data is not None and field.data is not None:
             if field.data <= self.starts.data:
                 raise ValidationError("The end must be after the start.")
+
+
+MAX_PERIOD_DAYS = 366  # a year of on-call hours at most: pay runs by month or by year
+
+
+class HoursForm(Form):
+    """The period of the on-call hours page: a GET form, bookmarkable, so it carries no CSRF
+    token."""
+
+    class Meta:
+        csrf = False
+
+    start = DateField("From", validators=[InputRequired(message="Give a start date.")])
+    end = DateField("To (inclusive)", validators=[InputRequired(message="Give an end date.")])
+
+    def validate_end(self, field: DateField) -> None:
+        if self.start.data is None or field.data is None:
+            return
+        if field.data < self.start.data:
+            raise ValidationError("The end must not be before the start.")
+        if (field.data - self.start.data).days + 1 > MAX_PERIOD_DAYS:
+            raise ValidationError(f"Choose at most {MAX_PERIOD_DAYS} days.")

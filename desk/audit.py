@@ -124,7 +124,8 @@ def query(filters: Filters) -> sa.Select:
     return select
 
 
-def _cell(value: str) -> str:
+def spreadsheet_cell(value: str) -> str:
+    """A CSV cell a spreadsheet shows as text and never runs as a formula."""
     return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
@@ -136,10 +137,10 @@ def as_csv(events: Iterable[AuditEvent]) -> str:
         writer.writerow(
             [
                 event.at.isoformat(),
-                _cell(event.actor_name),
+                spreadsheet_cell(event.actor_name),
                 LABELS[event.action],
-                _cell(event.target),
-                _cell(event.detail),
+                spreadsheet_cell(event.target),
+                spreadsheet_cell(event.detail),
                 event.address or "",
             ]
         )

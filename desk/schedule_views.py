@@ -3,10 +3,14 @@ the overrides and the open cover requests. Editing is `desk/schedule_pages.py` (
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
 import sqlalchemy as sa
 from flask import Blueprint, render_template
 from sqlalchemy.orm import selectinload
 
+import on_call_schedule
 from desk import clock, oncall, override_pages, reach, schedule_changes, schedule_grid
 from desk.extensions import db
 from desk.permissions import require_login
@@ -73,3 +77,42 @@ def index():
         may_cancel=schedule_changes.may_cancel_cover,
         now=clock.now(),
     )
+
+
+FINAL_DAYS = 28  # the final schedule shows the next 4 weeks
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A line of the final schedule: someone's shift, or a gap where nobody is on call."""
+
+    start: datetime
+    end: datetime
+    name: str = ""
+    role: on_call_schedule.Role | None = None
+
+    @property
+    def gap(self) -> bool:
+        return self.role is None
+
+
+@bp.get("/final")
+def final():
+    """Who is on call over the next 4 weeks (slots, rotations and overrides), gaps marked."""
+    now = clock.now()
+    end = now + timedelta(days=FINAL_DAYS)
+    roster = oncall.load_roster(now, end)
+    schedule = roster.schedule
+    people = roster.people
+    entries = [
+        Entry(s.start, s.end, people[s.person_id].name if s.person_id in people else "?", s.role)
+        for s in on_call_schedule.shifts(schedule, now, end)
+    ]
+    entries += [Entry(g.start, g.end) for g in on_call_schedule.gaps(schedule, now, end)]
+    # Within an instant: the primary, then backups, then a gap (which has nobody).
+    entries.sort(key=lambda e: (e.start, e.gap, e.role is not on_call_schedule.Role.PRIMARY))
+    tz = oncall.schedule_zone()
+    days: dict[date, list[Entry]] = {}
+    for entry in entries:
+        days.setdefault(entry.start.astimezone(tz).date(), []).append(entry)
+    return render_template("schedule/final.html", days=days, until=end)

@@ -17,6 +17,8 @@ ADMIN_GETS = [
     "/schedule/rotations/",
     "/schedule/rotations/new",
     "/schedule/rotations/1/members",
+    "/schedule/hours/",
+    "/schedule/hours/export.csv",
     "/users/",
     "/users/new",
     "/users/2",
@@ -47,6 +49,7 @@ ADMIN_POSTS = [
 ADMIN_BLUEPRINTS = (
     "schedule_pages",
     "rotation_pages",
+    "hours_pages",
     "user_pages",
     "settings_pages",
     "audit_pages",

@@ -93,3 +93,73 @@ def test_a_tech_sees_the_grid_and_the_overrides(tech_client, team, db, clock):
     )
     page = text_of(tech_client.get("/schedule/"))
     assert "14:00–15:00 Bob Baker is primary" in page
+
+
+def test_the_final_schedule_lists_shifts_and_marks_gaps(tech_client, team, db, clock):
+    ann, bob = team
+    add_slot(db, 2, time(8), time(16), ann)  # Wednesdays
+    add_override(
+        db, bob, datetime(2026, 11, 25, 12, tzinfo=UTC), datetime(2026, 11, 25, 13, tzinfo=UTC)
+    )
+    page = text_of(tech_client.get("/schedule/final"))
+    assert "Final schedule, next 4 weeks" in page
+    # Now is Wed 25 Nov 09:00: Ann until Bob's override hour makes him primary.
+    assert "<li>09:00–Wed 12:00 Ann Archer (primary)</li>" in page
+    assert "<li>12:00–Wed 13:00 Bob Baker (primary)</li>" in page
+    assert "<li>12:00–Wed 13:00 Ann Archer (backup)</li>" in page
+    assert '<li class="final-gap"><strong>Gap</strong> 16:00–Wed 08:00: nobody on call</li>' in page
+    assert "Wednesday 23 December" in page  # four weeks ahead
+
+
+def test_hours_per_person_over_a_period(admin_client, team, db, clock):
+    ann, bob = team
+    add_slot(db, 0, time(9), time(17), ann)  # 8 hours every Monday
+    add_override(
+        db,
+        bob,
+        datetime(2026, 11, 2, 9, tzinfo=UTC),
+        datetime(2026, 11, 2, 10, 30, tzinfo=UTC),
+        role=None,
+        replaces=ann.id,
+    )
+    response = admin_client.get("/schedule/hours/?start=2026-11-01&end=2026-11-30")
+    page = text_of(response)
+    # Five Mondays in November 2026, one and a half hours of them Bob's.
+    assert "<tr><td>Ann Archer</td><td>38.5</td><td>0</td><td>38.5</td></tr>" in page
+    assert "<tr><td>Bob Baker</td><td>1.5</td><td>0</td><td>1.5</td></tr>" in page
+    csv_response = admin_client.get("/schedule/hours/export.csv?start=2026-11-01&end=2026-11-30")
+    assert csv_response.mimetype == "text/csv"
+    assert csv_response.get_data(as_text=True).splitlines() == [
+        "person,primary hours,backup hours,total hours",
+        "Ann Archer,38.5,0,38.5",
+        "Bob Baker,1.5,0,1.5",
+    ]
+
+
+def test_the_hours_page_defaults_to_this_month(admin_client, team, clock):
+    page = text_of(admin_client.get("/schedule/hours/"))
+    assert 'value="2026-11-01"' in page and 'value="2026-11-30"' in page
+    assert "Nobody is on call in this period." in page
+
+
+def test_a_name_that_looks_like_a_formula_is_quoted_in_the_csv(admin_client, make_user, db):
+    evil = make_user("evil", full_name="=HYPERLINK(1)")
+    add_slot(db, 0, time(9), time(10), evil)
+    body = admin_client.get("/schedule/hours/export.csv?start=2026-11-02&end=2026-11-02")
+    assert "'=HYPERLINK(1),1,0,1" in body.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("start=2026-11-05&end=2026-11-01", "The end must not be before the start."),
+        ("start=2025-01-01&end=2026-11-01", "Choose at most 366 days."),
+        ("start=soon&end=2026-11-01", "Not a valid date value."),
+        ("end=2026-11-01", "Give a start date."),
+    ],
+)
+def test_a_bad_period_is_a_form_error(admin_client, query, message):
+    for url in ("/schedule/hours/", "/schedule/hours/export.csv"):
+        response = admin_client.get(f"{url}?{query}")
+        assert response.status_code == 422
+        assert message in text_of(response)
