@@ -13,6 +13,16 @@ import rotations
 from forms import NOBODY, WEEKDAYS, Form, active_user_choices, options, strip
 from models import db
 from schedule_models import Rotation
+from user_text import visible
+
+FIRST_YEAR, LAST_YEAR = 1970, 2200  # as the API's times: beyond them a typo is likelier
+
+
+def plausible_year(form, field) -> None:
+    """Refuse dates whose arithmetic (a zone's offset, the next day) would leave the calendar."""
+    if field.data is not None and not FIRST_YEAR <= field.data.year <= LAST_YEAR:
+        raise ValidationError(f"Give a date between {FIRST_YEAR} and {LAST_YEAR}.")
+
 
 MEMBER_FIELDS = 8  # members a rotation form offers, in turn order
 UNIT_LABELS = {
@@ -97,7 +107,8 @@ class RotationForm(MemberFields):
         "Handoff time", validators=[InputRequired(message="Give a handoff time (HH:MM).")]
     )
     start_date = DateField(
-        "Start date", validators=[InputRequired(message="Give a start date (YYYY-MM-DD).")]
+        "Start date",
+        validators=[InputRequired(message="Give a start date (YYYY-MM-DD)."), plausible_year],
     )
 
     def validate_name(self, field: StringField) -> None:
@@ -147,12 +158,12 @@ class OverrideForm(Form):
     starts = DateTimeLocalField(
         "From",
         format=TIME_FORMAT,
-        validators=[InputRequired(message="Give a start (date and time).")],
+        validators=[InputRequired(message="Give a start (date and time)."), plausible_year],
     )
     ends = DateTimeLocalField(
         "Until",
         format=TIME_FORMAT,
-        validators=[InputRequired(message="Give an end (date and time).")],
+        validators=[InputRequired(message="Give an end (date and time)."), plausible_year],
     )
     note = StringField("Note", filters=[strip], validators=[Optional(), Length(max=200)])
 
@@ -160,7 +171,7 @@ class OverrideForm(Form):
         super().__init__(*args, **kwargs)
         self.only = only
         if only is not None:
-            self.person.choices = options([(only.id, only.display_name)])
+            self.person.choices = options([(only.id, visible(only.display_name))])
             # A tech puts themselves on call; standing in for a colleague goes through a cover
             # request, which that colleague makes.
             self.kind.choices = options(
@@ -197,8 +208,12 @@ class HoursForm(Form):
     class Meta:
         csrf = False
 
-    start = DateField("From", validators=[InputRequired(message="Give a start date.")])
-    end = DateField("To (inclusive)", validators=[InputRequired(message="Give an end date.")])
+    start = DateField(
+        "From", validators=[InputRequired(message="Give a start date."), plausible_year]
+    )
+    end = DateField(
+        "To (inclusive)", validators=[InputRequired(message="Give an end date."), plausible_year]
+    )
 
     def validate_end(self, field: DateField) -> None:
         if self.start.data is None or field.data is None:

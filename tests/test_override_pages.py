@@ -77,6 +77,8 @@ def test_times_are_typed_in_the_team_zone_and_stored_in_utc(app_config, admin_cl
         ({"kind": "replaces", "replaces": 2}, "replaces", "Someone cannot replace themselves."),
         ({"kind": "boss"}, "kind", "Not a valid choice."),
         ({"person": 99}, "person", "Not a valid choice."),
+        ({"starts": "0001-01-01T00:00"}, "starts", "Give a date between 1970 and 2200."),
+        ({"ends": "9999-12-31T23:59"}, "ends", "Give a date between 1970 and 2200."),
     ],
 )
 def test_bad_input_is_a_form_error_naming_the_field(admin_client, team, db, data, field, message):

@@ -85,6 +85,7 @@ def test_the_form_says_what_is_fixed_at_creation(admin_client, team):
         ({"name": "  "}, "name", "Give the rotation a name."),
         ({"at": "25:00"}, "handoff_time", "Not a valid time value."),
         ({"unit": "months"}, "shift_unit", "Not a valid choice."),
+        ({"start": "9999-12-31"}, "start_date", "Give a date between 1970 and 2200."),
     ],
 )
 def test_bad_input_is_a_form_error_naming_the_field(admin_client, team, db, data, field, message):

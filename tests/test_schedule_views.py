@@ -156,6 +156,7 @@ def test_a_name_that_looks_like_a_formula_is_quoted_in_the_csv(admin_client, mak
         ("start=2025-01-01&end=2026-11-01", "Choose at most 366 days."),
         ("start=soon&end=2026-11-01", "Not a valid date value."),
         ("end=2026-11-01", "Give a start date."),
+        ("start=9999-12-31&end=9999-12-31", "Give a date between 1970 and 2200."),
     ],
 )
 def test_a_bad_period_is_a_form_error(admin_client, query, message):
