@@ -65,10 +65,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         demo,
         errors,
         health,
+        oncall_hours,
+        override_pages,
         overview,
         permissions,
         report_pages,
+        rotation_pages,
         schedule_pages,
+        schedule_views,
         settings_pages,
         sla,
         ticket_pages,
@@ -83,7 +87,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(two_factor_pages.bp)
     app.register_blueprint(overview.bp)
     app.register_blueprint(ticket_pages.bp)
+    app.register_blueprint(schedule_views.bp)
     app.register_blueprint(schedule_pages.bp)
+    app.register_blueprint(rotation_pages.bp)
+    app.register_blueprint(override_pages.bp)
+    app.register_blueprint(oncall_hours.bp)
     app.register_blueprint(user_pages.bp)
     app.register_blueprint(settings_pages.bp)
     app.register_blueprint(audit_pages.bp)

@@ -29,6 +29,7 @@ from wtforms.validators import (
 )
 
 from models import MAX_TEXT, Priority, Status, User, db
+from schedule_models import Rotation
 from user_text import visible
 
 # Room for the bot's header ("💬 Name · ticket #N") inside Telegram's 4096 characters.
@@ -206,49 +207,84 @@ class AssignForm(Form):
         self.assignee.choices = active_user_choices("Nobody")
 
 
+ROTATION_PREFIX = "r"  # a slot select's value for a rotation: "r5"; a person's is "5"
+
+
+def assignee_value(user_id: int | None, rotation_id: int | None) -> str:
+    """The select value of a slot's primary or backup (a person or a rotation)."""
+    if rotation_id is not None:
+        return f"{ROTATION_PREFIX}{rotation_id}"
+    return str(user_id if user_id is not None else NOBODY)
+
+
+def parse_assignee(value: str) -> tuple[int | None, int | None]:
+    """(user id, rotation id) of a select value; (None, None) for "nobody"."""
+    if value.startswith(ROTATION_PREFIX):
+        return None, int(value[len(ROTATION_PREFIX) :])
+    return (int(value) or None), None
+
+
+def assignee_choices(empty_label: str | None = None) -> list:
+    """Active people, then every rotation ("whoever's turn it is then"), for a slot's selects."""
+    users = db.session.scalars(
+        sa.select(User).where(User.active.is_(True)).order_by(User.full_name, User.username)
+    )
+    found = db.session.scalars(sa.select(Rotation).order_by(Rotation.name))
+    choices = [(str(u.id), visible(u.display_name)) for u in users]
+    choices += [(f"{ROTATION_PREFIX}{r.id}", f"Rotation: {visible(r.name)}") for r in found]
+    return options([(str(NOBODY), empty_label), *choices] if empty_label else choices)
+
+
 class SlotForm(Form):
+    """A weekly slot; the primary and each backup is a person or a rotation."""
+
     weekday = SelectField("Day", coerce=int, choices=options(enumerate(WEEKDAYS)))
     start = TimeField("Start", validators=[InputRequired(message="Give a start time (HH:MM).")])
     end = TimeField("End", validators=[InputRequired(message="Give an end time (HH:MM).")])
-    primary = SelectField("Primary", coerce=int)
-    backup_1 = SelectField("Backup 1", coerce=int)
-    backup_2 = SelectField("Backup 2", coerce=int)
-    backup_3 = SelectField("Backup 3", coerce=int)
-    backup_4 = SelectField("Backup 4", coerce=int)
+    primary = SelectField("Primary")
+    backup_1 = SelectField("Backup 1", default=str(NOBODY))
+    backup_2 = SelectField("Backup 2", default=str(NOBODY))
+    backup_3 = SelectField("Backup 3", default=str(NOBODY))
+    backup_4 = SelectField("Backup 4", default=str(NOBODY))
     submit = SubmitField("Save slot")
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.primary.choices = active_user_choices()
+        self.primary.choices = assignee_choices()
         for field in self.backup_fields:
-            field.choices = active_user_choices("—")
+            field.choices = assignee_choices("—")
 
     @property
     def backup_fields(self) -> list[SelectField]:
         return [self[f"backup_{n}"] for n in range(1, BACKUP_SLOTS + 1)]
 
     @property
-    def backup_ids(self) -> list[int]:
-        """The chosen backups in order, gaps closed."""
-        return [f.data for f in self.backup_fields if f.data != NOBODY]
+    def primary_assignee(self) -> tuple[int | None, int | None]:
+        return parse_assignee(self.primary.data)
 
-    def fill_backups(self, user_ids: list[int]) -> None:
-        for field, user_id in zip(self.backup_fields, user_ids, strict=False):
-            field.data = user_id
+    @property
+    def backup_assignees(self) -> list[tuple[int | None, int | None]]:
+        """The chosen backups in order, gaps closed: (user id, rotation id) each."""
+        return [parse_assignee(f.data) for f in self.backup_fields if f.data != str(NOBODY)]
+
+    def fill_backups(self, values: list[str]) -> None:
+        for field, value in zip(self.backup_fields, values, strict=False):
+            field.data = value
 
     def validate(self, extra_validators=None) -> bool:
         if not super().validate(extra_validators):
             return False
         ok = True
-        seen: set[int] = set()
+        seen: set[str] = set()
         for field in self.backup_fields:
-            if field.data == NOBODY:
+            if field.data == str(NOBODY):
                 continue
             if field.data == self.primary.data:
                 field.errors.append("The primary cannot also be a backup of the same slot.")
                 ok = False
             elif field.data in seen:
-                field.errors.append("This person is already an earlier backup.")
+                what = "rotation" if field.data.startswith(ROTATION_PREFIX) else "person"
+                field.errors.append(f"This {what} is already an earlier backup.")
                 ok = False
             seen.add(field.data)
         return ok

@@ -42,6 +42,12 @@ LABELS = {
     AuditAction.TELEGRAM_UNLINKED: "Telegram unlinked",
     AuditAction.SLOT_SAVED: "Schedule slot saved",
     AuditAction.SLOT_DELETED: "Schedule slot removed",
+    AuditAction.ROTATION_CREATED: "Rotation added",
+    AuditAction.ROTATION_MEMBERS_CHANGED: "Rotation members changed",
+    AuditAction.ROTATION_DELETED: "Rotation deleted",
+    AuditAction.OVERRIDE_CREATED: "Override added",
+    AuditAction.OVERRIDE_DELETED: "Override removed",
+    AuditAction.COVER_CANCELLED: "Cover request cancelled",
     AuditAction.SETTING_CHANGED: "Setting changed",
     AuditAction.TWO_FACTOR_ENABLED: "Two-factor turned on",
     AuditAction.TWO_FACTOR_DISABLED: "Two-factor turned off",
@@ -118,8 +124,8 @@ def query(filters: Filters) -> sa.Select:
     return select
 
 
-def safe_cell(value: str) -> str:
-    """A CSV cell a spreadsheet shows as text: one that would start a formula is quoted."""
+def spreadsheet_cell(value: str) -> str:
+    """A CSV cell a spreadsheet shows as text and never runs as a formula."""
     return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
@@ -131,10 +137,10 @@ def as_csv(events: Iterable[AuditEvent]) -> str:
         writer.writerow(
             [
                 event.at.isoformat(),
-                safe_cell(event.actor_name),
+                spreadsheet_cell(event.actor_name),
                 LABELS[event.action],
-                safe_cell(event.target),
-                safe_cell(event.detail),
+                spreadsheet_cell(event.target),
+                spreadsheet_cell(event.detail),
                 event.address or "",
             ]
         )

@@ -11,7 +11,8 @@ import click
 import sqlalchemy as sa
 from flask import current_app
 
-from desk import clock, runtime_settings, ticket_actions, tickets
+import rotations
+from desk import clock, oncall, runtime_settings, schedule_changes, ticket_actions, tickets
 from desk.extensions import db
 from models import (
     DeliveryState,
@@ -24,6 +25,7 @@ from models import (
     TicketEvent,
     User,
 )
+from schedule_models import CoverRequest
 
 DEMO_PASSWORD = "demo-pass-123"
 TECHS = [  # username, full name, Telegram id (None: not linked yet), admin
@@ -145,6 +147,37 @@ def make_schedule(techs: list[User]) -> None:
             db.session.add(slot)
 
 
+def make_rotation_and_overrides(techs: list[User], now: datetime) -> None:
+    """A weekly rotation as the weekend's last backup, an override tomorrow evening and a cover
+    request nobody has taken yet, so those pages show something real."""
+    tz = oncall.schedule_zone()
+    today = now.astimezone(tz).date()
+    rotation = schedule_changes.create_rotation(
+        "Weekend escalation",
+        rotations.ShiftLength(1, rotations.ShiftUnit.WEEKS),
+        0,
+        time(9),
+        today - timedelta(days=21),
+        [t.id for t in techs[:4]],
+    )
+    weekend = db.session.scalars(sa.select(ScheduleSlot).where(ScheduleSlot.weekday >= 5))
+    for slot in weekend:
+        slot.backups.append(ScheduleBackup(rotation_id=rotation.id, position=len(slot.backups)))
+    evening = datetime.combine(today + timedelta(days=1), time(18), tz)
+    schedule_changes.create_override(
+        techs[1], evening, evening + timedelta(hours=15), techs[0], None, "Ann at the dentist"
+    )
+    start = datetime.combine(today + timedelta(days=3), time(14), tz)
+    db.session.add(
+        CoverRequest(
+            requester_id=techs[2].id,
+            starts_at=start,
+            ends_at=start + timedelta(hours=8),
+            note="Family visit, who can take my afternoon?",
+        )
+    )
+
+
 def file_ticket(number: int, rng: random.Random) -> Ticket:
     user_id, username, first, last = SENDERS[number % len(SENDERS)]
     intake = tickets.Intake(
@@ -248,6 +281,8 @@ def seed(now: datetime, count: int = 36) -> tuple[int, int]:
     rng = random.Random(7)  # the same demo every time
     techs = make_techs()
     make_schedule(techs)
+    db.session.flush()
+    make_rotation_and_overrides(techs, now)
     db.session.commit()
     first = now - timedelta(days=3)
     spacing = (now - timedelta(minutes=4) - first) / (count - 1)
@@ -274,7 +309,10 @@ def seed_demo() -> None:
             "seed-demo only fills a fresh one (point DATABASE_URL at a new file)"
         )
     techs, count = seed(clock.now())
-    click.echo(f"Created {techs} techs, 21 schedule slots and {count} tickets.")
+    click.echo(
+        f"Created {techs} techs, 21 schedule slots, a rotation, an override, a cover request "
+        f"and {count} tickets."
+    )
     click.echo(f"Log in as ann (an admin), bob, cid, dee or eve with password {DEMO_PASSWORD!r},")
     click.echo(
         "or as admin with the first password in instance/bootstrap_admin_password "

@@ -7,6 +7,7 @@ same thing, and both say what the bot really does.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TypedDict
 
 from flask import current_app
@@ -82,11 +83,14 @@ def on_call_notice(on_call: escalation.OnCall, now: bool = True) -> Notice | Non
 
 
 def uncovered_notice(
-    hours: int, admins: tuple[escalation.Person, ...], said_meanwhile: bool
+    uncovered: timedelta, admins: tuple[escalation.Person, ...], said_meanwhile: bool
 ) -> Notice:
-    """The schedule's warning about hours no slot covers, and what happens in them."""
-    are = "are" if hours != 1 else "is"
-    lead = f"{hours} hour{'s' if hours != 1 else ''} of the week {are} not covered by any slot"
+    """The schedule's warning about the time no slot covers, and what happens in it."""
+    hours, minutes = divmod(int(uncovered.total_seconds()) // 60, 60)
+    parts = [f"{hours} hour{'s' if hours != 1 else ''}"] if hours else []
+    parts += [f"{minutes} minute{'s' if minutes != 1 else ''}"] if minutes else []
+    are = "is" if (hours, minutes) in ((1, 0), (0, 1)) else "are"
+    lead = f"{' '.join(parts)} of the week {are} not covered by any slot"
     if admins:
         names = ", ".join(isolate(p.name) for p in admins)
         return {"level": "warning", "text": f"{lead}: the admins are paged then ({names})."}

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 
 from desk import charts, clock, reports, sla
-from desk.audit import safe_cell
+from desk.audit import spreadsheet_cell
 from desk.permissions import require_login
 from forms import PRIORITY_LABELS, ReportPeriodForm
 from models import Priority
@@ -89,7 +89,7 @@ def export(table: str):
     out = io.StringIO()
     writer = csv.writer(out)
     for row in TABLES[table](reports.build(period, clock.now(), sla.targets())):
-        writer.writerow([safe_cell(str(cell)) for cell in row])
+        writer.writerow([spreadsheet_cell(str(cell)) for cell in row])
     name = f"{table}-{period.first.isoformat()}-{period.last.isoformat()}.csv"
     return Response(
         out.getvalue(),

@@ -1,21 +1,20 @@
-"""The weekly on-call schedule (admins): slots with a primary and ordered backups, and a grid."""
+"""Editing the weekly on-call schedule (admins): slots with a primary and ordered backups, each
+a person or a rotation. The pages everyone reads are `desk/schedule_views.py`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from sqlalchemy.orm import selectinload
 
 import escalation
 import weekly_schedule
-from desk import audit, clock, oncall, reach
+from desk import audit, oncall, reach
 from desk.extensions import db
 from desk.permissions import require_admin
 from desk.web import weekday_name
-from forms import EmptyForm, SlotForm
+from forms import EmptyForm, SlotForm, assignee_value
 from models import AuditAction, ScheduleBackup, ScheduleSlot
+from schedule_models import Rotation
 from user_text import isolate
 
 bp = Blueprint("schedule_pages", __name__, url_prefix="/schedule")
@@ -23,7 +22,6 @@ bp.before_request(require_admin)
 
 NEW_SLOT_ID = 0  # ids start at 1, so 0 stands for the slot being added
 SLOTS_NAMED = 3  # a warning names this many of a person's slots, then counts the rest
-PALETTE_SIZE = 8  # colour classes c0..c7 in static/css/desk.css, one per primary
 
 
 def describe(slot: weekly_schedule.Slot | ScheduleSlot) -> str:
@@ -34,25 +32,45 @@ def describe(slot: weekly_schedule.Slot | ScheduleSlot) -> str:
     return f"{weekday_name(slot.weekday)} {start:%H:%M}–{end:%H:%M}{suffix}"
 
 
+def _assignee(pair: tuple[int | None, int | None]) -> weekly_schedule.Assignee:
+    user_id, rotation_id = pair
+    return weekly_schedule.RotationRef(rotation_id) if rotation_id is not None else user_id
+
+
 def candidate(form: SlotForm, slot_id: int) -> weekly_schedule.Slot:
     return weekly_schedule.Slot(
         id=slot_id,
         weekday=form.weekday.data,
         start=form.start.data,
         end=form.end.data,
-        primary_id=form.primary.data,
-        backup_ids=tuple(form.backup_ids),
+        primary_id=_assignee(form.primary_assignee),
+        backup_ids=tuple(_assignee(pair) for pair in form.backup_assignees),
     )
+
+
+def rotation_names() -> dict[int, str]:
+    return {row.id: row.name for row in db.session.execute(sa.select(Rotation.id, Rotation.name))}
+
+
+def assignee_name(
+    assignee: weekly_schedule.Assignee,
+    people: dict[int, escalation.Person],
+    rotations: dict[int, str],
+) -> str:
+    """A person's name, or "Rotation: Support" for whoever's turn it is then."""
+    if isinstance(assignee, weekly_schedule.RotationRef):
+        return f"Rotation: {rotations.get(assignee.rotation_id, '?')}"
+    return people[assignee].name if assignee in people else f"user #{assignee}"
 
 
 def collision(new: weekly_schedule.Slot) -> str | None:
     """Why the slot cannot be saved next to the others: the first slot it overlaps."""
     others = [s for s in oncall.load_slots() if s.id != new.id]
-    people = oncall.load_people()
+    people, rotations = oncall.load_people(), rotation_names()
     for first, second in weekly_schedule.find_overlaps([*others, new]):
         if new is first or new is second:
             other = first if second is new else second
-            owner = isolate(people[other.primary_id].name) if other.primary_id in people else "?"
+            owner = isolate(assignee_name(other.primary_id, people, rotations))
             return f"This slot overlaps the {describe(other)} slot of {owner}."
     return None
 
@@ -61,11 +79,14 @@ def save(slot: ScheduleSlot, form: SlotForm) -> None:
     slot.weekday = form.weekday.data
     slot.start_time = form.start.data
     slot.end_time = form.end.data
-    slot.primary_id = form.primary.data
+    slot.primary_id, slot.primary_rotation_id = form.primary_assignee
     # Old rows go first: (slot, position) is unique and the flush would insert before deleting.
     slot.backups.clear()
     db.session.flush()
-    slot.backups = [ScheduleBackup(user_id=u, position=i) for i, u in enumerate(form.backup_ids)]
+    slot.backups = [
+        ScheduleBackup(user_id=user_id, rotation_id=rotation_id, position=i)
+        for i, (user_id, rotation_id) in enumerate(form.backup_assignees)
+    ]
 
 
 def submit_slot(form: SlotForm, slot: ScheduleSlot) -> bool:
@@ -84,55 +105,6 @@ def submit_slot(form: SlotForm, slot: ScheduleSlot) -> bool:
     db.session.commit()
     flash(f"Saved the {describe(slot)} slot.", "success")
     return True
-
-
-@dataclass(frozen=True)
-class Cell:
-    """A run of hours in one day's column of the grid, covered by one slot or by none."""
-
-    rowspan: int
-    slot: weekly_schedule.Slot | None
-    primary: str = ""
-    backups: tuple[str, ...] = ()
-    primary_short: str = ""  # first names, for narrow screens
-    backups_short: tuple[str, ...] = ()
-    colour: int = 0
-    now: bool = False
-
-
-def grid_rows(
-    slots: list[weekly_schedule.Slot], people: dict[int, escalation.Person]
-) -> list[list[Cell | None]]:
-    """24 rows of 7 cells; hours continuing the run above are None (covered by a rowspan)."""
-    covering = weekly_schedule.coverage(slots)
-    local_now = clock.now().astimezone(oncall.schedule_zone())
-    rows: list[list[Cell | None]] = [[None] * 7 for _ in range(24)]
-
-    def name(person_id: int) -> str:
-        return people[person_id].name if person_id in people else f"user #{person_id}"
-
-    def first_name(person_id: int) -> str:
-        return name(person_id).split()[0]
-
-    for day in range(7):
-        hour = 0
-        while hour < 24:
-            slot = covering[(day, hour)]
-            end = hour + 1
-            while end < 24 and covering[(day, end)] == slot:
-                end += 1
-            rows[hour][day] = Cell(
-                rowspan=end - hour,
-                slot=slot,
-                primary=name(slot.primary_id) if slot else "",
-                backups=tuple(name(b) for b in slot.backup_ids) if slot else (),
-                primary_short=first_name(slot.primary_id) if slot else "",
-                backups_short=tuple(first_name(b) for b in slot.backup_ids) if slot else (),
-                colour=slot.primary_id % PALETTE_SIZE if slot else 0,
-                now=local_now.weekday() == day and hour <= local_now.hour < end,
-            )
-            hour = end
-    return rows
 
 
 def reach_warnings(
@@ -165,44 +137,12 @@ def now_notice(on_call: escalation.OnCall) -> reach.Notice:
     return {"level": "info", "text": f"Paged now: {first}{then}."}
 
 
-@bp.get("/")
-def index():
-    """The week at a glance: who is paged now, every slot, the hour grid and who cannot be paged."""
-    roster = oncall.load_roster()
-    slots = sorted(roster.slots, key=lambda s: s.week_offset)
-    people = roster.people
-    rows = db.session.scalars(
-        sa.select(ScheduleSlot)
-        .options(selectinload(ScheduleSlot.primary), selectinload(ScheduleSlot.backups))
-        .order_by(ScheduleSlot.weekday, ScheduleSlot.start_time)
-    ).all()
-    on_call = oncall.on_call_at(roster=roster)
-    now = now_notice(on_call)
-    uncovered = sum(1 for slot in weekly_schedule.coverage(slots).values() if slot is None)
-    admins = oncall.uncovered_chain(roster)
-    notices = [now]
-    if uncovered:
-        # The danger notice above says already what happens while nobody can be paged.
-        notices.append(reach.uncovered_notice(uncovered, admins, now["level"] == "danger"))
-    notices += [{"level": "warning", "text": w} for w in reach_warnings(slots, people)]
-    return render_template(
-        "schedule/index.html",
-        slots=rows,
-        grid=grid_rows(slots, people),
-        notices=notices,
-        uncovered_admins=[p.name for p in admins],
-        no_admin=reach.NO_ADMIN,
-        describe=describe,
-        delete_form=EmptyForm(formdata=None),
-    )
-
-
 @bp.route("/new", methods=["GET", "POST"])
 def new():
     """Add a weekly slot."""
     form = SlotForm()
     if submit_slot(form, ScheduleSlot()):
-        return redirect(url_for("schedule_pages.index"))
+        return redirect(url_for("schedule_views.index"))
     status = 422 if form.errors else 200
     return render_template("schedule/form.html", form=form, slot=None, describe=describe), status
 
@@ -212,12 +152,15 @@ def edit(slot_id: int):
     """Change a slot's day, times, primary or backups."""
     slot = db.get_or_404(ScheduleSlot, slot_id)
     form = SlotForm(
-        weekday=slot.weekday, start=slot.start_time, end=slot.end_time, primary=slot.primary_id
+        weekday=slot.weekday,
+        start=slot.start_time,
+        end=slot.end_time,
+        primary=assignee_value(slot.primary_id, slot.primary_rotation_id),
     )
     if not form.is_submitted():
-        form.fill_backups([b.user_id for b in slot.backups])
+        form.fill_backups([assignee_value(b.user_id, b.rotation_id) for b in slot.backups])
     if submit_slot(form, slot):
-        return redirect(url_for("schedule_pages.index"))
+        return redirect(url_for("schedule_views.index"))
     status = 422 if form.errors else 200
     return render_template("schedule/form.html", form=form, slot=slot, describe=describe), status
 
@@ -233,4 +176,4 @@ def delete(slot_id: int):
     db.session.delete(slot)
     db.session.commit()
     flash(f"Removed the {label} slot.", "success")
-    return redirect(url_for("schedule_pages.index"))
+    return redirect(url_for("schedule_views.index"))

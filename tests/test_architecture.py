@@ -1,6 +1,7 @@
 """The shape of the code: imports run one way, so each layer can be read and tested alone.
 
-entry points (app.py, bot.py) -> packages (desk/, botkit/) -> forms.py -> schedule_models.py
+entry points (app.py, bot.py) -> packages (desk/, botkit/) -> schedule_forms.py (rotation and
+override forms) -> forms.py -> schedule_models.py
 (rotations, overrides, cover requests) -> models.py ->
 escalation.py, envconfig.py and user_text.py (neutral: the settings parsing and the showing of
 user-written text both processes share) ->
@@ -23,6 +24,7 @@ LAYER = {
     "bot": 3,
     "desk": 2,
     "botkit": 2,
+    "schedule_forms": 1.75,
     "forms": 1.5,
     "schedule_models": 1.25,
     "models": 1,

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 import weekly_schedule
 from desk import oncall
 from models import DeliveryState, Notification, Status, SupportResponse, Ticket, User
+from schedule_models import CoverRequest, CoverStatus, Override, Rotation
 
 
 def count(db, model, *where) -> int:
@@ -16,7 +17,10 @@ def count(db, model, *where) -> int:
 def test_seed_demo_fills_an_empty_database(app, db, clock):
     result = app.test_cli_runner().invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
-    assert "Created 5 techs, 21 schedule slots and 36 tickets." in result.output
+    assert (
+        "Created 5 techs, 21 schedule slots, a rotation, an override, a cover request "
+        "and 36 tickets."
+    ) in result.output.replace("\n", " ")
 
     assert count(db, User) == 6
     for status in Status:
@@ -31,6 +35,9 @@ def test_seed_demo_fills_an_empty_database(app, db, clock):
     assert weekly_schedule.find_overlaps(slots) == []
     assert None not in weekly_schedule.coverage(slots).values()
     assert any(s.end < s.start for s in slots)  # a night shift runs past midnight
+    assert count(db, Rotation) == 1 and count(db, Override) == 1
+    assert count(db, CoverRequest, CoverRequest.status == CoverStatus.OPEN) == 1
+    assert any(isinstance(b, weekly_schedule.RotationRef) for s in slots for b in s.backup_ids)
 
 
 def test_seeded_dashboard_is_alive(app, db, clock, admin_client):
@@ -41,6 +48,9 @@ def test_seeded_dashboard_is_alive(app, db, clock, admin_client):
     schedule = admin_client.get("/schedule/").get_data(as_text=True)
     assert "not covered" not in schedule
     assert "Eve Evans" not in schedule  # not in the schedule: her Telegram is not linked yet
+    assert "Rotation: Weekend escalation" in schedule
+    assert "Ann at the dentist" in schedule
+    assert "Family visit, who can take my afternoon?" in schedule
 
 
 def test_demo_logins_work(app, db, clock):

@@ -12,9 +12,13 @@ from models import ScheduleSlot
 ADMIN_GETS = [
     "/audit/",
     "/audit/export.csv",
-    "/schedule/",
     "/schedule/new",
     "/schedule/1/edit",
+    "/schedule/rotations/",
+    "/schedule/rotations/new",
+    "/schedule/rotations/1/members",
+    "/schedule/hours/",
+    "/schedule/hours/export.csv",
     "/users/",
     "/users/new",
     "/users/2",
@@ -24,6 +28,9 @@ ADMIN_POSTS = [
     "/schedule/new",
     "/schedule/1/edit",
     "/schedule/1/delete",
+    "/schedule/rotations/new",
+    "/schedule/rotations/1/members",
+    "/schedule/rotations/1/delete",
     "/users/new",
     "/users/2",
     "/users/2/grant-admin",
@@ -39,7 +46,14 @@ ADMIN_POSTS = [
     "/users/throttles/username/tess/clear",
     "/settings/",
 ]
-ADMIN_BLUEPRINTS = ("schedule_pages", "user_pages", "settings_pages", "audit_pages")
+ADMIN_BLUEPRINTS = (
+    "schedule_pages",
+    "rotation_pages",
+    "hours_pages",
+    "user_pages",
+    "settings_pages",
+    "audit_pages",
+)
 
 
 @pytest.fixture
@@ -57,6 +71,7 @@ def test_the_permission_lists_cover_every_admin_route(app):
     routes = {
         (
             rule.rule.replace("<int:slot_id>", "1")
+            .replace("<int:rotation_id>", "1")
             .replace("<int:user_id>", "2")
             .replace("<scope>/<path:key>", "username/tess"),
             method,
@@ -102,8 +117,19 @@ def test_anonymous_visitors_are_sent_to_log_in(client, world, method, url):
 def test_a_tech_sees_no_admin_links(tech_client):
     page = tech_client.get("/").get_data(as_text=True)
     assert 'href="/tickets/"' in page
-    for path in ("/schedule/", "/users/", "/settings/"):
+    assert 'href="/schedule/"' in page  # every tech reads the schedule
+    for path in ("/users/", "/settings/"):
         assert f'href="{path}"' not in page
+
+
+def test_a_tech_reads_the_schedule_without_the_edit_buttons(tech_client, world):
+    response = tech_client.get("/schedule/")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Monday 08:00–16:00" in page
+    for path in ("/schedule/new", "/schedule/1/edit", "/schedule/1/delete", "/schedule/rotations/"):
+        assert path not in page
+    assert 'href="/schedule/overrides/new"' in page  # a tech may put themselves on call
 
 
 def test_an_admin_sees_the_admin_links(admin_client):
