@@ -11,7 +11,7 @@ from flask_login import current_user
 
 import on_call_schedule
 import weekly_schedule
-from desk import clock, oncall, schedule_changes
+from desk import clock, oncall, schedule_changes, shift_notices
 from desk.extensions import db
 from desk.permissions import require_login
 from forms import NOBODY, EmptyForm
@@ -63,14 +63,15 @@ def submit_override(form: OverrideForm) -> Override | None:
     kind = OverrideKind(form.kind.data)
     replaces = db.session.get(User, form.replaces.data) if form.replaces.data != NOBODY else None
     try:
-        return schedule_changes.create_override(
-            db.session.get(User, form.person.data),
-            instant(form.starts.data),
-            instant(form.ends.data),
-            replaces if kind is OverrideKind.REPLACES else None,
-            None if kind is OverrideKind.REPLACES else on_call_schedule.Role(kind.value),
-            form.note.data or "",
-        )
+        with shift_notices.announcing_changes():
+            return schedule_changes.create_override(
+                db.session.get(User, form.person.data),
+                instant(form.starts.data),
+                instant(form.ends.data),
+                replaces if kind is OverrideKind.REPLACES else None,
+                None if kind is OverrideKind.REPLACES else on_call_schedule.Role(kind.value),
+                form.note.data or "",
+            )
     except on_call_schedule.OverrideConflict as error:
         form.form_errors.append(conflict_text(error))
     except ValueError as error:  # the pure rules refuse a period that ends before it starts
@@ -113,7 +114,8 @@ def delete_override(override_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     label = isolate(schedule_changes.describe_override(row))
-    schedule_changes.delete_override(row)
+    with shift_notices.announcing_changes():
+        schedule_changes.delete_override(row)
     db.session.commit()
     flash(f"Removed the override: {label}.", "success")
     return redirect(url_for("override_pages.overrides"))
@@ -127,7 +129,7 @@ def cancel_cover(request_id: int):
         abort(403)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    if schedule_changes.cancel_cover(request):
+    if schedule_changes.cancel_cover(request, current_user._get_current_object()):
         db.session.commit()
         flash("Cancelled the cover request.", "success")
     else:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 import rotations
 import weekly_schedule
-from desk import clock, oncall, schedule_changes
+from desk import clock, oncall, schedule_changes, shift_notices
 from desk.extensions import db
 from desk.permissions import require_admin
 from desk.schedule_pages import describe
@@ -109,7 +109,8 @@ def members(rotation_id: int):
     if not form.is_submitted():
         form.fill_members([u.id for u in rotation.current_members])
     if form.validate_on_submit():
-        schedule_changes.change_members(rotation, form.member_ids)
+        with shift_notices.announcing_changes():
+            schedule_changes.change_members(rotation, form.member_ids)
         db.session.commit()
         flash(
             f"Changed the members of {isolate(rotation.name)}; from the next handoff on.", "success"

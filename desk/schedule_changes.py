@@ -11,7 +11,7 @@ from flask_login import current_user
 
 import on_call_schedule
 import rotations
-from desk import audit, clock, oncall
+from desk import audit, clock, cover, oncall
 from desk.extensions import db
 from desk.web import localtime
 from models import AuditAction, ScheduleBackup, ScheduleSlot, User
@@ -160,21 +160,16 @@ def may_cancel_cover(request: CoverRequest, user: User) -> bool:
     return user.is_admin or request.requester_id == user.id
 
 
-def cancel_cover(request: CoverRequest) -> bool:
+def cancel_cover(request: CoverRequest, by: User) -> bool:
     """Withdraw an open cover request; False when it is no longer open (taken or withdrawn).
 
-    A conditional UPDATE, so a cancel racing an "I'll cover" press has one winner.
+    The rule is desk/cover.py's, the one the bot's button obeys: one conditional UPDATE, so a
+    cancel racing an "I'll cover" press has one winner.
     """
-    now = clock.now()
-    done = db.session.execute(
-        sa.update(CoverRequest)
-        .where(CoverRequest.id == request.id, CoverRequest.status == CoverStatus.OPEN)
-        .values(status=CoverStatus.CANCELLED, closed_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not done:
+    try:
+        cover.cancel(request, by)
+    except cover.CoverRefused:
         return False
-    db.session.refresh(request)
     audit.record(
         AuditAction.COVER_CANCELLED,
         f"{request.requester.display_name}, {localtime(request.starts_at)} to "

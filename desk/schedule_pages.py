@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 
 import escalation
 import weekly_schedule
-from desk import audit, oncall, reach
+from desk import audit, oncall, reach, shift_notices
 from desk.extensions import db
 from desk.permissions import require_admin
 from desk.web import weekday_name
@@ -97,9 +97,10 @@ def submit_slot(form: SlotForm, slot: ScheduleSlot) -> bool:
     if problem:
         form.form_errors.append(problem)
         return False
-    if slot.id is None:
-        db.session.add(slot)
-    save(slot, form)
+    with shift_notices.announcing_changes():
+        if slot.id is None:
+            db.session.add(slot)
+        save(slot, form)
     db.session.flush()
     audit.record(AuditAction.SLOT_SAVED, describe(slot), f"slot {slot.id}")
     db.session.commit()
@@ -173,7 +174,8 @@ def delete(slot_id: int):
         abort(400)
     label = describe(slot)
     audit.record(AuditAction.SLOT_DELETED, label, f"slot {slot.id}")
-    db.session.delete(slot)
+    with shift_notices.announcing_changes():
+        db.session.delete(slot)
     db.session.commit()
     flash(f"Removed the {label} slot.", "success")
     return redirect(url_for("schedule_views.index"))

@@ -8,13 +8,15 @@ least once and reports it, like a page.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 import on_call_schedule
-from desk import oncall
+from desk import clock, oncall
 from desk.extensions import db
 from models import DeliveryState, Notification, NotificationKind, User
 from on_call_schedule import Role
@@ -124,6 +126,19 @@ def create_due_reminders(now: datetime) -> int:
 
 def _shift_dict(shift: on_call_schedule.Shift) -> dict[str, str]:
     return {"start": _iso(shift.start), "end": _iso(shift.end), "role": shift.role.value}
+
+
+@contextmanager
+def announcing_changes() -> Iterator[None]:
+    """Around a schedule change (a slot, a rotation's members, an override): the techs whose
+    next 7 days of shifts it alters are told what changed, as a cover's are."""
+    now = clock.now()
+    before = oncall.load_roster(now, now + CHANGE_HORIZON).schedule
+    yield
+    db.session.flush()
+    db.session.expire_all()  # collections loaded before the change (a rotation's lists)
+    after = oncall.load_roster(now, now + CHANGE_HORIZON).schedule
+    announce_changes(before, after, now)
 
 
 def announce_changes(

@@ -3,17 +3,19 @@ an override and finds both on the week grid; every schedule page fits a 390-pixe
 
 from __future__ import annotations
 
+import browser_harness
 import pytest
-import test_browser
+from browser_harness import WAIT_MS, Problems, shot
 from conftest import ADMIN_PASSWORD
-from test_browser import WAIT_MS, Problems, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
-# The browser harness of test_browser.py: production-like app settings, the served app, Chromium.
-app_config = test_browser.app_config
-live_server = test_browser.live_server
-chromium = test_browser.chromium
+
+@pytest.fixture
+def app_config(app_config):
+    # As in production: CSRF on, errors not propagated.
+    return app_config | {"TESTING": False, "WTF_CSRF_ENABLED": True}
+
 
 PHONE_PAGES = [
     "/schedule/",
@@ -27,10 +29,7 @@ PHONE_PAGES = [
 
 
 def log_in(page, base: str) -> None:
-    page.goto(base + "/login")
-    page.fill("#username", "admin")
-    page.fill("#password", ADMIN_PASSWORD)
-    page.click("button:has-text('Log in')")
+    browser_harness.log_in(page, base, ADMIN_PASSWORD)
     page.wait_for_url(base + "/")
 
 

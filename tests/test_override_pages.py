@@ -195,3 +195,47 @@ def test_only_the_requester_or_an_admin_cancels(tech_client, admin_client, team,
     assert row.status is CoverStatus.CANCELLED
     event = db.session.scalar(sa.select(AuditEvent).order_by(AuditEvent.id.desc()))
     assert event.action.value == "cover_cancelled"
+
+
+def test_an_admins_override_and_its_removal_tell_the_techs_whose_week_changed(
+    admin_client, make_user, db, clock
+):
+    from datetime import time
+
+    from desk import shift_notices
+    from models import Notification, NotificationKind, ScheduleSlot
+
+    # Notices go to Telegram: both are linked.
+    ann = make_user("ann", full_name="Ann", telegram_user_id=11)
+    bob = make_user("bob", full_name="Bob", telegram_user_id=12)
+    db.session.add(
+        ScheduleSlot(weekday=3, start_time=time(9), end_time=time(17), primary_id=ann.id)
+    )
+    db.session.commit()
+    tomorrow = {"starts": "2026-11-26T10:00", "ends": "2026-11-26T12:00"}
+    form = override_form(bob.id, kind="replaces", replaces=ann.id) | tomorrow
+    assert admin_client.post("/schedule/overrides/new", data=form).status_code == 302
+
+    def notices() -> dict[int, list[dict]]:
+        rows = db.session.scalars(
+            sa.select(Notification)
+            .where(Notification.kind == NotificationKind.SHIFT_CHANGE)
+            .order_by(Notification.id)
+        )
+        found: dict[int, list[dict]] = {}
+        for row in rows:
+            found.setdefault(row.user_id, []).append(shift_notices.payload_of(row))
+        return found
+
+    told = notices()
+    assert set(told) == {ann.id, bob.id}
+    assert told[bob.id][0]["added"][0]["start"] == "2026-11-26T10:00:00+00:00"
+    override = db.session.scalar(sa.select(Override))
+    admin_client.post(f"/schedule/overrides/{override.id}/delete")
+    told = notices()
+    assert len(told[bob.id]) == 2 and told[bob.id][1]["removed"]
+    # A refused override (overlapping Bob's own) tells nobody anything.
+    admin_client.post("/schedule/overrides/new", data=form)
+    before = sum(len(v) for v in notices().values())
+    admin_client.post("/schedule/overrides/new", data=form)
+    assert sum(len(v) for v in notices().values()) == before
