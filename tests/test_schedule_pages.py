@@ -64,7 +64,7 @@ def test_admin_adds_a_slot_with_ordered_backups(admin_client, team, db):
     page = text_of(admin_client.get("/schedule/"))
     assert "Saved the Monday 08:00–16:00 slot." in page
     # The gap is closed, the order kept.
-    assert "<td>1. <bdi>Cid</bdi>, 2. <bdi>Bob</bdi></td>" in page
+    assert '<td data-label="Backups">1. <bdi>Cid</bdi>, 2. <bdi>Bob</bdi></td>' in page
     slot = db.session.scalar(sa.select(ScheduleSlot))
     assert [b.user_id for b in slot.backups] == [cid.id, bob.id]
     assert grid_cells(page) == [("8", "Ann", "Cid, Bob")]
