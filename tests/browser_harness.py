@@ -102,11 +102,6 @@ def fill_login(page, password: str, username: str = "admin") -> None:
     page.click("button:has-text('Log in')")
 
 
-# As in production (CSRF on, errors not propagated), with a fast live poll: a browser test's
-# `app_config` adds this.
-AS_IN_PRODUCTION = {"TESTING": False, "WTF_CSRF_ENABLED": True, "LIVE_POLL_MS": 300}
-
-
 def admin_past_password_page(app):
     """The bootstrap admin with NEW_PASSWORD, no longer held on the password page."""
     import sqlalchemy as sa

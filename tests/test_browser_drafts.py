@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 from browser_harness import (
-    AS_IN_PRODUCTION,
     NEW_PASSWORD,
     WAIT_MS,
     Problems,
@@ -20,11 +19,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
 LONG_ANSWER = "Please hold the power button for ten seconds, then " * 12
 NOT_SENT = "Your answer was not sent yet"
-
-
-@pytest.fixture
-def app_config(app_config):
-    return app_config | AS_IN_PRODUCTION
 
 
 @pytest.fixture
