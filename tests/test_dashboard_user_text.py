@@ -110,7 +110,7 @@ def test_the_schedule_isolates_names_in_the_grid_the_slots_and_the_notices(
     db.session.commit()
     page = page_of(admin_client, "/schedule/")
     assert f'<span class="name-long">{bdi("Ann Smith" + SHOWN_RLO)}</span>' in page
-    assert f"<td>{bdi('Ann Smith' + SHOWN_RLO)}</td>" in page
+    assert f'<td data-label="Primary">{bdi("Ann Smith" + SHOWN_RLO)}</td>' in page
     assert f"{FSI}Ann Smith{SHOWN_RLO}{PDI} has no linked Telegram account" in page
 
 
