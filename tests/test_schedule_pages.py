@@ -326,5 +326,5 @@ def test_uncovered_hours_nobody_can_be_paged_in_say_what_happens_then(
 
 def test_week_grid_explains_its_marks_and_takes_keyboard_focus(admin_client):
     page = admin_client.get("/schedule/").get_data(as_text=True)
-    assert "Outlined: the slot on call now." in page
+    assert "Outlined: the block this hour is in." in page
     assert re.search(r'<div class="grid-wrap" tabindex="0" role="region"', page)
