@@ -175,20 +175,24 @@ def load_dashboard_settings(environ: dict[str, str], instance_path: str) -> Dash
     port = positive_int(environ, "PORT", 5000)
     if port > 65535:
         raise ConfigError("PORT", f"must be a TCP port (1-65535), got {port}")
+    checked = {
+        "database_url": database_url(environ, instance_path),
+        "timezone": tz,
+        "escalation_timeout": timeout,
+        "ack_timeout": ack_timeout,
+        "dashboard_url": url(environ, "WEB_DASHBOARD_URL", DEFAULT_DASHBOARD_URL),
+        "support_group_id": group_id(environ),
+        "host": environ.get("HOST", "").strip() or "127.0.0.1",
+        "proxy_count": positive_int(environ, "PROXY_COUNT", 0, minimum=0),
+        "secure_cookies": flag(environ, "SECURE_COOKIES"),
+        "outbox_lease": positive_int(environ, "OUTBOX_LEASE_SECONDS", 120),
+        "port": port,
+    }
+    # Secrets last: a bad setting stops the start before anything is generated or logged.
     api_token, api_token_file = bot_api_token(environ, instance_path)
     return DashboardSettings(
-        database_url=database_url(environ, instance_path),
+        **checked,
         bot_api_token=api_token,
         bot_api_token_file=api_token_file,
-        timezone=tz,
-        escalation_timeout=timeout,
-        ack_timeout=ack_timeout,
-        dashboard_url=url(environ, "WEB_DASHBOARD_URL", DEFAULT_DASHBOARD_URL),
-        support_group_id=group_id(environ),
-        host=environ.get("HOST", "").strip() or "127.0.0.1",
-        proxy_count=positive_int(environ, "PROXY_COUNT", 0, minimum=0),
-        secure_cookies=flag(environ, "SECURE_COOKIES"),
-        outbox_lease=positive_int(environ, "OUTBOX_LEASE_SECONDS", 120),
-        port=port,
         secret_key=secret_key(environ, instance_path),
     )

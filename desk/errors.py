@@ -59,6 +59,12 @@ def is_api_request() -> bool:
     return request.path == "/api" or request.path.startswith("/api/")
 
 
+def wants_json() -> bool:
+    """The API and the pages' live data (polled by scripts): JSON errors, and no page that
+    would mint a session and a CSRF token as a side effect."""
+    return is_api_request() or request.path.endswith(".json")
+
+
 def json_error(status: int, message: str, fields: dict[str, str] | None = None):
     body: dict[str, Any] = {"error": message}
     if fields:
@@ -80,7 +86,7 @@ def handle_invalid(error: InvalidRequest):
 def render_error(error: HTTPException, detail: str | None = None):
     """JSON for API paths (including 404/405 raised by routing), the page elsewhere."""
     code = error.code or 500
-    if is_api_request():
+    if wants_json():
         return json_error(code, error.description or error.name)
     title, message = MESSAGES.get(code, (error.name, error.description))
     return render_template("error.html", code=code, title=title, message=detail or message), code

@@ -46,6 +46,14 @@ def eventually(check: Callable[[], Any], timeout: float = 10.0, what: str = "con
         time.sleep(0.05)
 
 
+# A `python -c` prelude: the dashboard it starts keeps what it generates (secret key, API token,
+# the first admin password) in ./instance of the test's folder, not in the checkout's instance/.
+OWN_INSTANCE = (
+    "import os, flask\n"
+    "flask.Flask.auto_find_instance_path = lambda self: os.path.abspath('instance')\n"
+)
+
+
 def run_python(
     *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:

@@ -100,3 +100,16 @@ def fill_login(page, password: str, username: str = "admin") -> None:
     page.fill("#username", username)
     page.fill("#password", password)
     page.click("button:has-text('Log in')")
+
+
+def admin_past_password_page(app):
+    """The bootstrap admin with NEW_PASSWORD, no longer held on the password page."""
+    import sqlalchemy as sa
+
+    from desk.extensions import db
+    from models import User
+
+    admin = db.session.scalar(sa.select(User).where(User.username == "admin"))
+    admin.set_password(NEW_PASSWORD)
+    admin.must_change_password = False
+    return admin

@@ -46,9 +46,10 @@ def database_url(tmp_path):
 
 
 @pytest.fixture
-def app_config(database_url):
-    """Overrides for create_app; tests may add to it before `app` is built."""
-    return {
+def app_config(database_url, request):
+    """Overrides for create_app; tests may add to it before `app` is built. A browser test
+    runs the dashboard as in production (CSRF on, errors not propagated), polling fast."""
+    config = {
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": "test-secret",
@@ -56,6 +57,9 @@ def app_config(database_url):
         "BOOTSTRAP_ADMIN_PASSWORD": "admin123",
         "WTF_CSRF_ENABLED": False,
     }
+    if request.node.get_closest_marker("browser") is not None:
+        config |= {"TESTING": False, "WTF_CSRF_ENABLED": True, "LIVE_POLL_MS": 300}
+    return config
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from bot_harness import OWN_INSTANCE
 
 from models import User
 
@@ -57,7 +58,7 @@ def test_several_workers_starting_at_once_create_one_admin(tmp_path, database_ur
         "SECRET_KEY": "x",
         "PYTHONPATH": str(ROOT),
     }
-    script = "from app import create_app; create_app(); print('ok')"
+    script = OWN_INSTANCE + "from app import create_app; create_app(); print('ok')"
     workers = [
         subprocess.Popen(
             [sys.executable, "-c", script],

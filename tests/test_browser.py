@@ -18,12 +18,6 @@ from user_text import FSI, PDI
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
 
-@pytest.fixture
-def app_config(app_config):
-    # As in production (CSRF on, errors not propagated), with a fast live poll.
-    return app_config | {"TESTING": False, "WTF_CSRF_ENABLED": True, "LIVE_POLL_MS": 300}
-
-
 def oncall_lines(page) -> list[str]:
     """The text of each line of the overview's on-call block, as the page shows it now."""
     return [" ".join(p.text_content().split()) for p in page.query_selector_all("#oncall p")]

@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from bot_harness import ROOT, one_line_error, run_python
+from bot_harness import OWN_INSTANCE, ROOT, one_line_error, run_python
 
 CHECK_DASHBOARD = "from app import create_app; create_app(); print('started')"
 
@@ -18,7 +18,7 @@ def run_dashboard(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str
     """Start the dashboard's configuration in a child process, as an operator would."""
     clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SECRET_KEY"}}
     clean.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'd.db'}", "SECRET_KEY": "x"} | env)
-    script = (
+    script = OWN_INSTANCE + (
         "import sys\n"
         "from envconfig import ConfigError, exit_on_config_error\n"
         "from app import create_app\n"
@@ -66,7 +66,10 @@ def test_python_app_py_with_a_bad_setting_exits_2_without_traceback(tmp_path):
 def test_python_app_py_listens_on_the_validated_host_and_port(tmp_path):
     env = {k: v for k, v in os.environ.items()} | {"HOST": " 0.0.0.0 ", "PORT": " 8080 "}
     env |= {"DATABASE_URL": f"sqlite:///{tmp_path / 'd.db'}", "SECRET_KEY": "x"}
-    serve = "import flask, app\nflask.Flask.run = lambda self, host, port: print(host, port)\n"
+    serve = (
+        OWN_INSTANCE
+        + "import flask, app\nflask.Flask.run = lambda self, host, port: print(host, port)\n"
+    )
     result = run_python(
         "-c", serve + "app.main()", cwd=tmp_path, env=env | {"PYTHONPATH": str(ROOT)}
     )

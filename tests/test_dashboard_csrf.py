@@ -154,3 +154,13 @@ def test_a_login_after_an_ended_session_returns_an_answer_to_its_ticket(
     )
     back = client.get(f"/tickets/{ticket.id}/answer")
     assert (back.status_code, back.location) == (302, f"/tickets/{ticket.id}#answer-form")
+
+
+def test_a_refused_live_poll_leaves_the_session_alone(client, make_ticket):
+    """A signed-out tab's poll must not mint a session: arriving after the login page set
+    its CSRF token, it would replace that one and the login would be refused."""
+    ticket = make_ticket()
+    response = client.get(f"/tickets/{ticket.id}/live.json")
+    assert response.status_code == 401
+    assert response.is_json
+    assert response.headers.get("Set-Cookie") is None

@@ -92,7 +92,7 @@ def test_the_overview_isolates_recent_tickets_and_who_is_on_call(
 
 
 def test_the_users_list_isolates_names(admin_client, make_user):
-    make_user(
+    mal = make_user(
         f"mal{RLO}", full_name=f"Mal{RLO}{CONTROL}", telegram_user_id=7, telegram_username=f"m{RLO}"
     )
     page = page_of(admin_client, "/users/")
@@ -100,6 +100,10 @@ def test_the_users_list_isolates_names(admin_client, make_user):
     assert f'<span class="muted">{bdi("mal" + SHOWN_RLO)}</span>' in page
     assert f'<span class="muted">@{bdi("m" + SHOWN_RLO)}</span>' in page
     assert f'<a class="me-name" href="/account" title="Your account">{bdi("Administrator")}' in page
+    # (Not page_of: the username box holds the name as stored, override and all, to edit it.)
+    detail = admin_client.get(f"/users/{mal.id}").get_data(as_text=True)
+    assert f"<title>{FSI}Mal{SHOWN_RLO}{PICTURE}{PDI} · Support Desk</title>" in detail
+    assert f"<h1>{bdi('Mal' + SHOWN_RLO + PICTURE)}" in detail
 
 
 def test_the_schedule_isolates_names_in_the_grid_the_slots_and_the_notices(
@@ -110,7 +114,7 @@ def test_the_schedule_isolates_names_in_the_grid_the_slots_and_the_notices(
     db.session.commit()
     page = page_of(admin_client, "/schedule/")
     assert f'<span class="name-long">{bdi("Ann Smith" + SHOWN_RLO)}</span>' in page
-    assert f"<td>{bdi('Ann Smith' + SHOWN_RLO)}</td>" in page
+    assert f'<td data-label="Primary">{bdi("Ann Smith" + SHOWN_RLO)}</td>' in page
     assert f"{FSI}Ann Smith{SHOWN_RLO}{PDI} has no linked Telegram account" in page
 
 

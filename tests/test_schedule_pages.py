@@ -64,7 +64,7 @@ def test_admin_adds_a_slot_with_ordered_backups(admin_client, team, db):
     page = text_of(admin_client.get("/schedule/"))
     assert "Saved the Monday 08:00–16:00 slot." in page
     # The gap is closed, the order kept.
-    assert "<td>1. <bdi>Cid</bdi>, 2. <bdi>Bob</bdi></td>" in page
+    assert '<td data-label="Backups">1. <bdi>Cid</bdi>, 2. <bdi>Bob</bdi></td>' in page
     slot = db.session.scalar(sa.select(ScheduleSlot))
     assert [b.user_id for b in slot.backups] == [cid.id, bob.id]
     assert grid_cells(page) == [("8", "Ann", "Cid, Bob")]
@@ -326,5 +326,5 @@ def test_uncovered_hours_nobody_can_be_paged_in_say_what_happens_then(
 
 def test_week_grid_explains_its_marks_and_takes_keyboard_focus(admin_client):
     page = admin_client.get("/schedule/").get_data(as_text=True)
-    assert "Outlined: the slot on call now." in page
+    assert "Outlined: the block this hour is in." in page
     assert re.search(r'<div class="grid-wrap" tabindex="0" role="region"', page)
