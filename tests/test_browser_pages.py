@@ -25,7 +25,17 @@ LONG = "W" * 60  # wide letters and no place to break
 LONG_URL = "https://intranet.example.com/" + "reports/" * 8 + "x" * 30
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}
-PAGES = ["/", "/tickets/", "/tickets/1", "/schedule/", "/users/", "/users/2", "/audit/"]
+PAGES = [
+    "/",
+    "/tickets/",
+    "/tickets/1",
+    "/schedule/",
+    "/schedule/final",
+    "/reports/",
+    "/users/",
+    "/users/2",
+    "/audit/",
+]
 # Every page a signed-in admin reaches, and the error page.
 ALL_PAGES = [
     *PAGES,
@@ -35,6 +45,10 @@ ALL_PAGES = [
     "/users/new",
     "/account",
     "/account/password",
+    "/account/two-factor/",
+    "/schedule/rotations/new",
+    "/schedule/overrides/new",
+    "/schedule/hours/",
     "/settings/",
     "/tickets/999",
 ]
