@@ -190,8 +190,8 @@ def test_a_slot_names_a_rotation_as_primary_or_backup(admin_client, team, db):
     slot = db.session.scalar(sa.select(ScheduleSlot))
     assert (slot.primary_id, slot.primary_rotation_id) == (None, 1)
     page = text_of(admin_client.get("/schedule/"))
-    assert "<td>Rotation: Support</td>" in page
-    assert "<td>1. Ann</td>" in page
+    assert '<td data-label="Primary">Rotation: Support</td>' in page
+    assert '<td data-label="Backups">1. Ann</td>' in page
     assert '<span class="name-long">Rotation: Support</span>' in page
     edit = admin_client.get(f"/schedule/{slot.id}/edit").get_data(as_text=True)
     assert '<option selected value="r1">' in edit
