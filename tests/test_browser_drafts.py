@@ -65,7 +65,14 @@ def send_after_logging_in_again(page, base: str, app) -> None:
     """The login leads back to the ticket; the draft is there, said to be unsent; sending it
     works once, and then the draft is gone for good."""
     page.wait_for_url(lambda url: url.startswith(f"{base}/login?next="))
+    # A live poll the ticket page sent just before it left may still be answering (401); let it
+    # land before logging in. (Its answer racing the login page's CSRF cookie is a known glitch,
+    # see the closing note of issue #19: the login then asks once more, the draft stays.)
+    page.wait_for_load_state("networkidle")
     fill_login(page, NEW_PASSWORD)
+    page.wait_for_load_state("networkidle")
+    if "/login" in page.url:  # the glitch above: the login asked once more, as a user would see
+        fill_login(page, NEW_PASSWORD)
     page.wait_for_url(lambda url: url.split("#")[0] == f"{base}/tickets/1")
     assert page.input_value("#text") == LONG_ANSWER
     assert NOT_SENT in page.inner_text('[data-role="draft-notice"]')
