@@ -69,8 +69,8 @@ def send_after_logging_in_again(page, base: str, app) -> None:
     # land before logging in. (Its answer racing the login page's CSRF cookie is a known glitch,
     # see the closing note of issue #19: the login then asks once more, the draft stays.)
     page.wait_for_load_state("networkidle")
-    fill_login(page, NEW_PASSWORD)
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        fill_login(page, NEW_PASSWORD)
     if "/login" in page.url:  # the glitch above: the login asked once more, as a user would see
         fill_login(page, NEW_PASSWORD)
     page.wait_for_url(lambda url: url.split("#")[0] == f"{base}/tickets/1")
