@@ -108,6 +108,9 @@ class NotificationKind(enum.StrEnum):
     SHIFT_REMINDER = "shift_reminder"  # a tech's shift starts soon
     SHIFT_CHANGE = "shift_change"  # a tech's shifts of the next days changed
     COVER_REQUEST = "cover_request"  # the team group: who covers this tech? (a button)
+    # About a ticket again:
+    SLA_BREACH = "sla_breach"  # the team group: a ticket missed its first-answer target
+    SATISFACTION = "satisfaction"  # the user, after the resolve: "How did we do?" (buttons)
 
 
 def enum_type(enum_cls: type[enum.StrEnum], length: int = 16) -> sa.Enum:
@@ -239,6 +242,13 @@ class Ticket(TimestampMixin, db.Model):
     # The pass through the on-call chain the last step belonged to (0 = the first).
     escalation_round: Mapped[int] = mapped_column(default=0, server_default="0")
     confirmation_message_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    # When the team group was told this ticket missed its first-answer target (once).
+    breach_noticed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Satisfaction: asked once per ticket (set by a conditional UPDATE), rated 1-5 once.
+    rating_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rating: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    rating_comment: Mapped[str | None] = mapped_column(sa.Text)
+    rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     acknowledged_by: Mapped[User | None] = relationship(foreign_keys=[acknowledged_by_id])
