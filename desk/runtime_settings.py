@@ -22,13 +22,35 @@ class IntSetting:
     minimum: int
     maximum: int
     switch: bool = False  # on (1) or off (0), shown as a checkbox
+    # Stored units per unit on the page: 60 when the page says minutes while the value is kept
+    # in seconds (as the environment's ESCALATION_TIMEOUT is). default, minimum and maximum
+    # are in the page's unit.
+    unit: int = 1
 
 
 def shown(setting: IntSetting, value: int) -> str:
-    """A value as the settings page and the audit log say it."""
+    """A stored value as the settings page and the audit log say it."""
     if setting.switch:
         return "on" if value else "off"
+    if setting.unit == 60:
+        return f"{value / 60:g} min"
     return str(value)
+
+
+def on_page(setting: IntSetting, value: int) -> int:
+    """A stored value in the page's unit. Seconds that are no whole minute (a test set-up's
+    ESCALATION_TIMEOUT=1) round to the nearest minute, at least the minimum; the page says
+    what is really in force beside the field (`in_force`)."""
+    if value % setting.unit == 0:
+        return value // setting.unit
+    return max(setting.minimum, round(value / setting.unit))
+
+
+def in_force(setting: IntSetting, value: int) -> str | None:
+    """What the page should add when the field cannot say the stored value exactly."""
+    if value % setting.unit == 0:
+        return None
+    return f"Now {value} seconds (from the environment); saving another value replaces it."
 
 
 # Minutes to the first answer and to resolution, per priority (issue #16's example for urgent).
@@ -44,21 +66,23 @@ SETTINGS = {
     for s in (
         IntSetting(
             "escalation_timeout",
-            "Escalation timeout (seconds)",
+            "Escalation timeout (minutes)",
             "How long a level has to react before the next one is paged.",
             "ESCALATION_TIMEOUT",
-            900,
+            15,
             1,
-            86_400,
+            24 * 60,
+            unit=60,
         ),
         IntSetting(
             "ack_timeout",
-            "Acknowledgement timeout (seconds)",
+            "Acknowledgement timeout (minutes)",
             "How long an acknowledged ticket may stay unanswered before the tech is reminded.",
             "ACK_TIMEOUT",
-            1800,
+            30,
             1,
-            7 * 86_400,
+            7 * 24 * 60,
+            unit=60,
         ),
         IntSetting(
             "escalation_repeats",
@@ -139,15 +163,18 @@ def _value(setting: IntSetting, stored: str | None) -> int:
             return int(stored)
         except ValueError:
             pass
+    default = setting.default * setting.unit
     if setting.config_key:
-        return int(current_app.config.get(setting.config_key, setting.default))
-    return setting.default
+        return int(current_app.config.get(setting.config_key, default))
+    return default
 
 
 def set_int(key: str, value: int, user_id: int | None) -> None:
+    """Store `value` in the stored unit (seconds for the timeouts)."""
     setting = SETTINGS[key]
-    if not setting.minimum <= value <= setting.maximum:
-        raise ValueError(f"must be between {setting.minimum} and {setting.maximum}")
+    low, high = setting.minimum * setting.unit, setting.maximum * setting.unit
+    if not low <= value <= high:
+        raise ValueError(f"must be between {low} and {high}")
     row = db.session.get(SystemConfig, key)
     if row is None:
         db.session.add(SystemConfig(key=key, value=str(value), updated_by_id=user_id))

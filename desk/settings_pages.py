@@ -17,20 +17,27 @@ bp.before_request(require_admin)
 SettingsForm = settings_form_class(runtime_settings.SETTINGS)
 
 
-def current_values() -> dict[str, int]:
-    return {key: runtime_settings.get_int(key) for key in runtime_settings.SETTINGS}
+def stored_values() -> dict[str, int]:
+    return runtime_settings.get_ints(*runtime_settings.SETTINGS)
+
+
+def page_values(stored: dict[str, int]) -> dict[str, int]:
+    """The values in the page's units (minutes for the timeouts kept in seconds)."""
+    settings = runtime_settings.SETTINGS
+    return {key: runtime_settings.on_page(settings[key], value) for key, value in stored.items()}
 
 
 @bp.route("/", methods=["GET", "POST"])
 def index():
     """Change the escalation timeout and the other run-time settings."""
-    form = SettingsForm(data=current_values())
+    before = stored_values()
+    form = SettingsForm(data=page_values(before))
     if form.validate_on_submit():
         # Only changed values are stored: an untouched setting keeps following its default.
-        changed = [key for key, value in current_values().items() if form[key].data != value]
-        before = current_values()
+        changed = [key for key, value in page_values(before).items() if form[key].data != value]
         for key in changed:
-            setting, value = runtime_settings.SETTINGS[key], int(form[key].data)
+            setting = runtime_settings.SETTINGS[key]
+            value = int(form[key].data) * setting.unit
             runtime_settings.set_int(key, value, current_user.id)
             was = runtime_settings.shown(setting, before[key])
             now = runtime_settings.shown(setting, value)
@@ -44,6 +51,10 @@ def index():
         else:
             flash("Nothing changed.", "info")
         return redirect(url_for("settings_pages.index"))
+    notes = {
+        key: runtime_settings.in_force(runtime_settings.SETTINGS[key], value)
+        for key, value in before.items()
+    }
     return render_template(
-        "settings.html", form=form, settings=runtime_settings.SETTINGS
+        "settings.html", form=form, settings=runtime_settings.SETTINGS, notes=notes
     ), 422 if form.errors else 200

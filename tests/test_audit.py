@@ -65,7 +65,7 @@ def test_logins_are_recorded_with_the_address_and_the_name_typed(app, tech, db, 
 def test_schedule_and_settings_changes_are_recorded(admin_client, tech, db):
     admin_client.post("/schedule/new", data=slot_form(primary=tech.id))
     untouched = {k: str(s.default) for k, s in runtime_settings.SETTINGS.items() if not s.switch}
-    admin_client.post("/settings/", data=untouched | {"escalation_timeout": "600"})
+    admin_client.post("/settings/", data=untouched | {"escalation_timeout": "10"})
     admin_client.post("/schedule/1/delete")
     recorded = [line for line in lines(db) if line[1] != "login"]
     assert [(who, action) for who, action, _, _ in recorded] == [
@@ -73,7 +73,7 @@ def test_schedule_and_settings_changes_are_recorded(admin_client, tech, db):
         ("admin", "setting_changed"),
         ("admin", "slot_deleted"),
     ]
-    assert recorded[1][2:] == ("Escalation timeout (seconds)", "900 → 600")
+    assert recorded[1][2:] == ("Escalation timeout (minutes)", "15 min → 10 min")
 
 
 def test_the_command_line_is_named_as_the_actor(app, admin, db):

@@ -27,17 +27,19 @@ def text_of(response) -> str:
 def test_settings_page_shows_the_current_values_and_limits(app, admin_client):
     app.config["ESCALATION_TIMEOUT"] = 600  # from the environment
     page = text_of(admin_client.get("/settings/"))
-    assert re.search(r'id="escalation_timeout"[^>]*value="600"', page)
-    assert re.search(r'id="ack_timeout"[^>]*value="1800"', page)
-    assert "Allowed: 1–86400." in page
+    # Minutes on the page, seconds in the environment and the store.
+    assert re.search(r'id="escalation_timeout"[^>]*value="10"', page)
+    assert re.search(r'id="ack_timeout"[^>]*value="30"', page)
+    assert "Escalation timeout (minutes)" in page
+    assert "Allowed: 1–1440." in page
     assert "How long a level has to react before the next one is paged." in page
 
 
 def test_saving_a_setting_stores_it_for_the_escalation_logic(admin_client, admin, db):
-    response = admin_client.post("/settings/", data=DEFAULTS | {"escalation_timeout": "300"})
+    response = admin_client.post("/settings/", data=DEFAULTS | {"escalation_timeout": "5"})
     assert response.location == "/settings/"
     page = text_of(admin_client.get("/settings/"))
-    assert "Saved Escalation timeout (seconds). It applies from the next escalation step." in page
+    assert "Saved Escalation timeout (minutes). It applies from the next escalation step." in page
     assert runtime_settings.get_int("escalation_timeout") == 300
     row = db.session.get(SystemConfig, "escalation_timeout")
     assert (row.value, row.updated_by_id) == ("300", admin.id)
@@ -54,8 +56,8 @@ def test_saving_unchanged_settings_stores_nothing(admin_client, db):
 @pytest.mark.parametrize(
     ("key", "value", "message"),
     [
-        ("escalation_timeout", "0", "Must be between 1 and 86400."),
-        ("escalation_timeout", "86401", "Must be between 1 and 86400."),
+        ("escalation_timeout", "0", "Must be between 1 and 1440."),
+        ("escalation_timeout", "1441", "Must be between 1 and 1440."),
         ("ack_timeout", "ten", "Not a valid integer value."),
         ("escalation_repeats", "11", "Must be between 0 and 10."),
         ("escalation_repeats", "", "Give a whole number."),
@@ -80,7 +82,7 @@ def test_a_shorter_timeout_applies_to_tickets_already_escalating(
 ):
     api.post("/api/support_message", support_payload())
     api.post("/api/escalate/1")  # Ann paged; Bob due in 15 minutes
-    admin_client.post("/settings/", data=DEFAULTS | {"escalation_timeout": "120"})
+    admin_client.post("/settings/", data=DEFAULTS | {"escalation_timeout": "2"})
     clock.advance(minutes=2)
     assert [t["id"] for t in api.get("/api/escalations/due").get_json()["tickets"]] == [1]
 
@@ -91,3 +93,18 @@ def test_owner_silence_setting_makes_a_taken_ticket_page_the_chain_again(admin_c
     admin_client.post("/settings/", data=DEFAULTS | {"owner_silence": "45"})
     with admin_client.application.app_context():
         assert escalation_steps.policy().owner_silence == timedelta(minutes=45)
+
+
+def test_seconds_that_are_no_whole_minute_are_said_and_kept_until_changed(app, admin_client, db):
+    app.config["ESCALATION_TIMEOUT"] = 90  # a test set-up's environment, in seconds
+    page = text_of(admin_client.get("/settings/"))
+    assert re.search(r'id="escalation_timeout"[^>]*value="2"', page)
+    assert "Now 90 seconds (from the environment)" in page
+    # Saving the page untouched keeps the 90 seconds instead of pinning 2 minutes.
+    untouched = DEFAULTS | {"escalation_timeout": "2"}
+    assert "Nothing changed." in text_of(
+        admin_client.get(admin_client.post("/settings/", data=untouched).location)
+    )
+    assert runtime_settings.get_int("escalation_timeout") == 90
+    admin_client.post("/settings/", data=DEFAULTS | {"escalation_timeout": "3"})
+    assert runtime_settings.get_int("escalation_timeout") == 180

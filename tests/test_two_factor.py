@@ -280,8 +280,11 @@ def test_when_required_techs_still_choose_for_themselves(tech_client, db, admin)
 def test_admins_switch_the_requirement_on_the_settings_page(admin_client, db):
     shown = page(admin_client.get("/settings/"))
     assert 'type="checkbox"' in shown and "Admins must use two-factor login" in shown
-    values = {key: runtime_settings.get_int(key) for key in runtime_settings.SETTINGS}
-    form = {key: value for key, value in values.items() if key != "admin_two_factor"}
+    form = {
+        key: setting.default
+        for key, setting in runtime_settings.SETTINGS.items()
+        if not setting.switch
+    }
     admin_client.post("/settings/", data=form | {"admin_two_factor": "y"})
     assert runtime_settings.get_int("admin_two_factor") == 1
     line = db.session.scalar(
