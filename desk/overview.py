@@ -15,7 +15,8 @@ from desk import bot_presence, clock, oncall, reach, sla, tickets
 from desk.extensions import db
 from desk.permissions import require_login
 from desk.web import ago, duration, localtime, priority_label, status_label, weekday_name
-from models import DeliveryState, Notification, ScheduleSlot, Status, Ticket
+from models import DeliveryState, Notification, ScheduleSlot, Status, Ticket, User
+from schedule_models import Rotation
 from user_text import isolate, visible
 
 bp = Blueprint("overview", __name__)
@@ -149,17 +150,42 @@ def live_data() -> dict[str, object]:
 
 
 def first_steps() -> list[dict[str, object]] | None:
-    """An admin's checklist until the bot has reported once: what a first start still needs,
-    and where the generated API token is for a bot that runs in another folder or machine."""
-    if not current_user.is_admin or bot_presence.last_seen() is not None:
+    """An admin's checklist of a first start, each step ticked as it becomes true, until all
+    are (then it has done its job and goes); where the generated API token is for a bot that
+    runs in another folder or machine."""
+    if not current_user.is_admin:
         return None
-    token_file = current_app.config.get("BOT_API_TOKEN_FILE")
-    has_slot = db.session.scalar(sa.select(ScheduleSlot.id).limit(1)) is not None
-    return [
-        {"done": False, "key": "bot", "token_file": token_file},
+    others = sa.select(User.id).where(User.id != current_user.id, User.active).limit(1)
+    planned = any(
+        db.session.scalar(sa.select(model.id).limit(1)) is not None
+        for model in (ScheduleSlot, Rotation)
+    )
+    steps = [
+        {
+            "done": not current_user.must_change_password,
+            "key": "password",
+            "url": url_for("auth.change_password"),
+        },
+        {
+            "done": db.session.scalar(others) is not None,
+            "key": "techs",
+            "url": url_for("user_pages.new"),
+        },
         {"done": current_user.telegram_linked, "key": "link", "url": url_for("auth.account")},
-        {"done": has_slot, "key": "schedule", "url": url_for("schedule_pages.new")},
+        {
+            "done": planned,
+            "key": "schedule",
+            "url": url_for("schedule_pages.new"),
+            "rotation_url": url_for("rotation_pages.new"),
+        },
+        {
+            "done": bot_presence.last_seen() is not None,
+            "key": "bot",
+            "token_file": current_app.config.get("BOT_API_TOKEN_FILE"),
+        },
+        {"done": current_app.config.get("SUPPORT_GROUP_ID") is not None, "key": "group"},
     ]
+    return None if all(step["done"] for step in steps) else steps
 
 
 @bp.get("/")

@@ -281,5 +281,46 @@ def test_first_steps_tell_an_admin_where_the_generated_api_token_is(
     assert "/srv/desk/instance/bot_api_token" in page
     assert app.config["BOT_API_TOKEN"] not in page  # where the token is, never what it is
     assert "First steps" not in text_of(tech_client.get("/"))
-    api.post("/api/heartbeat", {})  # the bot reported once: the checklist has done its job
+
+
+def checklist(page: str) -> dict[str, bool]:
+    """Each step of the first-steps list: its first link's text (or first words) -> done."""
+    section = page[page.index('class="checklist"') : page.index("</ol>")]
+    steps = {}
+    for state, body in re.findall(r'<li class="(done|todo)">(.*?)</li>', section, re.S):
+        text = re.sub(r"<[^>]+>", "", body)
+        words = re.sub(r"\s+", " ", text.replace("Done:", "").replace("To do:", "")).strip()
+        steps[" ".join(words.split()[:3])] = state == "done"
+    return steps
+
+
+def test_the_first_steps_tick_as_each_becomes_true_and_go_when_all_are(
+    app, admin, admin_client, tech, api, db
+):
+    app.config["SUPPORT_GROUP_ID"] = None
+    tech.active = False  # a deactivated tech is nobody to page
+    db.session.commit()
+    # The forced change of the generated password comes before any page: it is always ticked.
+    assert checklist(text_of(admin_client.get("/"))) == {
+        "Change your password": True,
+        "Add the techs": False,
+        "Link your Telegram": False,
+        "Add an on-call": False,
+        "Start the bot:": False,
+        "Set SUPPORT_GROUP_ID in": False,
+    }
+    tech.active = True
+    admin.telegram_user_id = 5001
+    db.session.add(ScheduleSlot(weekday=0, start_time=time(9), end_time=time(17), primary=tech))
+    db.session.commit()
+    api.post("/api/heartbeat", {})
+    assert [done for done in checklist(text_of(admin_client.get("/"))).values()] == [
+        True,
+        True,
+        True,
+        True,
+        True,
+        False,
+    ]
+    app.config["SUPPORT_GROUP_ID"] = -100123
     assert "First steps" not in text_of(admin_client.get("/"))
