@@ -102,6 +102,7 @@ def add_jobs(application: Application, settings: BotSettings) -> None:
         ("answers", jobs.deliver_pending_answers, settings.delivery_interval, 0.5),
         ("outbox", jobs.deliver_outbox, settings.delivery_interval, 0.7),
         ("reminders", jobs.shift_reminders, settings.poll_interval, 0.9),
+        ("sla_breaches", jobs.sla_breaches, settings.poll_interval, 0.95),
         ("spool", jobs.flush_spool, SPOOL_INTERVAL, 1.0),
         ("heartbeat", jobs.heartbeat, settings.heartbeat_interval, 0.1),
     )

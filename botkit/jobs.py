@@ -95,6 +95,18 @@ async def shift_reminders(context: ContextTypes.DEFAULT_TYPE) -> None:
         await deliver_outbox(context)
 
 
+async def sla_breaches(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Have the dashboard tell the team group of tickets past their first-answer target (once
+    each, however often asked), then send them with the rest of the outbox."""
+    try:
+        created = (await desk(context).post("/sla_breaches", {}))["created"]
+    except (DashboardUnavailable, DashboardRefused) as error:
+        log.debug("sla breaches skipped: %s", error)
+        return
+    if created:
+        await deliver_outbox(context)
+
+
 async def flush_spool(context: ContextTypes.DEFAULT_TYPE) -> None:
     """File requests that arrived while the dashboard was down, and settle the journal."""
     bot_desk = desk(context)

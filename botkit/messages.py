@@ -135,8 +135,22 @@ def heading(note: dict[str, Any]) -> str:
     return f"{text} · round {round_ + 1}" if round_ > 0 and kind == "page" else text
 
 
+def breach_heading(note: dict[str, Any], ticket: dict[str, Any]) -> str:
+    """An SLA breach notice: how long the ticket had waited when the dashboard noticed it."""
+    waited = datetime.fromisoformat(note["created_at"]) - datetime.fromisoformat(
+        ticket["created_at"]
+    )
+    return (
+        f"⏰ #{ticket['number']} ({escape(ticket['priority'])}) has had no answer for "
+        f"{duration(waited.total_seconds())}: past its first-answer target"
+    )
+
+
 def notification(note: dict[str, Any], ticket: dict[str, Any], dashboard_url: str) -> str:
-    heading_text = heading(note)
+    if note["kind"] == "sla_breach":
+        heading_text = breach_heading(note, ticket)
+    else:
+        heading_text = heading(note)
     link = f"{dashboard_url}/tickets/{ticket['id']}"
     lines = [
         f"<b>{heading_text}</b>",

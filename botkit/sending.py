@@ -107,7 +107,7 @@ async def send_journaled(bot: Bot, desk: Desk, kind: str, item_id: int, **kwargs
 
 # Group posts still on their way; kept so the tasks are not garbage-collected mid-send.
 _group_posts: set[asyncio.Task] = set()
-GROUP_KINDS = {"post", "group"}
+GROUP_KINDS = {"post", "group", "sla_breach"}
 
 
 async def send_notifications(

@@ -20,6 +20,7 @@ from desk import (
     oncall,
     outbox,
     shift_notices,
+    sla_breaches,
     ticket_actions,
     tickets,
 )
@@ -241,6 +242,15 @@ def shift_reminders():
     """Put the reminders of shifts starting soon in the outbox (once each, however often
     asked); the bot's outbox round sends them."""
     created = shift_notices.create_due_reminders(clock.now())
+    database.commit()
+    return jsonify({"created": created})
+
+
+@bp.post("/sla_breaches")
+def sla_breaches_due():
+    """Tell the team group of tickets past their first-answer target (once each, however
+    often asked); the bot's outbox round sends the messages."""
+    created = sla_breaches.create_due_notices(clock.now())
     database.commit()
     return jsonify({"created": created})
 

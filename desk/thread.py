@@ -101,6 +101,7 @@ def notification_what(note: Notification) -> str:
         NotificationKind.GROUP: f"escalated to the team group (level {note.level}{round_})",
         NotificationKind.REMINDER: f"reminded {name} to answer",
         NotificationKind.CONFIRMATION: "told the user the ticket number",
+        NotificationKind.SLA_BREACH: "told the team group the first-answer target was missed",
     }.get(note.kind, f"sent a {note.kind} notification (level {note.level})")
     if note.repeat:
         what += ", sent again as a repeat (the first attempt's fate was unknown)"
