@@ -23,6 +23,7 @@ from models import DeliveryState, Notification, NotificationKind, Priority, Stat
 log = logging.getLogger(__name__)
 
 BATCH = 100  # tickets per call; the next round takes the rest
+UNRESOLVED = (Status.OPEN, Status.IN_PROGRESS)
 
 
 def first_answer_targets() -> dict[Priority, timedelta]:
@@ -38,16 +39,18 @@ def first_answer_targets() -> dict[Priority, timedelta]:
 def due(now: datetime, limit: int = BATCH) -> list[Ticket]:
     """Tickets past their first-answer target, not answered, resolved or noticed, oldest first.
 
-    One branch per priority (priority = p AND created_at <= now - target), so each walks the
-    (priority, created_at) index; the priority a ticket has now decides, so one lowered to a
-    longer target is not due yet.
+    One branch per unresolved status and priority (status = s AND priority = p AND created_at
+    <= now - target), so each walks the (status, priority, created_at) index over the backlog
+    only, never the years of resolved tickets; the priority a ticket has now decides, so one
+    lowered to a longer target is not due yet.
     """
     targets = first_answer_targets()
     if not targets:
         return []
     past_target = sa.or_(
         *(
-            sa.and_(Ticket.priority == p, Ticket.created_at <= now - target)
+            sa.and_(Ticket.status == s, Ticket.priority == p, Ticket.created_at <= now - target)
+            for s in UNRESOLVED
             for p, target in targets.items()
         )
     )
@@ -58,7 +61,6 @@ def due(now: datetime, limit: int = BATCH) -> list[Ticket]:
                 past_target,
                 Ticket.answered_at.is_(None),
                 Ticket.breach_noticed_at.is_(None),
-                Ticket.status != Status.RESOLVED,
             )
             .order_by(Ticket.created_at, Ticket.id)
             .limit(limit)
