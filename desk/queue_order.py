@@ -21,8 +21,6 @@ from models import Priority, Status, Ticket
 PRIORITY_RANK = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2, Priority.LOW: 3}
 
 
-
-
 def epoch(column: sa.ColumnElement) -> sa.ColumnElement[float]:
     return sa.cast(sa.extract("epoch", column), sa.Float)
 

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     jsonify,
     redirect,
@@ -18,7 +17,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from desk import sla, ticket_actions, ticket_list, tickets
+from desk import sla, ticket_actions, ticket_list
 from desk.extensions import db
 from desk.permissions import require_login
 from desk.thread import build_thread
