@@ -7,7 +7,10 @@
 (() => {
   const root = document.getElementById("queue");
   if (!root) return;
-  const { el, userText, badge, postButton } = window.desk;
+  const { el, userText } = window.desk;
+  // badge and postButton use `this`: called on window.desk.
+  const badge = (...args) => window.desk.badge(...args);
+  const postButton = (...args) => window.desk.postButton(...args);
   const rowsNode = root.querySelector('[data-role="rows"]');
   const table = root.querySelector('[data-role="table"]');
   const empty = root.querySelector('[data-role="empty"]');
