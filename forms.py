@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import re
 
 import sqlalchemy as sa
@@ -364,6 +365,30 @@ def settings_form_class(settings) -> type[FlaskForm]:
 ANY = "all"
 
 
+UNRESOLVED = "unresolved"  # the ticket list's status filter: open or in progress
+
+
+class TicketSort(enum.StrEnum):
+    """The ticket list's orders (desk/queue_order.py writes them in SQL)."""
+
+    QUEUE = "queue"
+    DUE = "due"
+    PRIORITY = "priority"
+    OLDEST = "oldest"
+    NEWEST = "newest"
+    ACTIVITY = "activity"
+
+
+SORT_LABELS = {
+    TicketSort.QUEUE: "Most pressing first",
+    TicketSort.DUE: "SLA due soonest",
+    TicketSort.PRIORITY: "Priority",
+    TicketSort.OLDEST: "Oldest first",
+    TicketSort.NEWEST: "Newest first",
+    TicketSort.ACTIVITY: "Last activity",
+}
+
+
 class TicketFilterForm(Form):
     """The ticket list's filters: a GET form, bookmarkable, so it carries no CSRF token."""
 
@@ -372,7 +397,13 @@ class TicketFilterForm(Form):
 
     status = SelectField(
         "Status",
-        choices=options([(ANY, "All"), *((s.value, label) for s, label in STATUS_LABELS.items())]),
+        choices=options(
+            [
+                (ANY, "All"),
+                (UNRESOLVED, "Unresolved"),
+                *((s.value, label) for s, label in STATUS_LABELS.items()),
+            ]
+        ),
         default=ANY,
     )
     priority = SelectField(
@@ -384,6 +415,17 @@ class TicketFilterForm(Form):
     )
     assignee = SelectField("Assignee", default=ANY)
     q = StringField("Search", validators=[Optional(), Length(max=200)])
+    sender = StringField("Sender", validators=[Optional(), Length(max=200)])
+    created_from = DateField("Created from", validators=[Optional()])
+    created_to = DateField("Created to", validators=[Optional()])
+    sort = SelectField(
+        "Sort",
+        choices=options((s.value, label) for s, label in SORT_LABELS.items()),
+        default=TicketSort.QUEUE.value,
+    )
+
+    TEXTS = ("q", "sender")
+    DATES = ("created_from", "created_to")
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -397,14 +439,35 @@ class TicketFilterForm(Form):
             ]
         )
 
-    def clean(self) -> None:
-        """Forgive a mangled URL: each invalid filter falls back to "all" instead of failing."""
-        if self.validate():
-            return
-        for name in list(self.errors):
-            if name != "q":
-                self[name].data = self[name].default
-        self.q.data = UNSTORABLE.sub("", self.q.data or "")[:200]
+    def default_status(self) -> str:
+        """My tickets are the unresolved ones unless a status is chosen; others show all."""
+        return UNRESOLVED if self.assignee.data == "me" else ANY
+
+    def validate_created_to(self, field) -> None:
+        start = self.created_from.data
+        if start and field.data and field.data < start:
+            raise ValidationError("Created to is before created from.")
+
+    def clean(self) -> list[str]:
+        """Forgive a mangled URL: each invalid filter falls back to its default instead of
+        failing; a date that is not one is dropped too, and named in the messages returned."""
+        messages: list[str] = []
+        if not self.validate():
+            for name, errors in list(self.errors.items()):
+                if name in self.DATES:
+                    label = self[name].label.text
+                    if self[name].data is None and any(self[name].raw_data or []):
+                        messages.append(f"{label}: not a date; use YYYY-MM-DD.")
+                    else:
+                        messages.extend(errors)
+                    self[name].data = None
+                elif name not in self.TEXTS:
+                    self[name].data = self[name].default
+        for name in self.TEXTS:
+            self[name].data = UNSTORABLE.sub("", self[name].data or "")[:200]
+        if not self.status.raw_data:
+            self.status.data = self.default_status()
+        return messages
 
 
 REPORT_RANGES = [

@@ -166,6 +166,14 @@ def match_query(term: str, username: str) -> str:
     )
 
 
+def match_words(words: list[str]) -> str:
+    """FTS5 query for a search of several words: each one (match_query, its '@' dropped for
+    the username) somewhere in the text or the names, in any order."""
+    if len(words) == 1:
+        return match_query(words[0], words[0].lstrip("@"))
+    return " AND ".join(f"({match_query(word, word.lstrip('@'))})" for word in words)
+
+
 # The full-text index of the ticket list's search: made and dropped with the tickets' table.
 # Importing this module is enough (desk/bootstrap.py does, before it creates the schema).
 attach(Ticket.__table__)

@@ -1,26 +1,34 @@
-"""The ticket list's query: filters, text search, newest first, and how to count it.
+"""The ticket list's query: filters, text search, its order, its tabs' counts and its rows.
 
-A search goes through the full-text index (desk/search_index.py) when the database has it and
-the term is long enough, through LIKE otherwise. A search together with filters starts from
-whichever list is shorter: the index's matches or the tickets that pass the filters.
+A search matches every word of it, in any order, each in the text or the sender's names (or
+the ticket's number). It goes through the full-text index (desk/search_index.py) when the
+database has it and every word is long enough, through LIKE otherwise. A search together with
+filters starts from whichever list is shorter: the index's matches or the tickets that pass
+the filters. The orders are desk/queue_order.py's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
+from flask import current_app, url_for
 from flask_login import current_user
 from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.sql.expression import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 
-from desk import search_index
+from desk import queue_order, search_index, sla
 from desk.extensions import db
-from forms import ANY, TicketFilterForm
+from desk.validation import page_number
+from desk.web import local_zone, localtime, priority_label, status_label
+from forms import ANY, UNRESOLVED, TicketFilterForm, TicketSort
 from models import Priority, Status, Ticket
+from user_text import visible
 
 NEWEST_FIRST = (Ticket.created_at.desc(), Ticket.id.desc())
+ROW_TEXT = 120  # characters of a ticket's text in its row
 
 
 def escape_like(term: str) -> str:
@@ -53,16 +61,43 @@ def like_clause(term: str) -> sa.ColumnElement[bool]:
     return sa.or_(*clauses)
 
 
-def index_match(term: str) -> sa.ColumnElement[bool] | None:
-    """The full-text index's condition for `term` (as like_clause, less the ticket number), or
-    None when this database or this term cannot use the index."""
-    username = term.lstrip("@")
+def words_of(form: TicketFilterForm) -> list[str]:
+    return (form.q.data or "").split()
+
+
+def single_number(words: list[str]) -> int | None:
+    """The ticket number a one-word search may name (`42`, `#42`)."""
+    return ticket_number(words[0]) if len(words) == 1 else None
+
+
+def like_words(words: list[str]) -> sa.ColumnElement[bool]:
+    """Every word matches (like_clause), in any order."""
+    return sa.and_(*(like_clause(word) for word in words))
+
+
+def index_match(words: list[str]) -> sa.ColumnElement[bool] | None:
+    """The full-text index's condition for every word (as like_words, less the ticket number),
+    or None when this database or these words cannot use the index."""
+    if not words or not search_index.uses_fts():
+        return None
+    if len(words) > 1 and any(ticket_number(word) is not None for word in words):
+        return None  # "#42 printer": a number among words is a LIKE search
     # Trigram finds nothing for a term shorter than three characters (it has no trigram to
     # look up), so those few searches go through LIKE.
-    if min(len(term), len(username)) < search_index.MIN_TERM or not search_index.uses_fts():
+    if min(min(len(w), len(w.lstrip("@"))) for w in words) < search_index.MIN_TERM:
         return None
     column = search_index.fts.c[search_index.TABLE]
-    return column.op("MATCH")(search_index.match_query(term, username))
+    return column.op("MATCH")(search_index.match_words(words))
+
+
+def search_condition(words: list[str]) -> sa.ColumnElement[bool] | None:
+    """The search as one condition on the tickets' table (for counting), None without one."""
+    if not words:
+        return None
+    match = index_match(words)
+    if match is None:
+        return like_words(words)
+    return Ticket.id.in_(matching_ids(match, single_number(words)))
 
 
 def matching_ids(match: sa.ColumnElement[bool], number: int | None) -> sa.Select:
@@ -79,12 +114,34 @@ def unindexed(column: sa.ColumnElement) -> sa.ColumnElement:
     return UnaryExpression(column, operator=custom_op("+"), type_=column.type)
 
 
+def local_midnight(day: date) -> datetime:
+    """The instant a day starts in the team's time zone (desk/web.py `local_zone`)."""
+    return datetime.combine(day, time(0), tzinfo=local_zone()).astimezone(UTC)
+
+
+def sender_clause(
+    term: str, column: Callable[[sa.ColumnElement], sa.ColumnElement]
+) -> sa.ColumnElement[bool]:
+    """Every word of `term` in the sender's username, first or last name."""
+    clauses = []
+    for word in term.split():
+        pattern = f"%{escape_like(word.lstrip('@'))}%"
+        names = (Ticket.sender_username, Ticket.sender_first_name, Ticket.sender_last_name)
+        clauses.append(sa.or_(*(column(name).ilike(pattern, escape="\\") for name in names)))
+    return sa.and_(*clauses)
+
+
 def ticket_filters(
-    form: TicketFilterForm, column: Callable[[sa.ColumnElement], sa.ColumnElement] = lambda c: c
+    form: TicketFilterForm,
+    column: Callable[[sa.ColumnElement], sa.ColumnElement] = lambda c: c,
+    status: bool = True,
 ) -> list[sa.ColumnElement[bool]]:
-    """The status, priority and assignee filters, each on `column(...)` of its column."""
+    """The filters besides the text search, each on `column(...)` of its column; the status
+    filter left out with `status=False` (the tabs count every status)."""
     filters = []
-    if form.status.data != ANY:
+    if status and form.status.data == UNRESOLVED:
+        filters.append(column(Ticket.status) != Status.RESOLVED)
+    elif status and form.status.data != ANY:
         filters.append(column(Ticket.status) == Status(form.status.data))
     if form.priority.data != ANY:
         filters.append(column(Ticket.priority) == Priority(form.priority.data))
@@ -95,6 +152,13 @@ def ticket_filters(
         filters.append(assignee.is_(None))
     elif form.assignee.data != ANY:
         filters.append(assignee == int(form.assignee.data))
+    if form.sender.data.strip():
+        filters.append(sender_clause(form.sender.data, column))
+    if form.created_from.data:
+        filters.append(column(Ticket.created_at) >= local_midnight(form.created_from.data))
+    if form.created_to.data:
+        end = local_midnight(form.created_to.data + timedelta(days=1))
+        filters.append(column(Ticket.created_at) < end)
     return filters
 
 
@@ -107,30 +171,38 @@ def passing(filters: list[sa.ColumnElement[bool]], up_to: int) -> bool:
     return count(sa.select(Ticket.id).where(*filters).limit(up_to)) < up_to
 
 
-def ticket_query(form: TicketFilterForm) -> sa.Select:
-    """Newest first. Each equality filter matches one of the (column, created_at) indexes; a
-    search reads the full-text index's matches when it can."""
-    query = sa.select(Ticket).options(selectinload(Ticket.assignee))
-    filters = ticket_filters(form)
-    term = (form.q.data or "").strip()
-    match = index_match(term) if term else None
-    if match is None:
-        if term:
-            filters.append(like_clause(term))
-        return query.where(*filters).order_by(*NEWEST_FIRST)
+def sort_of(form: TicketFilterForm) -> TicketSort:
+    return TicketSort(form.sort.data)
 
-    number = ticket_number(term)
+
+def ticket_query(form: TicketFilterForm) -> sa.Select:
+    """The filtered tickets in the form's order. Each equality filter matches one of the
+    (column, created_at) indexes; a search reads the full-text index's matches when it can."""
+    query = sa.select(Ticket).options(selectinload(Ticket.assignee))
+    order = queue_order.order(sort_of(form))
+    filters = ticket_filters(form)
+    words = words_of(form)
+    match = index_match(words)
+    if match is None:
+        if words:
+            filters.append(like_words(words))
+        return query.where(*filters).order_by(*order)
+
+    number = single_number(words)
     if filters and passing(filters, up_to=count(matching_ids(match, None))):
         # Fewer tickets pass the filters than match (open tickets mentioning "printer"): walk
         # them through the filters' index and look each up among the matches.
         ids = matching_ids(match, number)
-        return query.where(*filters, Ticket.id.in_(ids)).order_by(*NEWEST_FIRST)
+        return query.where(*filters, Ticket.id.in_(ids)).order_by(*order)
 
     # Start from the index's matches and read those tickets by id. Left to itself SQLite
     # (which keeps no statistics here) would walk a whole filter index, such as (status,
     # created_at), and run the search for every ticket: minutes. So the filters keep off their
-    # indexes. Newest first by id, which follows filing order, so no sort is needed.
+    # indexes.
     query = query.where(*ticket_filters(form, unindexed))
+    if sort_of(form) != TicketSort.NEWEST:
+        return query.where(Ticket.id.in_(matching_ids(match, number))).order_by(*order)
+    # Newest first by id, which follows filing order, so no sort is needed.
     if number is None:
         # The index hands out its matches in rowid order: a page stops after its 25.
         fts = search_index.fts
@@ -147,9 +219,84 @@ def quick_count(form: TicketFilterForm) -> sa.Select | None:
     db.paginate's count would read every matching ticket: 8,333 of 100,000 for "printer",
     15 ms instead of 3.
     """
-    term = (form.q.data or "").strip()
-    match = index_match(term) if term else None
+    words = words_of(form)
+    match = index_match(words)
     if match is None or ticket_filters(form):
         return None
-    ids = matching_ids(match, ticket_number(term)).subquery()
+    ids = matching_ids(match, single_number(words)).subquery()
     return sa.select(sa.func.count()).select_from(ids)
+
+
+def page_of(form: TicketFilterForm, number: str | None):
+    """One page of the list (db.paginate), counted the quick way when it can be."""
+    quick = quick_count(form)
+    page = db.paginate(
+        ticket_query(form),
+        # A mangled or absurd page number (past what an OFFSET can hold) shows the first page.
+        page=page_number(number),
+        per_page=current_app.config["TICKETS_PER_PAGE"],
+        max_per_page=100,
+        error_out=False,
+        count=quick is None,
+    )
+    if quick is not None:
+        page.total = db.session.scalar(quick)
+    return page
+
+
+def tab_counts(form: TicketFilterForm) -> dict[str, int]:
+    """Tickets per status tab under every other filter and the search: one GROUP BY."""
+    conditions = ticket_filters(form, status=False)
+    search = search_condition(words_of(form))
+    if search is not None:
+        conditions.append(search)
+    rows = db.session.execute(
+        sa.select(Ticket.status, sa.func.count()).where(*conditions).group_by(Ticket.status)
+    )
+    counts = {s.value: 0 for s in Status}
+    for value, number in rows:
+        counts[Status(value).value] = number
+    counts[ANY] = sum(counts.values())
+    counts[UNRESOLVED] = counts[ANY] - counts[Status.RESOLVED.value]
+    return counts
+
+
+def newest_id(form: TicketFilterForm) -> int | None:
+    """The newest ticket the filters and search let through: a script compares it with the
+    one it saw to say a new ticket arrived, on whatever page and in whatever order."""
+    conditions = ticket_filters(form)
+    search = search_condition(words_of(form))
+    if search is not None:
+        conditions.append(search)
+    return db.session.scalar(sa.select(sa.func.max(Ticket.id)).where(*conditions))
+
+
+def row_text(text: str) -> str:
+    text = visible(" ".join(text.split()))
+    return text if len(text) <= ROW_TEXT else text[: ROW_TEXT - 1] + "…"
+
+
+def row(ticket: Ticket) -> dict[str, object]:
+    """A ticket as the list shows it; the template and static/js/queue.js share this shape.
+    What users wrote is visible text here (user_text.py); both put it in a <bdi>."""
+    return {
+        "id": ticket.id,
+        "number": ticket.number,
+        "url": url_for("ticket_pages.detail", ticket_id=ticket.id),
+        "text": row_text(ticket.text),
+        "sender": visible(ticket.sender_name),
+        "username": visible(ticket.sender_username) if ticket.sender_username else None,
+        "status": ticket.status.value,
+        "status_label": status_label(ticket.status),
+        "priority": ticket.priority.value,
+        "priority_label": priority_label(ticket.priority),
+        "sla": sla.as_dict(sla.of(ticket)),
+        "assignee": visible(ticket.assignee.display_name) if ticket.assignee else None,
+        "created": localtime(ticket.created_at, "%d %b %H:%M"),
+        "created_at": localtime(ticket.created_at, "%Y-%m-%d %H:%M"),
+        "take_url": (
+            url_for("ticket_pages.take", ticket_id=ticket.id)
+            if ticket.assignee_id is None and ticket.status != Status.RESOLVED
+            else None
+        ),
+    }

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     jsonify,
     redirect,
@@ -18,16 +17,16 @@ from flask import (
 )
 from flask_login import current_user
 
-from desk import sla, ticket_actions, ticket_list, tickets
+from desk import sla, ticket_actions, ticket_list
 from desk.extensions import db
 from desk.permissions import require_login
 from desk.thread import build_thread
-from desk.validation import page_number
 from desk.web import priority_label, status_label
 from forms import (
     ANY,
     MAX_ANSWER,
     NOBODY,
+    UNRESOLVED,
     AnswerForm,
     AssignForm,
     EmptyForm,
@@ -43,38 +42,59 @@ DRAFT_ID = re.compile(r"[A-Za-z0-9-]{1,40}")  # names a draft kept in the browse
 bp.before_request(require_login)
 
 
+FILTER_NAMES = ("status", "priority", "assignee", "q", "sender", "created_from", "created_to")
+
+
 def filter_args(form: TicketFilterForm, **changes: str) -> dict[str, str]:
-    """The list's query arguments with `changes` applied, leaving out the defaults."""
-    args = {name: form[name].data or "" for name in ("status", "priority", "assignee", "q")}
+    """The list's query arguments with `changes` applied, leaving out the defaults (a status
+    is left out when it is the default for the assignee: My tickets are the unresolved ones)."""
+    args = {name: form[name].data or "" for name in FILTER_NAMES}
+    for name in TicketFilterForm.DATES:
+        args[name] = args[name].isoformat() if args[name] else ""
+    if form.sort.data != form.sort.default:
+        args["sort"] = form.sort.data
     args.update(changes)
-    return {k: v for k, v in args.items() if v and v != ANY}
+    if args.get("status") == (UNRESOLVED if args.get("assignee") == "me" else ANY):
+        del args["status"]
+    # "all" is a default everywhere but in a status that is not the default one.
+    return {k: v for k, v in args.items() if v and (v != ANY or k == "status")}
+
+
+def listing(form: TicketFilterForm) -> dict[str, object]:
+    """What the list page and its live endpoint show: one page, the tab counts, the rows."""
+    page = ticket_list.page_of(form, request.args.get("page"))
+    return {
+        "page": page,
+        "rows": [ticket_list.row(t) for t in page.items],
+        "counts": ticket_list.tab_counts(form),
+        "newest": ticket_list.newest_id(form),
+    }
 
 
 @bp.get("/")
 def index():
-    """Tickets, filtered by status, priority, assignee and text, newest first, paginated."""
+    """Tickets, filtered, searched and sorted (most pressing first), paginated."""
     form = TicketFilterForm(request.args)
-    form.clean()
-    count = ticket_list.quick_count(form)
-    page = db.paginate(
-        ticket_list.ticket_query(form),
-        # A mangled or absurd page number (past what an OFFSET can hold) shows the first page.
-        page=page_number(request.args.get("page")),
-        per_page=current_app.config["TICKETS_PER_PAGE"],
-        max_per_page=100,
-        error_out=False,
-        count=count is None,
-    )
-    if count is not None:
-        page.total = db.session.scalar(count)
+    for message in form.clean():
+        flash(message, "error")
     return render_template(
         "tickets/list.html",
         form=form,
-        page=page,
-        counts=tickets.status_counts(),
+        default_status=form.default_status(),
         filter_args=lambda **changes: filter_args(form, **changes),
         page_url=lambda number: url_for("ticket_pages.index", page=number, **filter_args(form)),
+        **listing(form),
     )
+
+
+@bp.get("/live.json")
+def list_live():
+    """The list's rows and tab counts for the same query string, polled by static/js/queue.js."""
+    form = TicketFilterForm(request.args)
+    form.clean()
+    data = listing(form)
+    page = data.pop("page")
+    return jsonify(data | {"total": page.total, "page": page.page, "pages": page.pages})
 
 
 def get_ticket(ticket_id: int) -> Ticket:

@@ -39,7 +39,8 @@ def searchable(make_ticket, admin, clock):
 
 
 def search(client, term: str, **filters: str) -> list[int]:
-    response = client.get("/tickets/", query_string={"q": term, **filters})
+    """The numbers a search shows, newest first unless `sort` says otherwise."""
+    response = client.get("/tickets/", query_string={"q": term, "sort": "newest"} | filters)
     assert response.status_code == 200
     return numbers_on(response)
 
@@ -150,10 +151,10 @@ def test_search_pages_and_counts_its_matches(admin_client, make_ticket, clock):
         clock.advance(minutes=1)
         make_ticket(text=f"Printer {n}" if n % 3 else f"Scanner {n:03d}")
     printers = [n for n in range(45, 0, -1) if n % 3]
-    first = admin_client.get("/tickets/?q=printer")
+    first = admin_client.get("/tickets/?q=printer&sort=newest")
     assert numbers_on(first) == printers[:25]
     assert "Page 1 of 2 · 30 tickets" in first.get_data(as_text=True)
-    second = admin_client.get("/tickets/?q=printer&page=2")
+    second = admin_client.get("/tickets/?q=printer&page=2&sort=newest")
     assert numbers_on(second) == printers[25:]
     # "012": ticket #12's text ("Scanner 012") and ticket #12 itself, counted once.
     page = admin_client.get("/tickets/?q=012").get_data(as_text=True)
@@ -218,7 +219,12 @@ def plan_of(app, db, path: str) -> str:
 
 @pytest.mark.skipif(backend() != "sqlite", reason="the FTS5 index is SQLite's")
 @pytest.mark.parametrize(
-    "path", ["/tickets/?q=printer", "/tickets/?q=printer&status=open", "/tickets/?q=%23123"]
+    "path",
+    [
+        "/tickets/?q=printer&sort=newest",
+        "/tickets/?q=printer&status=open&sort=newest",
+        "/tickets/?q=%23123&sort=newest",
+    ],
 )
 def test_search_starts_from_the_index_matches(admin_client, make_ticket, db, path):
     """Not a walk through a whole (status, created_at) index probing each ticket, and no sort."""
@@ -236,7 +242,8 @@ def test_search_with_a_narrow_filter_walks_the_filter_index(admin_client, make_t
     tickets = [make_ticket(text="Printer jam") for _ in range(3)]
     ticket_actions.resolve(tickets[0], admin)
     db.session.commit()
-    plan = plan_of(admin_client.application, db, "/tickets/?q=printer&status=resolved")
+    path = "/tickets/?q=printer&status=resolved&sort=newest"
+    plan = plan_of(admin_client.application, db, path)
     assert re.search(r"USING (COVERING )?INDEX ix_ticket_status_\w+ \(status=\?", plan), plan
     assert "TEMP B-TREE FOR ORDER BY" not in plan, plan
 
