@@ -106,3 +106,24 @@ def test_a_refused_poll_says_so_and_breaks_nothing(desk, chromium):
     assert page.is_visible('[data-role="rows"] [data-ticket="1"]')  # the list stays
     assert [p for p in problems.seen if "status of 401" not in p] == []
     context.close()
+
+
+def test_a_keyboard_user_keeps_their_place_when_the_rows_are_rebuilt(desk, chromium):
+    base = desk
+    context = chromium.new_context(viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    log_in(page, base, NEW_PASSWORD)
+    page.wait_for_url(base + "/")
+    page.goto(base + "/tickets/")
+    page.wait_for_selector('[data-role="rows"] [data-ticket="1"]')
+    page.focus('[data-role="rows"] [data-ticket="1"] .col-text a')
+    api_post(base, "/api/support_message", message(2, "A new one"))
+    page.wait_for_selector('[data-role="rows"] [data-ticket="2"]')  # the rows were rebuilt
+    assert page.evaluate(
+        """() => {
+            const a = document.activeElement;
+            return [a.closest("[data-ticket]")?.dataset.ticket, a.closest("td")?.className];
+        }"""
+    ) == ["1", "col-text"]
+    context.close()

@@ -141,11 +141,31 @@
     }
   }
 
+  // A keyboard user tabbing through the rows keeps their place when the rows are rebuilt
+  // (the SLA labels change every minute): the same ticket's same link or button.
+  function focusedPlace() {
+    const active = document.activeElement;
+    if (!active || !rowsNode.contains(active)) return null;
+    const row = active.closest("[data-ticket]");
+    const td = active.closest("td");
+    return row && td ? { ticket: row.dataset.ticket, column: td.className } : null;
+  }
+
+  function restoreFocus(place) {
+    if (!place) return;
+    const row = rowsNode.querySelector(`[data-ticket="${CSS.escape(place.ticket)}"]`);
+    const td = row && row.querySelector(`td[class="${CSS.escape(place.column)}"]`);
+    const target = td && td.querySelector("a, button");
+    if (target) target.focus();
+  }
+
   function render(data) {
     const json = JSON.stringify([data.rows, data.counts, data.total]);
     if (json !== last) {
       last = json;
+      const kept = focusedPlace();
       rowsNode.replaceChildren(...data.rows.map(ticketRow));
+      restoreFocus(kept);
       table.hidden = !data.rows.length;
       empty.hidden = Boolean(data.rows.length);
       if (total) total.textContent = `${data.total} ticket${data.total === 1 ? "" : "s"}`;
