@@ -325,3 +325,28 @@ def test_a_report_takes_as_many_statements_for_ten_times_the_tickets(
     add(tickets=27, techs=18, start=100)
     many = {path: count_statements(db, tech_client, path) for path in REPORTS}
     assert many == few
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the backlog knows only a ticket's last resolution: a ticket resolved on one day "
+    "and reopened on a later one counts as open in between (needs the status history)",
+)
+def test_a_ticket_resolved_then_reopened_the_next_day_is_not_open_in_between(
+    db, clock, tech_client, make_ticket, make_user
+):
+    ann = make_user("ann", full_name="Ann")
+    clock.current = utc(23, 8)
+    ticket = make_ticket(text="Comes back")
+    clock.current = utc(23, 9)
+    ticket_actions.resolve(ticket, ann)
+    db.session.commit()
+    clock.current = utc(24, 9)
+    ticket_actions.set_status(ticket, Status.OPEN, ann)
+    db.session.commit()
+    clock.current = utc(25, 9)
+    ticket_actions.resolve(ticket, ann)
+    db.session.commit()
+    days = {row[0]: row[3] for row in rows_of(tech_client, "days", **WEEK)}
+    # Resolved at 10:00 Berlin on Monday, open again from Tuesday 10:00 to Wednesday 10:00.
+    assert [days["2026-11-23"], days["2026-11-24"], days["2026-11-25"]] == ["0", "1", "0"]
