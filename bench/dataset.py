@@ -53,15 +53,19 @@ LAST_NAMES = ("Liddell", "Moreau", "Rossi", "Ivanov", None, "Haddad", "Hopper", 
 
 @dataclass(frozen=True)
 class Spec:
-    """`history` closed or in-progress tickets, `open` waiting (not due), `due` due now."""
+    """`history` closed or in-progress tickets over the past `days`, `open` waiting (not
+    due), `due` due now."""
 
     history: int
     open: int = 0
     due: int = 0
+    days: int = 365
 
     @property
     def key(self) -> str:
-        return f"h{self.history}-o{self.open}-d{self.due}"
+        return f"h{self.history}-o{self.open}-d{self.due}" + (
+            f"-in{self.days}" if self.days != 365 else ""
+        )
 
     @property
     def tickets(self) -> int:
@@ -145,21 +149,29 @@ def build(path: Path, spec: Spec) -> Dataset:
     app = make_app(path)
     now = datetime.now(UTC)
     with app.app_context():
-        users = add_team()
-        rows = Rows(users, now)
-        counts: dict[str, int] = {}
-        with db.engine.begin() as conn:
-            for table, generator in rows.tables(spec):
-                count = 0
-                for batch in batches(generator):
-                    conn.execute(sa.insert(table), batch)
-                    count += len(batch)
-                counts[table.name] = count
+        users, counts = fill(spec, now)
         with db.engine.connect() as conn:
             # One self-contained file to copy: no WAL left beside it.
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     dispose(app)
     return Dataset(path, spec, users, now, time.perf_counter() - started, counts)
+
+
+def fill(spec: Spec, now: datetime) -> tuple[dict[str, int], dict[str, int]]:
+    """Add the team and `spec`'s tickets to the app's (empty) database: user ids, row counts."""
+    from desk.extensions import db
+
+    users = add_team()
+    rows = Rows(users, now)
+    counts: dict[str, int] = {}
+    with db.engine.begin() as conn:
+        for table, generator in rows.tables(spec):
+            count = 0
+            for batch in batches(generator):
+                conn.execute(sa.insert(table), batch)
+                count += len(batch)
+            counts[table.name] = count
+    return users, counts
 
 
 def add_team() -> dict[str, int]:
@@ -212,10 +224,11 @@ class Rows:
         yield FollowUp.__table__, self.followups(spec)
 
     def created(self, spec: Spec, number: int) -> datetime:
-        """History spread over the past year; open and due tickets in the last two hours."""
+        """History spread over the past year (`spec.days`); open and due tickets in the last
+        two hours."""
         if number <= spec.history:
-            span = timedelta(days=365) - timedelta(hours=2)
-            return self.now - timedelta(days=365) + span * (number / max(spec.history, 1))
+            span = timedelta(days=spec.days) - timedelta(hours=2)
+            return self.now - timedelta(days=spec.days) + span * (number / max(spec.history, 1))
         recent = number - spec.history
         return self.now - timedelta(hours=2) + timedelta(seconds=recent)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -268,17 +269,22 @@ def _days(period: Period) -> list[Day]:
     created: Counter[date] = Counter()
     resolved: Counter[date] = Counter()
     spans: list[tuple[datetime, datetime | None]] = []
+    start, end = period.start, period.end
     for created_at, status, resolved_at in rows:
         done = resolved_at if status == Status.RESOLVED else None
         spans.append((created_at, done))
-        if created_at >= period.start:
+        if created_at >= start:
             created[local_day(created_at, period.tz)] += 1
-        if done is not None and period.start <= done < period.end:
+        if done is not None and start <= done < end:
             resolved[local_day(done, period.tz)] += 1
+    # Open at a day's end: filed before it, minus those also resolved before it. Counted by
+    # bisecting sorted instants, not by walking every ticket for every day.
+    filed = sorted(c for c, _ in spans)
+    closed = sorted(max(c, r) for c, r in spans if r is not None)
     result = []
     for day in period.days:
         day_end = datetime.combine(day + timedelta(days=1), time(), period.tz)
-        backlog = sum(1 for c, r in spans if c < day_end and (r is None or r >= day_end))
+        backlog = bisect_left(filed, day_end) - bisect_left(closed, day_end)
         result.append(Day(day, created[day], resolved[day], backlog))
     return result
 

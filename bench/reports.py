@@ -1,0 +1,153 @@
+"""Benchmark 6, the reports at scale: the /reports page over 90 days and each of its CSV
+downloads, with 100,000 tickets filed in those 90 days (their answers, pages, team posts and
+history lines) against the same requests with 100 tickets (the floor).
+
+Issue #16: each report over 90 days at 100,000 tickets answers within 3x of the same report
+at 100 tickets. Timed as the dashboard pages are (bench/dashboard.py: Flask's test client, a
+logged-in session, TESTING off, the two datasets alternating); the statements each request
+runs are counted on the large database, and with SQLite their query plans are printed.
+
+On SQLite by default. `BENCH_DATABASE_URL=postgresql+psycopg://...` runs it on PostgreSQL:
+each dataset is built in a schema of its own there (dropped afterwards).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote
+
+import sqlalchemy as sa
+from flask import Flask
+
+from bench.context import Context
+from bench.dashboard import Page, captured_sql, explain, print_plans, time_page
+from bench.dataset import Spec, dispose, fill, make_app
+from bench.report import BenchResult, Metric
+from bench.web import test_client_session
+
+NAME = "reports"
+DAYS = 90
+PAGES = (
+    Page("reports page, 90 days", f"/reports/?range={DAYS}", "Tickets per day"),
+    Page("days.csv", f"/reports/days.csv?range={DAYS}", "open at end of day"),
+    Page("times.csv", f"/reports/times.csv?range={DAYS}", "90th percentile (minutes)"),
+    Page("techs.csv", f"/reports/techs.csv?range={DAYS}", "answers delivered"),
+    Page("pages.csv", f"/reports/pages.csv?range={DAYS}", "person,pages"),
+    Page("targets.csv", f"/reports/targets.csv?range={DAYS}", "tickets judged"),
+)
+
+
+@contextmanager
+def postgres_app(server: str, spec: Spec) -> Iterator[tuple[Flask, dict[str, int]]]:
+    """The app on a fresh schema of `server`, filled with `spec`; the schema dropped after."""
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server, poolclass=sa.pool.NullPool)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in server else "?"
+    url = f"{server}{separator}options={quote(f'-csearch_path={schema}')}"
+    app = make_app(Path("unused.db"), SQLALCHEMY_DATABASE_URI=url)
+    try:
+        with app.app_context():
+            _, counts = fill(spec, datetime.now(UTC))
+            from desk.extensions import db
+
+            with db.engine.begin() as conn:
+                conn.exec_driver_sql("ANALYZE")
+        yield app, counts
+    finally:
+        dispose(app)
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@contextmanager
+def apps_for(ctx: Context, specs: dict[str, Spec]) -> Iterator[tuple[dict[str, Flask], dict]]:
+    server = os.environ.get("BENCH_DATABASE_URL", "")
+    if not server.startswith("postgresql"):
+        workdir = ctx.directory(NAME)
+        datasets = {
+            label: ctx.datasets.copy(spec, workdir / f"{label}.db") for label, spec in specs.items()
+        }
+        apps = {label: make_app(d.path) for label, d in datasets.items()}
+        try:
+            yield apps, {"backend": "sqlite", "rows": datasets["big"].rows}
+        finally:
+            for app in apps.values():
+                dispose(app)
+        return
+    with postgres_app(server, specs["small"]) as (small, _):
+        with postgres_app(server, specs["big"]) as (big, rows):
+            yield {"small": small, "big": big}, {"backend": "postgresql", "rows": rows}
+
+
+def statements_of(app: Flask, client, path: str) -> int:
+    with captured_sql(app) as statements:
+        client.get(path)
+    return len(statements)
+
+
+def run(ctx: Context) -> BenchResult:
+    result = BenchResult(NAME)
+    per_page = ctx.pick(4, 2)  # a report at 100,000 tickets takes seconds, not ms
+    rounds = ctx.pick(2, 1)
+    big_total = ctx.pick(100_000, 1_000)
+    # Open tickets filed in the last two hours, the rest spread over the 90 days: mostly
+    # resolved within the hour, every 50th still in progress (the backlog).
+    specs = {
+        "small": Spec(history=95, open=5, days=DAYS),
+        "big": Spec(history=big_total - big_total // 500, open=big_total // 500, days=DAYS),
+    }
+    started = time.perf_counter()
+    with apps_for(ctx, specs) as (apps, info):
+        build_seconds = time.perf_counter() - started
+        clients = {label: test_client_session(app) for label, app in apps.items()}
+        samples: dict[tuple[str, str], list[float]] = {}
+        plans = {}
+        for page in PAGES:
+            for label in apps:
+                time_page(clients[label], page.path, page.expect, count=1)  # warm-up
+                samples[page.label, label] = []
+            for _ in range(rounds):  # alternate, so drift hits both alike
+                for label in apps:
+                    samples[page.label, label] += time_page(
+                        clients[label], page.path, page.expect, count=max(per_page // rounds, 1)
+                    )
+            if info["backend"] == "sqlite":
+                plans[page.label] = explain(apps["big"], clients["big"], page.path)
+            else:
+                count = statements_of(apps["big"], clients["big"], page.path)
+                plans[page.label] = {"queries": count, "plans": []}
+
+    for page in PAGES:
+        big = [s * 1000 for s in samples[page.label, "big"]]
+        small = [s * 1000 for s in samples[page.label, "small"]]
+        result.metrics.append(
+            Metric.at_percentile(
+                NAME,
+                f"{page.label} p95",
+                95,
+                big,
+                small,
+                ratio_limit=3,
+                note=f"{plans[page.label]['queries']} queries, {info['backend']}",
+            )
+        )
+    result.details = {
+        "backend": info["backend"],
+        "days": DAYS,
+        "tickets": {label: spec.tickets for label, spec in specs.items()},
+        "rows": info["rows"],
+        "build_seconds": build_seconds,
+        "plans": plans,
+    }
+    if info["backend"] == "sqlite":
+        print_plans(plans)
+    return result
