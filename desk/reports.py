@@ -259,32 +259,70 @@ def _aware(value: datetime | str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _days(period: Period) -> list[Day]:
+def _status_changes(in_view: list[sa.ColumnElement[bool]]) -> dict[int, tuple[list, list]]:
+    """Per ticket of `in_view`: when it was resolved and when reopened, from its history (every
+    status change records an event "open → resolved", "resolved → open")."""
     rows = db.session.execute(
-        sa.select(Ticket.created_at, Ticket.status, Ticket.resolved_at).where(
-            Ticket.created_at < period.end,
-            sa.or_(Ticket.status != Status.RESOLVED, Ticket.resolved_at >= period.start),
+        sa.select(TicketEvent.ticket_id, TicketEvent.created_at, TicketEvent.detail)
+        .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+        .where(
+            *in_view,
+            TicketEvent.kind == EventKind.STATUS,
+            sa.or_(
+                TicketEvent.detail.like(f"% → {Status.RESOLVED.value}"),
+                TicketEvent.detail.like(f"{Status.RESOLVED.value} → %"),
+            ),
         )
     )
+    changes: dict[int, tuple[list, list]] = defaultdict(lambda: ([], []))
+    for ticket_id, at, detail in rows:
+        closes, reopens = changes[ticket_id]
+        (reopens if detail.startswith(Status.RESOLVED.value) else closes).append(at)
+    return changes
+
+
+def _days(period: Period) -> list[Day]:
+    in_view = [
+        Ticket.created_at < period.end,
+        sa.or_(Ticket.status != Status.RESOLVED, Ticket.resolved_at >= period.start),
+    ]
+    rows = db.session.execute(
+        sa.select(Ticket.id, Ticket.created_at, Ticket.status, Ticket.resolved_at).where(*in_view)
+    )
+    history = _status_changes(in_view)
     created: Counter[date] = Counter()
     resolved: Counter[date] = Counter()
-    spans: list[tuple[datetime, datetime | None]] = []
+    filed: list[datetime] = []
+    closed: list[datetime] = []
+    reopened: list[datetime] = []
     start, end = period.start, period.end
-    for created_at, status, resolved_at in rows:
+    for ticket_id, created_at, status, resolved_at in rows:
         done = resolved_at if status == Status.RESOLVED else None
-        spans.append((created_at, done))
+        filed.append(created_at)
         if created_at >= start:
             created[local_day(created_at, period.tz)] += 1
+        # Resolved per day counts a ticket once, on its last resolution.
         if done is not None and start <= done < end:
             resolved[local_day(done, period.tz)] += 1
-    # Open at a day's end: filed before it, minus those also resolved before it. Counted by
+        closes, reopens = history.get(ticket_id, ((), ()))
+        if not closes and done is not None:
+            closes = (done,)  # resolved without a recorded change (imported or demo data)
+        closed.extend(max(created_at, at) for at in closes)
+        reopened.extend(max(created_at, at) for at in reopens)
+    # Open at a day's end: filed before it, minus resolutions before it, plus reopenings before
+    # it (a ticket resolved Monday and reopened Tuesday is open again from Tuesday). Counted by
     # bisecting sorted instants, not by walking every ticket for every day.
-    filed = sorted(c for c, _ in spans)
-    closed = sorted(max(c, r) for c, r in spans if r is not None)
+    filed.sort()
+    closed.sort()
+    reopened.sort()
     result = []
     for day in period.days:
         day_end = datetime.combine(day + timedelta(days=1), time(), period.tz)
-        backlog = bisect_left(filed, day_end) - bisect_left(closed, day_end)
+        backlog = (
+            bisect_left(filed, day_end)
+            - bisect_left(closed, day_end)
+            + bisect_left(reopened, day_end)
+        )
         result.append(Day(day, created[day], resolved[day], backlog))
     return result
 

@@ -327,11 +327,6 @@ def test_a_report_takes_as_many_statements_for_ten_times_the_tickets(
     assert many == few
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the backlog knows only a ticket's last resolution: a ticket resolved on one day "
-    "and reopened on a later one counts as open in between (needs the status history)",
-)
 def test_a_ticket_resolved_then_reopened_the_next_day_is_not_open_in_between(
     db, clock, tech_client, make_ticket, make_user
 ):
