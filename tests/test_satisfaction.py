@@ -142,11 +142,8 @@ def test_the_ticket_page_shows_the_rating_and_the_comment_escaped(db, admin_clie
     assert "<script>alert(1)" not in page
 
 
-def test_the_demo_asks_no_demo_user_but_has_ratings(db, clock):
-    from desk import demo
-
-    demo.seed(clock.now())
-    db.session.commit()
+def test_the_demo_asks_no_demo_user_but_has_ratings(app, db, clock):
+    assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
     assert questions(db) == []
     rated = db.session.scalars(sa.select(Ticket).where(Ticket.rating.is_not(None))).all()
     assert rated and all(t.status == Status.RESOLVED and t.rating_asked_at for t in rated)
