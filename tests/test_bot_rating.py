@@ -144,3 +144,27 @@ def test_a_resolve_button_in_telegram_asks_too(bot, telegram, live_dashboard, te
     telegram.press_button(page, "resolve:1", user_id=ANN, first_name="Ann")
     question = telegram.wait_for_message(USER, contains="How did we do?")
     assert len(question["reply_markup"]["inline_keyboard"][0]) == 5
+
+
+def test_a_press_whose_answer_is_lost_asks_to_press_again(
+    lossy_bot, lossy_dashboard, telegram, live_dashboard, team
+):
+    file_ticket(telegram)
+    resolve_in_dashboard(live_dashboard, 1)
+    question = telegram.wait_for_message(USER, contains="How did we do?")
+    lossy_dashboard.lose_answers("/api/tickets/1/rating")
+    telegram.press_button(question, "rate:1:3", user_id=USER)
+    eventually(
+        lambda: any("tap again" in a.get("text", "") for a in telegram.callback_answers()),
+        what="the press hears to try again",
+    )
+    assert rating_of(live_dashboard, 1)[0] == 3  # the dashboard had it all the same
+    # The keyboard is still there; the next press brings the message up to date.
+    telegram.press_button(question, "rate:1:5", user_id=USER)
+    edit = eventually(
+        lambda: next((e for e in telegram.edits(USER) if "you rated" in e["text"]), None),
+        what="the question becomes a thank-you",
+    )
+    assert "3/5" in edit["text"]
+    assert rating_of(live_dashboard, 1)[0] == 3
+    assert "Traceback" not in lossy_bot.log()
