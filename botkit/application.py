@@ -18,7 +18,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from botkit import handlers, jobs
+from botkit import handlers, jobs, rating
 from botkit.context import Desk
 from botkit.dashboard import DashboardClient
 from botkit.sending import JournalingRateLimiter, settle_journal
@@ -84,6 +84,7 @@ def add_handlers(application: Application) -> None:
     application.add_handler(
         CallbackQueryHandler(handlers.button, pattern=r"^(ack|take|resolve):\d+$")
     )
+    application.add_handler(CallbackQueryHandler(rating.rate_button, pattern=rating.PATTERN))
     text = filters.TEXT & ~filters.COMMAND
     application.add_handler(
         MessageHandler(text & filters.Regex(handlers.MENTION), handlers.support_request)

@@ -131,6 +131,16 @@ async def after_filing(bot, bot_desk: Desk, ticket: dict, payload: dict, *, late
     retried from the dashboard's outbox, so the user always learns the number.
     """
     chat_id, message_id = payload["chat_id"], payload["message_id"]
+    if ticket.get("rating_comment"):
+        log.info("chat %s commented on the rating of ticket #%s", chat_id, ticket["number"])
+        await send_with_retries(
+            bot,
+            chat_id=chat_id,
+            text=messages.rating_comment_saved(ticket),
+            parse_mode=ParseMode.HTML,
+            reply_parameters=reply_to(message_id),
+        )
+        return
     if ticket.get("followup"):
         log.info("chat %s added to ticket #%s", chat_id, ticket["number"])
         await send_with_retries(

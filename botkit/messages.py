@@ -119,6 +119,8 @@ def outbox_text(
         text = SHIFT_TEXTS[note["kind"]](note["notice"])
     elif note["kind"] == "confirmation":
         text = ticket_filed_later(ticket) if late else ticket_filed(ticket)
+    elif note["kind"] == "satisfaction":
+        text = satisfaction_question(ticket)
     else:
         text = notification(note, ticket, dashboard_url)
     return f"{REPEAT}\n{text}" if note.get("repeat") else text
@@ -363,3 +365,42 @@ def override_line(override: dict[str, Any], zone: ZoneInfo) -> str:
     if override["replaces"]:
         return f"• {span}: {who} covers {shown(override['replaces'])}"
     return f"• {span}: {who} is on call ({escape(override['role'] or 'primary')})"
+
+
+# Satisfaction: 1 (poor) to 5 (great); the number first, so the label reads without the face.
+RATING_LABELS = {1: "1 😞", 2: "2 🙁", 3: "3 😐", 4: "4 🙂", 5: "5 😀"}
+RATING_UNREACHABLE = "The support desk cannot be reached right now; please tap again in a minute."
+
+
+def satisfaction_question(ticket: dict[str, Any]) -> str:
+    return (
+        f"✔️ Ticket <b>#{ticket['number']}</b> is resolved. <b>How did we do?</b>\n"
+        "Tap a score from 1 (poor) to 5 (great)."
+    )
+
+
+def rating_buttons(ticket: dict[str, Any]) -> InlineKeyboardMarkup:
+    """One row of five scores; callback data `rate:<ticket id>:<score>`."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(label, callback_data=f"rate:{ticket['id']}:{score}")
+                for score, label in RATING_LABELS.items()
+            ]
+        ]
+    )
+
+
+def rated(rating: dict[str, Any]) -> str:
+    return (
+        f"🙏 Thanks — you rated ticket <b>#{rating['number']}</b> {rating['score']}/5. "
+        "Reply to this message to add a comment."
+    )
+
+
+def already_rated(rating: dict[str, Any]) -> str:
+    return f"You already rated ticket #{rating['number']}: {rating['score']}/5."
+
+
+def rating_comment_saved(ticket: dict[str, Any]) -> str:
+    return f"📝 Thanks, your comment on ticket <b>#{ticket['number']}</b> is saved."

@@ -108,6 +108,8 @@ async def send_journaled(bot: Bot, desk: Desk, kind: str, item_id: int, **kwargs
 # Group posts still on their way; kept so the tasks are not garbage-collected mid-send.
 _group_posts: set[asyncio.Task] = set()
 GROUP_KINDS = {"post", "group", "sla_breach"}
+# Messages to the user who asked, sent as replies to their request; never rewritten as pages.
+USER_KINDS = {"confirmation", "satisfaction"}
 
 
 async def send_notifications(
@@ -165,12 +167,14 @@ async def _send_notification(
         )
         return
     desk.spool.claimed("notification", note["id"])
-    confirmation = note["kind"] == "confirmation"
+    confirmation = note["kind"] in USER_KINDS  # to the user, under their request
     extra: dict[str, Any] = {}
     if confirmation:
         extra["reply_parameters"] = ReplyParameters(
             message_id=ticket["message_id"], allow_sending_without_reply=True
         )
+        if note["kind"] == "satisfaction":
+            extra["reply_markup"] = messages.rating_buttons(ticket)
     elif ticket is not None:
         extra["reply_markup"] = messages.buttons(ticket)
     elif note["kind"] == "cover_request":  # shift reminders and changes have no buttons

@@ -19,6 +19,7 @@ from desk import (
     linking,
     oncall,
     outbox,
+    satisfaction,
     shift_notices,
     sla_breaches,
     ticket_actions,
@@ -120,6 +121,13 @@ def support_message():
     page = fields.boolean("page", required=False)
     fields.check()
     if followup_only:
+        rated = satisfaction.add_comment(
+            intake.chat_id, intake.reply_to_message_id, intake.user_id, intake.text
+        )
+        if rated is not None:  # the sender's reply to "How did we do?": the rating's comment
+            database.commit()
+            extra = {"created": False, "followup": False, "rating_comment": True}
+            return jsonify(rated.to_dict() | extra)
         # A plain reply in a chat: it belongs to a ticket's thread or nowhere.
         parent = tickets.ticket_replied_to(intake)
         if parent is None or parent.status.value == "resolved":

@@ -215,6 +215,10 @@ def page(ticket: Ticket, tech: User, level: int, at: datetime, failed: bool) -> 
     ticket.last_escalated_at = at
 
 
+# The demo's satisfaction ratings, by ticket id (None: asked, not rated).
+DEMO_RATINGS = (5, 4, None, 5, 3, 5, 2, 4)
+
+
 def later(demo: DemoClock, minutes: int) -> datetime:
     demo.current += timedelta(minutes=minutes)
     return demo.current
@@ -271,9 +275,15 @@ def work_on(
             )
         )
         later(demo, 2)
+        # Demo users are asked nothing (no message ever leaves for them): the question counts
+        # as asked at the resolve, and most of them rated it.
+        ticket.rating_asked_at = demo.current
         with db.session.no_autoflush:
             ticket_actions.resolve(ticket, tech)
             stamp_events(demo.current)
+        ticket.rating = DEMO_RATINGS[ticket.id % len(DEMO_RATINGS)]
+        if ticket.rating is not None:
+            ticket.rated_at = demo.current + timedelta(minutes=3)
 
 
 def seed(now: datetime, count: int = 36) -> tuple[int, int]:

@@ -239,6 +239,8 @@ def sent_notifications(ticket: Ticket) -> list[Notification]:
                 Notification.ticket_id == ticket.id,
                 Notification.state == DeliveryState.SENT,
                 Notification.telegram_message_id.is_not(None),
+                # The user's "How did we do?" is no page: a tech's press never rewrites it.
+                Notification.kind != NotificationKind.SATISFACTION,
             )
             .order_by(Notification.id)
         )

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 
-from desk import charts, clock, reports, sla
+from desk import charts, clock, reports, satisfaction_report, sla
 from desk.audit import spreadsheet_cell
 from desk.permissions import require_login
 from forms import PRIORITY_LABELS, ReportPeriodForm
@@ -75,6 +75,10 @@ def index():
         measures=MEASURE_LABELS,
         priorities=[None, *Priority],
         priority_labels=PRIORITY_LABELS,
+        satisfaction=satisfaction_report.build(period),
+        scale=list(satisfaction_report.SCALE),
+        percent=satisfaction_report.percent,
+        decimal=satisfaction_report.decimal,
         csv_url=lambda table: url_for("report_pages.export", table=table, **args),
     ), (422 if form.errors else 200)
 
@@ -82,13 +86,17 @@ def index():
 @bp.get("/<table>.csv")
 def export(table: str):
     """One table of the page as CSV, for the same period."""
-    if table not in TABLES:
+    if table not in TABLES and table != "satisfaction":
         abort(404)
     form = ReportPeriodForm(request.args)
     period = period_of(form)
     out = io.StringIO()
     writer = csv.writer(out)
-    for row in TABLES[table](reports.build(period, clock.now(), sla.targets())):
+    if table == "satisfaction":
+        rows = satisfaction_report.csv_rows(satisfaction_report.build(period))
+    else:
+        rows = TABLES[table](reports.build(period, clock.now(), sla.targets()))
+    for row in rows:
         writer.writerow([spreadsheet_cell(str(cell)) for cell in row])
     name = f"{table}-{period.first.isoformat()}-{period.last.isoformat()}.csv"
     return Response(

@@ -139,6 +139,17 @@ SETTINGS = {
             1,
             switch=True,
         ),
+        IntSetting(
+            "satisfaction_survey",
+            "Ask users to rate resolved tickets",
+            'When a ticket is resolved the bot asks its sender "How did we do?" (1-5), once'
+            " per ticket; the ratings show on the ticket and in the reports.",
+            None,
+            1,
+            0,
+            1,
+            switch=True,
+        ),
     )
 }
 

@@ -16,7 +16,7 @@ import enum
 
 import sqlalchemy as sa
 
-from desk import clock, runtime_settings
+from desk import clock, runtime_settings, satisfaction
 from desk.extensions import db
 from desk.tickets import record_event
 from desk.web import status_label
@@ -236,6 +236,8 @@ def _change_status(ticket: Ticket, status: Status, actor: User) -> None:
         _acknowledge_if_unseen(ticket, actor)
     ticket.status = status
     record_event(ticket, EventKind.STATUS, f"{previous.value} → {status.value}", actor)
+    if status == Status.RESOLVED:
+        satisfaction.ask(ticket, now)  # once per ticket: a second resolve asks nothing
 
 
 def resolve(ticket: Ticket, actor: User) -> None:
