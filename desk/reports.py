@@ -21,6 +21,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -131,14 +132,44 @@ class TargetMet:
         return self.met / self.judged if self.judged else None
 
 
-@dataclass(frozen=True)
 class Report:
-    period: Period
-    days: list[Day]
-    times: dict[str, dict[Priority | None, Spread]]  # measure -> priority (None: all) -> spread
-    techs: list[TechLoad]
-    escalation: Escalation
-    targets: dict[tuple[str, Priority], TargetMet] = field(default_factory=dict)
+    """The period's figures, each computed when first read: a CSV download computes only its
+    own table, the page all of them."""
+
+    def __init__(
+        self,
+        period: Period,
+        now: datetime,
+        targets: dict[tuple[str, Priority], timedelta | None],
+    ) -> None:
+        self.period = period
+        self._now = now
+        self._targets = targets
+
+    @cached_property
+    def _tickets(self) -> dict[int, _Ticket]:
+        return _tickets_created(self.period)
+
+    @cached_property
+    def days(self) -> list[Day]:
+        return _days(self.period)
+
+    @cached_property
+    def times(self) -> dict[str, dict[Priority | None, Spread]]:
+        """measure -> priority (None: all) -> spread"""
+        return _times(self._tickets)
+
+    @cached_property
+    def techs(self) -> list[TechLoad]:
+        return _techs(self.period, self._tickets)
+
+    @cached_property
+    def escalation(self) -> Escalation:
+        return _escalation(self.period, self._tickets)
+
+    @cached_property
+    def targets(self) -> dict[tuple[str, Priority], TargetMet]:
+        return _targets_met(self._tickets, self._now, self._targets)
 
 
 def local_day(at: datetime, tz: ZoneInfo) -> date:
@@ -149,15 +180,7 @@ def build(
     period: Period, now: datetime, targets: dict[tuple[str, Priority], timedelta | None]
 ) -> Report:
     """The period's report; `targets` are the SLA targets (desk/sla.py) judged at `now`."""
-    tickets = _tickets_created(period)
-    return Report(
-        period=period,
-        days=_days(period),
-        times=_times(tickets),
-        techs=_techs(period, tickets),
-        escalation=_escalation(period, tickets),
-        targets=_targets_met(tickets, now, targets),
-    )
+    return Report(period, now, targets)
 
 
 def _targets_met(
