@@ -65,6 +65,7 @@ def test_logins_are_recorded_with_the_address_and_the_name_typed(app, tech, db, 
 def test_schedule_and_settings_changes_are_recorded(admin_client, tech, db):
     admin_client.post("/schedule/new", data=slot_form(primary=tech.id))
     untouched = {k: str(s.default) for k, s in runtime_settings.SETTINGS.items() if not s.switch}
+    untouched |= {k: "y" for k, s in runtime_settings.SETTINGS.items() if s.switch and s.default}
     admin_client.post("/settings/", data=untouched | {"escalation_timeout": "10"})
     admin_client.post("/schedule/1/delete")
     recorded = [line for line in lines(db) if line[1] != "login"]

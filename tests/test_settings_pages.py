@@ -11,12 +11,16 @@ import sqlalchemy as sa
 from desk import runtime_settings
 from models import SystemConfig
 
-# What the page submits untouched: every number field at its default (a checkbox left off
-# is simply absent, as a browser sends it).
+# What the page submits untouched: every number field at its default, a checkbox that is on
+# by default ticked (one left off is simply absent, as a browser sends it).
 DEFAULTS = {
     key: str(setting.default)
     for key, setting in runtime_settings.SETTINGS.items()
     if not setting.switch
+} | {
+    key: "y"
+    for key, setting in runtime_settings.SETTINGS.items()
+    if setting.switch and setting.default
 }
 
 

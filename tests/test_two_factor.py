@@ -281,9 +281,9 @@ def test_admins_switch_the_requirement_on_the_settings_page(admin_client, db):
     shown = page(admin_client.get("/settings/"))
     assert 'type="checkbox"' in shown and "Admins must use two-factor login" in shown
     form = {
-        key: setting.default
+        key: setting.default if not setting.switch else "y"
         for key, setting in runtime_settings.SETTINGS.items()
-        if not setting.switch
+        if not setting.switch or setting.default
     }
     admin_client.post("/settings/", data=form | {"admin_two_factor": "y"})
     assert runtime_settings.get_int("admin_two_factor") == 1
