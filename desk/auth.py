@@ -38,7 +38,8 @@ WRONG_CODE = "That code is not right. Type the newest code from your app, or a r
 def login():
     """Log in with username and password; repeated failures make the next attempts wait."""
     if current_user.is_authenticated:
-        return redirect(url_for("overview.index"))
+        # Signed in meanwhile (another tab, a second try): on to where the login was leading.
+        return redirect(safe_next(request.args.get("next")))
     form = LoginForm()
     error = None
     if form.validate_on_submit():

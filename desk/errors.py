@@ -105,6 +105,10 @@ def handle_csrf_error(error: CSRFError):
         )
     if not current_user.is_authenticated:
         flash("Your session had ended, so nothing was saved. Log in to continue.", "warning")
+        if urlsplit(page).path == url_for("auth.login"):
+            # The login form itself (its token raced a poll): back to it, keeping its ?next=
+            # instead of nesting it into a login whose next is the login.
+            return redirect(page)
         return redirect(url_for("auth.login", next=page))
     flash("The page had expired, so nothing was saved. Check it and try again.", "warning")
     return redirect(page)

@@ -164,3 +164,23 @@ def test_a_refused_live_poll_leaves_the_session_alone(client, make_ticket):
     assert response.status_code == 401
     assert response.is_json
     assert response.headers.get("Set-Cookie") is None
+
+
+def test_a_login_form_whose_token_raced_goes_back_to_the_same_login(browser, make_ticket):
+    """The login page's token can lose a race with a poll of the page before it: the second
+    try must still lead to the ticket, not to a login whose next is a login."""
+    page = "/login?next=/tickets/1"
+    response = browser.post(
+        page,
+        data={"username": "admin", "password": ADMIN_PASSWORD, "csrf_token": "stale"},
+        headers={"Referer": f"http://localhost{page}"},
+    )
+    assert response.status_code == 302
+    assert response.location == page
+
+
+def test_a_signed_in_user_sent_to_the_login_goes_on_to_its_next_page(browser, make_ticket):
+    ticket = make_ticket()
+    response = browser.get(f"/login?next=/tickets/{ticket.id}")
+    assert response.location == f"/tickets/{ticket.id}"
+    assert browser.get("/login?next=https://evil.example/").location == "/"
