@@ -172,7 +172,14 @@ def passing(filters: list[sa.ColumnElement[bool]], up_to: int) -> bool:
 
 
 def sort_of(form: TicketFilterForm) -> TicketSort:
-    return TicketSort(form.sort.data)
+    """The chosen order. Left at the queue's order, a search and the resolved tickets alone
+    list the newest first: none of the resolved presses, a search looks for a ticket rather
+    than for work, and the created_at index pages both without sorting every match."""
+    sort = TicketSort(form.sort.data)
+    searching = bool((form.q.data or "").strip())
+    if sort == TicketSort.QUEUE and (searching or form.status.data == Status.RESOLVED.value):
+        return TicketSort.NEWEST
+    return sort
 
 
 def ticket_query(form: TicketFilterForm) -> sa.Select:
