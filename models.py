@@ -216,6 +216,9 @@ class Ticket(TimestampMixin, db.Model):
         # The escalation poller's only query: unresolved tickets whose next step is due.
         sa.Index("ix_ticket_next_escalation", "next_escalation_at"),
         sa.Index("ix_ticket_confirmation", "chat_id", "confirmation_message_id"),
+        # The reports: tickets resolved, and asked for a rating, on a given day.
+        sa.Index("ix_ticket_resolved", "resolved_at"),
+        sa.Index("ix_ticket_rating_asked", "rating_asked_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -454,7 +457,11 @@ class TicketEvent(db.Model):
     """The audit trail of a ticket: status, priority and assignment changes, with who and when."""
 
     __tablename__ = "ticket_events"
-    __table_args__ = (sa.Index("ix_event_ticket", "ticket_id", "created_at"),)
+    __table_args__ = (
+        sa.Index("ix_event_ticket", "ticket_id", "created_at"),
+        # The reports: the status changes of a day, whichever tickets they were of.
+        sa.Index("ix_event_kind_created", "kind", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("support_messages.id"))

@@ -19,7 +19,7 @@ from alembic.script import ScriptDirectory
 from flask import current_app
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
-from desk import search_index  # noqa: F401 - attaches the search index to the schema
+from desk import report_marks, search_index  # noqa: F401 - attach their triggers to the schema
 from desk.config import publish_new_secret
 from desk.extensions import db
 from envconfig import ConfigError

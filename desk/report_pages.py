@@ -75,7 +75,7 @@ def index():
         measures=MEASURE_LABELS,
         priorities=[None, *Priority],
         priority_labels=PRIORITY_LABELS,
-        satisfaction=satisfaction_report.build(period),
+        satisfaction=satisfaction_report.build(report),
         scale=list(satisfaction_report.SCALE),
         percent=satisfaction_report.percent,
         decimal=satisfaction_report.decimal,
@@ -92,10 +92,11 @@ def export(table: str):
     period = period_of(form)
     out = io.StringIO()
     writer = csv.writer(out)
+    report = reports.build(period, clock.now(), sla.targets())
     if table == "satisfaction":
-        rows = satisfaction_report.csv_rows(satisfaction_report.build(period))
+        rows = satisfaction_report.csv_rows(satisfaction_report.build(report))
     else:
-        rows = TABLES[table](reports.build(period, clock.now(), sla.targets()))
+        rows = TABLES[table](report)
     for row in rows:
         writer.writerow([spreadsheet_cell(str(cell)) for cell in row])
     name = f"{table}-{period.first.isoformat()}-{period.last.isoformat()}.csv"

@@ -11,14 +11,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
-import sqlalchemy as sa
-
-from desk.extensions import db
-from desk.reports import Period
+from desk import report_days
+from desk.reports import Report, user_names
 from desk.satisfaction import SATISFIED, SCALE
-from models import Ticket, User
 
 UNASSIGNED = "Unassigned"
 
@@ -58,24 +56,31 @@ class Satisfaction:
     techs: list[Ratings]
 
 
-def build(period: Period) -> Satisfaction:
-    rows = db.session.execute(
-        sa.select(Ticket.assignee_id, User.full_name, User.username, Ticket.rating)
-        .outerjoin(User, User.id == Ticket.assignee_id)
-        .where(Ticket.rating_asked_at >= period.start, Ticket.rating_asked_at < period.end)
-    )
+def build(report: Report) -> Satisfaction:
+    """The section of `report`'s period, from its days' rows (desk/report_days.py)."""
+    asked: Counter[str] = Counter()
+    scores: dict[str, Counter[int]] = {}
+    for figures in report.rows.values():
+        for key, one in figures["ratings"].items():
+            asked[key] += one["asked"]
+            scores.setdefault(key, Counter()).update(
+                {int(score): count for score, count in one["scores"].items()}
+            )
+    names = user_names({int(key) for key in asked if key != report_days.UNASSIGNED})
     overall = Ratings("All")
-    techs: dict[int | None, Ratings] = {}
-    for assignee_id, full_name, username, rating in rows:
-        name = (full_name or username) if assignee_id is not None else UNASSIGNED
-        tech = techs.setdefault(assignee_id, Ratings(name))
-        for one in (overall, tech):
-            one.asked += 1
-            if rating in one.counts:
-                one.counts[rating] += 1
-    ordered = sorted(
-        techs.values(), key=lambda t: (t.name == UNASSIGNED, -t.rated, t.name.casefold())
-    )
+    techs: list[Ratings] = []
+    for key, count in asked.items():
+        if key == report_days.UNASSIGNED:
+            name = UNASSIGNED
+        else:
+            name = names.get(int(key), f"#{key}")
+        tech = Ratings(name, asked=count)
+        for score in SCALE:
+            tech.counts[score] = scores[key][score]
+            overall.counts[score] += scores[key][score]
+        overall.asked += count
+        techs.append(tech)
+    ordered = sorted(techs, key=lambda t: (t.name == UNASSIGNED, -t.rated, t.name.casefold()))
     return Satisfaction(overall, ordered)
 
 

@@ -2,7 +2,7 @@
 
 entry points (app.py, bot.py) -> packages (desk/, botkit/) -> schedule_forms.py (rotation and
 override forms) -> forms.py -> schedule_models.py
-(rotations, overrides, cover requests) -> models.py ->
+(rotations, overrides, cover requests) and report_models.py (the reports' day rows) -> models.py ->
 escalation.py, envconfig.py and user_text.py (neutral: the settings parsing and the showing of
 user-written text both processes share) ->
 on_call_schedule.py (who the slots, rotations and overrides put on call) -> rotations.py ->
@@ -27,6 +27,7 @@ LAYER = {
     "schedule_forms": 1.75,
     "forms": 1.5,
     "schedule_models": 1.25,
+    "report_models": 1.25,
     "models": 1,
     "escalation": 0,
     "envconfig": 0,

@@ -11,10 +11,11 @@ from html.parser import HTMLParser
 
 import pytest
 import sqlalchemy as sa
+from report_helpers import page
 
 from desk import ticket_actions
 from desk.web import duration
-from models import DeliveryState, Notification, NotificationKind, Priority, Status
+from models import DeliveryState, Priority, Status
 
 WEEK = {"range": "7"}  # Thu 19 Nov to Wed 25 Nov 2026, in Berlin (UTC+1 in November)
 
@@ -26,20 +27,6 @@ def app_config(app_config):
 
 def utc(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 11, day, hour, minute, tzinfo=UTC)
-
-
-def page(ticket, user, level: int, at: datetime, repeat: bool = False) -> Notification:
-    return Notification(
-        ticket_id=ticket.id,
-        user_id=user.id,
-        chat_id=user.telegram_user_id,
-        level=level,
-        kind=NotificationKind.PAGE,
-        state=DeliveryState.SENT,
-        created_at=at,
-        sent_at=at,
-        repeat=repeat,
-    )
 
 
 @pytest.fixture

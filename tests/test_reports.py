@@ -8,9 +8,10 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from report_helpers import page
 
 from desk import ticket_actions
-from models import DeliveryState, Notification, NotificationKind, Priority
+from models import DeliveryState, Priority
 
 BERLIN_WEDNESDAY = "2026-11-25"
 
@@ -23,19 +24,6 @@ def app_config(app_config):
 def deliver(response, at: datetime) -> None:
     response.delivery_state = DeliveryState.SENT
     response.sent_at = at
-
-
-def page(ticket, user, level: int, at: datetime) -> Notification:
-    return Notification(
-        ticket_id=ticket.id,
-        user_id=user.id,
-        chat_id=user.telegram_user_id,
-        level=level,
-        kind=NotificationKind.PAGE,
-        state=DeliveryState.SENT,
-        created_at=at,
-        sent_at=at,
-    )
 
 
 @pytest.fixture
