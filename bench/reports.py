@@ -95,8 +95,11 @@ def file_ticket(app: Flask, number: int) -> None:
     from models import Ticket
 
     with app.app_context():
+        # The datasets are filled with explicit ids, which PostgreSQL's sequence never saw.
+        last = db.session.scalar(sa.select(sa.func.max(Ticket.id))) or 0
         db.session.add(
             Ticket(
+                id=last + 1,
                 chat_id=4242,
                 message_id=10_000_000 + number,
                 sender_id=4242,
@@ -124,7 +127,8 @@ def statements_of(app: Flask, client, path: str) -> int:
 
 def run(ctx: Context) -> BenchResult:
     result = BenchResult(NAME)
-    per_page = ctx.pick(4, 2)  # a report at 100,000 tickets takes seconds, not ms
+    # Enough requests that one stall (a checkpoint, a collection) is not the p95.
+    per_page = ctx.pick(20, 2)
     rounds = ctx.pick(2, 1)
     big_total = ctx.pick(100_000, 1_000)
     # Open tickets filed in the last two hours, the rest spread over the 90 days: mostly
@@ -175,7 +179,8 @@ def run(ctx: Context) -> BenchResult:
             95,
             [s * 1000 for s in samples["busy", "big"]],
             [s * 1000 for s in samples["busy", "small"]],
-            ratio_limit=3,
+            # Not the target: this grows with the tickets of one day (1,100 here),
+            # not of the period; shown so the cost of a busy desk is known.
             note=f"today's row computed again, {info['backend']}",
         )
     )
