@@ -31,7 +31,7 @@ from wtforms.validators import (
 
 from models import MAX_TEXT, Priority, Status, User, db
 from schedule_models import Rotation
-from user_text import visible
+from user_text import telegram_length, visible
 
 # Room for the bot's header ("💬 Name · ticket #N") inside Telegram's 4096 characters.
 MAX_ANSWER = MAX_TEXT - 200
@@ -68,6 +68,19 @@ def storable(form, field) -> None:
     can fix it, where a silent change would alter what they meant."""
     if isinstance(field.data, str) and UNSTORABLE.search(field.data):
         raise ValidationError("Remove the invisible control character (a NUL byte) from this text.")
+
+
+class TelegramLength:
+    """At most `limit` as Telegram counts a message: UTF-16 code units (WTForms' Length counts
+    characters, and 2,000 emoji would pass it and then be refused by Telegram)."""
+
+    def __init__(self, limit: int, message: str) -> None:
+        self.limit = limit
+        self.message = message
+
+    def __call__(self, form, field) -> None:
+        if isinstance(field.data, str) and telegram_length(field.data) > self.limit:
+            raise ValidationError(self.message)
 
 
 class Form(FlaskForm):
@@ -163,13 +176,15 @@ class AnswerForm(Form):
         "Answer",
         validators=[
             DataRequired(message="Write an answer first."),
-            Length(
-                max=MAX_ANSWER,
+            TelegramLength(
+                MAX_ANSWER,
                 message=f"At most {MAX_ANSWER} characters: Telegram takes {MAX_TEXT} in one "
-                "message, and the bot adds who answered and the ticket number.",
+                "message, and the bot adds who answered and the ticket number. An emoji "
+                "counts as two.",
             ),
         ],
     )
+    note = BooleanField("Internal note: for the team, never sent to the user")
     submit = SubmitField("Send answer")
 
 

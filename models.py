@@ -1,23 +1,22 @@
 """The dashboard's data model: SQLAlchemy 2.0 typed models.
 
 Every timestamp is stored in UTC and comes back timezone-aware, whatever the backend
-(SQLite forgets zones, so `UTCDateTime` re-attaches UTC on the way out).
+(SQLite forgets zones, so `UTCDateTime` in model_types.py re-attaches UTC on the way out).
 """
 
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime, time
+from datetime import datetime, time
 
 import bcrypt
 import sqlalchemy as sa
-from flask import current_app, has_app_context
 from flask_login import UserMixin
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-from sqlalchemy.types import TypeDecorator
 
 from escalation import TicketStatus
+from model_types import UTCDateTime, enum_column, enum_type, utcnow
 
 
 class Base(DeclarativeBase):
@@ -36,36 +35,6 @@ def bcrypt_input(password: str) -> bytes:
     """bcrypt reads 72 bytes; bcrypt 5 refuses longer input instead of cutting it, so cut it
     here, as earlier bcrypt releases did (their hashes keep matching)."""
     return password.encode()[:72]
-
-
-def utcnow() -> datetime:
-    """The one clock of the dashboard (desk/clock.py is this): tests put a fake clock in
-    `app.config["CLOCK"]`, and every default timestamp of a row follows it too."""
-    clock = current_app.config.get("CLOCK") if has_app_context() else None
-    return clock() if clock else datetime.now(UTC)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """A DateTime that only accepts aware values and always returns UTC-aware ones."""
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(UTC)
-        # SQLite compares the stored text, so store one canonical naive-UTC form.
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
 
 
 # One enum for the pure rules and the database: escalation.py decides on the same statuses.
@@ -111,17 +80,6 @@ class NotificationKind(enum.StrEnum):
     # About a ticket again:
     SLA_BREACH = "sla_breach"  # the team group: a ticket missed its first-answer target
     SATISFACTION = "satisfaction"  # the user, after the resolve: "How did we do?" (buttons)
-
-
-def enum_type(enum_cls: type[enum.StrEnum], length: int = 16) -> sa.Enum:
-    # Plain strings: readable in psql and portable across backends; Python sees the enum.
-    return sa.Enum(
-        enum_cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
-    )
-
-
-def enum_column(enum_cls: type[enum.StrEnum], default: enum.StrEnum) -> Mapped:
-    return mapped_column(enum_type(enum_cls), default=default, server_default=default.value)
 
 
 class TimestampMixin:
@@ -352,6 +310,24 @@ class SupportResponse(TimestampMixin, db.Model):
             "sent_at": iso(self.sent_at),
             "created_at": iso(self.created_at),
         }
+
+
+class TicketNote(TimestampMixin, db.Model):
+    """An internal note on a ticket, for the team: never delivered to the user.
+
+    A table of its own rather than a kind of answer, so no query of the bot's (the answers it
+    delivers, the outbox) can ever come across one.
+    """
+
+    __tablename__ = "ticket_notes"
+    __table_args__ = (sa.Index("ix_note_ticket", "ticket_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("support_messages.id"))
+    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    text: Mapped[str] = mapped_column(sa.Text)
+
+    author: Mapped[User | None] = relationship()
 
 
 class ScheduleSlot(TimestampMixin, db.Model):

@@ -47,3 +47,22 @@ def isolate(text: str) -> str:
     text starts afresh; nothing in it can run on, since `visible` took out every override.
     """
     return f"{FSI}{visible(text)}{PDI}" if text else ""
+
+
+def telegram_length(text: str) -> int:
+    """The length Telegram limits (4096 for a message): UTF-16 code units, so an emoji or any
+    other character beyond the Basic Multilingual Plane counts twice."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def cut_to(text: str, limit: int) -> str:
+    """The longest start of the text at most `limit` UTF-16 code units long, never half a
+    character (a surrogate pair is kept whole or left out)."""
+    if telegram_length(text) <= limit:
+        return text
+    used = 0
+    for index, char in enumerate(text):
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > limit:
+            return text[:index]
+    return text

@@ -116,7 +116,9 @@ async def file_request(
                 await message.reply_text(messages.NO_OPEN_TICKET, parse_mode=ParseMode.HTML)
                 return
             log.warning("dashboard refused request from chat %s: %s", key[0], refused)
-            await message.reply_text(f"Sorry, that request was refused: {refused.message}")
+            await message.reply_text(
+                messages.request_refused(refused.message, refused.body.get("fields") or {})
+            )
             return
         bot_desk.spool.request_filed(*key)
         await after_filing(context.bot, bot_desk, ticket, payload, late=late)

@@ -6,17 +6,23 @@ its control characters made visible and its direction isolated (user_text.py), t
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from html import escape
+from html import escape, unescape
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from user_text import isolate
+from user_text import cut_to, isolate, telegram_length
 
-# Room for the header and footer of a notification inside Telegram's 4096 characters.
+# Telegram's limit for one message, in UTF-16 code units of the text once its HTML is parsed.
+MESSAGE_LIMIT = 4096
+# The most of a ticket's text a notification quotes, leaving room for its header and footer.
 QUOTE_LIMIT = 3500
+TRUNCATED = "… (truncated, full text in the dashboard)"
+AUTHOR_LIMIT = 64
+TAG = re.compile(r"<[^>]*>")
 
 HELP = (
     "<b>Support desk</b>\n"
@@ -71,21 +77,44 @@ def ticket_filed_later(ticket: dict[str, Any]) -> str:
     return f"✅ Your request is now ticket <b>#{ticket['number']}</b>. {who_knows(ticket)}"
 
 
+# What the user wrote, under the names the dashboard's answers use for its fields.
+FIELD_NAMES = {"text": "your message", "first_name": "your name", "username": "your username"}
+
+
+def request_refused(reason: str, fields: dict[str, str]) -> str:
+    """Why the dashboard refused a request, in the user's terms (plain text: it is ours)."""
+    if not fields:
+        return f"Sorry, that request was refused: {reason}."
+    why = "; ".join(f"{FIELD_NAMES.get(name, name)} {problem}" for name, problem in fields.items())
+    return f"Sorry, that request could not be filed: {why}. Nothing was filed."
+
+
 def followup_added(ticket: dict[str, Any]) -> str:
     return f"📝 Added to ticket <b>#{ticket['number']}</b>."
 
 
+def rendered_length(markup: str) -> int:
+    """How long Telegram finds a message of ours: its HTML parsed, in UTF-16 code units."""
+    return telegram_length(unescape(TAG.sub("", markup)))
+
+
 def answer(delivery: dict[str, Any]) -> str:
+    # The dashboard keeps an answer within Telegram's limit less room for this header; a
+    # long name (120 emoji are 240 units) must not eat into it.
     author = delivery.get("author") or "Support"
+    if telegram_length(author) > AUTHOR_LIMIT:
+        author = cut_to(author, AUTHOR_LIMIT - 1) + "…"
     return (
         f"💬 <b>{shown(author)}</b> · ticket #{delivery['ticket_number']}\n\n"
         f"{shown(delivery['text'])}"
     )
 
 
-def quote(text: str) -> str:
-    if len(text) > QUOTE_LIMIT:
-        return shown(text[:QUOTE_LIMIT]) + "… (truncated, full text in the dashboard)"
+def quote(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """The ticket's text as a notification shows it, at most `limit` units as Telegram counts."""
+    if telegram_length(isolate(text)) > limit:
+        room = limit - telegram_length(TRUNCATED) - 2  # and the isolate's FSI and PDI
+        return shown(cut_to(text, max(room, 0))) + TRUNCATED
     return shown(text)
 
 
@@ -154,19 +183,21 @@ def notification(note: dict[str, Any], ticket: dict[str, Any], dashboard_url: st
     else:
         heading_text = heading(note)
     link = f"{dashboard_url}/tickets/{ticket['id']}"
-    lines = [
+    head = [
         f"<b>{heading_text}</b>",
         f"Ticket <b>#{ticket['number']}</b> · priority {escape(ticket['priority'])}",
         f"From: {sender(ticket)}",
         "",
-        quote(ticket["text"]),
-        "",
-        f'<a href="{escape(link, quote=True)}">Open in the dashboard</a>',
     ]
+    tail = ["", f'<a href="{escape(link, quote=True)}">Open in the dashboard</a>']
     handled = handled_line(ticket)
     if handled:
-        lines += ["", handled]
-    return "\n".join(lines)
+        tail += ["", handled]
+    # Whatever the names around it take (and a repeat's warning above it), the quote gets the
+    # rest: a page Telegram refuses as too long would be a page lost.
+    around = "\n".join([*head, *tail, REPEAT, ""])
+    room = min(QUOTE_LIMIT, MESSAGE_LIMIT - rendered_length(around))
+    return "\n".join([*head, quote(ticket["text"], room), *tail])
 
 
 def handled_line(ticket: dict[str, Any]) -> str:

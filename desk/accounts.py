@@ -18,6 +18,7 @@ from models import (
     SystemConfig,
     Ticket,
     TicketEvent,
+    TicketNote,
     User,
 )
 
@@ -52,6 +53,7 @@ def history_count(user: User) -> int:
         (Ticket, Ticket.assignee_id),
         (Ticket, Ticket.acknowledged_by_id),
         (SupportResponse, SupportResponse.author_id),
+        (TicketNote, TicketNote.author_id),
         (Notification, Notification.user_id),
         (TicketEvent, TicketEvent.actor_id),
         (ScheduleSlot, ScheduleSlot.primary_id),

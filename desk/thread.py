@@ -1,4 +1,5 @@
-"""A ticket's thread: the user's messages, the team's answers, pages and changes, in time order.
+"""A ticket's thread: the user's messages, the team's answers and notes, pages and changes, in
+time order.
 
 One flat entry shape serves the template and the live JSON, so the page rendered by the server
 and the entries added later by static/js/ticket.js look the same. `who` and `text` are what
@@ -27,6 +28,7 @@ from models import (
     SupportResponse,
     Ticket,
     TicketEvent,
+    TicketNote,
 )
 from user_text import isolate, visible
 
@@ -42,7 +44,7 @@ STATE_LABELS = {
 class Entry:
     key: str  # stable DOM id, so the live script can update an entry in place
     at: datetime
-    kind: str  # user | team | bot | event: how the entry is drawn
+    kind: str  # user | team | note | bot | event: how the entry is drawn
     who: str
     what: str
     text: str | None = None
@@ -89,6 +91,13 @@ def answer_entry(response: SupportResponse) -> Entry:
             if failed
             else None
         ),
+    )
+
+
+def note_entry(note: TicketNote) -> Entry:
+    who = note.author.display_name if note.author else "Team"
+    return Entry(
+        f"note-{note.id}", note.created_at, "note", who, "noted, for the team only", note.text
     )
 
 
@@ -177,6 +186,12 @@ def build_thread(ticket: Ticket) -> list[Entry]:
         .where(Notification.ticket_id == ticket.id)
         .order_by(Notification.id)
     )
+    team_notes = db.session.scalars(
+        sa.select(TicketNote)
+        .options(selectinload(TicketNote.author))
+        .where(TicketNote.ticket_id == ticket.id)
+        .order_by(TicketNote.id)
+    )
     events = db.session.scalars(
         sa.select(TicketEvent)
         .options(selectinload(TicketEvent.actor))
@@ -186,6 +201,7 @@ def build_thread(ticket: Ticket) -> list[Entry]:
     entries = [
         *message_entries(ticket),
         *(answer_entry(r) for r in responses),
+        *(note_entry(n) for n in team_notes),
         *(notification_entry(n, now) for n in notes),
         *(event_entry(e) for e in events),
     ]

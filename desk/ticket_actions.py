@@ -28,6 +28,7 @@ from models import (
     SupportResponse,
     Ticket,
     TicketEvent,
+    TicketNote,
     User,
 )
 from user_text import isolate
@@ -270,6 +271,16 @@ def answer(ticket: Ticket, text: str, author: User) -> SupportResponse:
         _change_status(ticket, Status.IN_PROGRESS, author)
     ticket.updated_at = now
     return response
+
+
+def add_note(ticket: Ticket, text: str, author: User) -> TicketNote:
+    """Keep a note for the team on the ticket. It is never delivered, and it changes nothing
+    else: a note is not an answer, so escalation goes on until someone acknowledges."""
+    note = TicketNote(ticket_id=ticket.id, author_id=author.id, text=text)
+    note.author = author
+    db.session.add(note)
+    ticket.updated_at = clock.now()
+    return note
 
 
 def retry_delivery(response: SupportResponse, actor: User) -> None:

@@ -165,14 +165,23 @@ def live(ticket_id: int):
 
 @bp.post("/<int:ticket_id>/answer")
 def answer(ticket_id: int):
-    """Queue an answer; the bot delivers it to the user's chat."""
+    """Queue an answer, which the bot delivers to the user's chat, or keep an internal note."""
     ticket = get_ticket(ticket_id)
     form = AnswerForm()
     if not form.validate_on_submit():
         return render_detail(ticket, 422, answer_form=form)
-    ticket_actions.answer(ticket, form.text.data.strip(), current_user)
-    db.session.commit()
-    flash(f"Answer queued: the bot will deliver it to {isolate(ticket.sender_name)}.", "success")
+    if form.note.data:
+        ticket_actions.add_note(ticket, form.text.data.strip(), current_user)
+        db.session.commit()
+        message = f"Note saved for the team; {isolate(ticket.sender_name)} does not see it."
+        if ticket.next_escalation_at is not None:
+            message += " Escalation goes on: acknowledge the ticket to stop the pages."
+        flash(message, "success")
+    else:
+        ticket_actions.answer(ticket, form.text.data.strip(), current_user)
+        db.session.commit()
+        message = f"Answer queued: the bot will deliver it to {isolate(ticket.sender_name)}."
+        flash(message, "success")
     # The browser keeps the draft until this confirmation names it (static/js/ticket.js).
     draft = request.form.get("draft", "")
     anchor = f"sent-{draft}" if DRAFT_ID.fullmatch(draft) else "thread-end"

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from models import MAX_TEXT
+from user_text import telegram_length
 
 MAX_JSON_DEPTH = 32  # the bot's deepest body is two levels
 # Instants the schedule can reason about; beyond them date arithmetic overflows.
@@ -114,7 +115,15 @@ class Fields:
         return value
 
     def text(self, name: str = "text") -> str | None:
-        return self.string(name, required=True, max_length=MAX_TEXT, allow_blank=False)
+        """A message's text, limited as Telegram limits one: in UTF-16 code units."""
+        value = self.string(name, required=True, max_length=MAX_TEXT, allow_blank=False)
+        if value is not None and telegram_length(value) > MAX_TEXT:
+            self.errors[name] = (
+                f"must be at most {MAX_TEXT} UTF-16 code units, as Telegram counts a message "
+                f"(got {telegram_length(value)}: an emoji counts as two)"
+            )
+            return None
+        return value
 
     def boolean(self, name: str, *, required: bool = True) -> bool | None:
         value = self.payload.get(name)

@@ -9,6 +9,7 @@ from conftest import API_TOKEN
 from databases import read_only
 
 from models import ScheduleSlot, User
+from user_text import cut_to, telegram_length
 
 
 def json_error(response, status: int) -> str:
@@ -97,6 +98,7 @@ def test_same_message_id_in_another_chat_is_another_ticket(api, support_payload)
         ({"text": None}, "text", "is required"),
         ({"text": "   "}, "text", "must not be empty"),
         ({"text": "x" * 4097}, "text", "at most 4096"),
+        ({"text": "😀" * 2049}, "text", "at most 4096 UTF-16 code units, as Telegram counts"),
         ({"text": 12}, "text", "must be a string"),
         ({"chat_id": None}, "chat_id", "is required"),
         ({"chat_id": "1001"}, "chat_id", "must be an integer"),
@@ -122,7 +124,8 @@ def test_invalid_support_message_names_the_field(api, support_payload, change, f
 
 
 def test_text_of_exactly_4096_characters_is_accepted_intact(api, support_payload):
-    text = ("<b>ü & ש \U0001f525" * 600)[:4096]
+    text = cut_to("<b>ü & ש \U0001f525" * 600, 4096)
+    assert telegram_length(text) == 4096  # as Telegram counts: the emoji are two each
     response = api.post("/api/support_message", support_payload(text=text))
     assert response.status_code == 201
     assert api.get("/api/message/1/status").get_json()["text"] == text

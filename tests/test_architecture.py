@@ -3,8 +3,8 @@
 entry points (app.py, bot.py) -> packages (desk/, botkit/) -> schedule_forms.py (rotation and
 override forms) -> forms.py -> schedule_models.py
 (rotations, overrides, cover requests) and report_models.py (the reports' day rows) -> models.py ->
-escalation.py, envconfig.py and user_text.py (neutral: the settings parsing and the showing of
-user-written text both processes share) ->
+model_types.py (the column types they share) -> escalation.py, envconfig.py and user_text.py
+(neutral: the settings parsing and the showing of user-written text both processes share) ->
 on_call_schedule.py (who the slots, rotations and overrides put on call) -> rotations.py ->
 weekly_schedule.py (the week a schedule repeats in, under the pure rules).
 Nothing below imports anything above it. And no Python file is longer than 600 lines.
@@ -29,6 +29,7 @@ LAYER = {
     "schedule_models": 1.25,
     "report_models": 1.25,
     "models": 1,
+    "model_types": 0.5,
     "escalation": 0,
     "envconfig": 0,
     "user_text": 0,

@@ -7,7 +7,7 @@ import html
 import re
 
 from botkit import messages
-from user_text import FSI, PDI
+from user_text import FSI, PDI, telegram_length
 
 TICKET = {
     "id": 7,
@@ -107,7 +107,33 @@ def test_isolated_user_text_is_still_escaped() -> None:
 def test_a_long_ticket_is_cut_inside_its_isolate() -> None:
     alef = "\u05d0"
     shown = text_of(messages.outbox_text(note("page"), TICKET | {"text": alef * 5000}, URL))
-    assert f"{FSI}{alef * messages.QUOTE_LIMIT}{PDI}… (truncated" in shown
+    kept = messages.QUOTE_LIMIT - telegram_length(messages.TRUNCATED) - 2
+    assert f"{FSI}{alef * kept}{PDI}… (truncated" in shown
+
+
+def test_no_page_is_longer_than_telegram_takes_whatever_the_names() -> None:
+    # Telegram counts UTF-16 code units: each emoji is two. Long emoji names and a repeat's
+    # warning leave less room for the quote, never a page Telegram refuses.
+    ticket = TICKET | {
+        "text": "😀" * 2048,
+        "sender_name": "🦄" * 256,
+        "username": "u" * 64,
+        "acknowledged_by": {"name": "🐙" * 120},
+    }
+    for kind in ("page", "post", "group", "reminder"):
+        for repeat in (False, True):
+            markup = messages.outbox_text(note(kind, repeat=repeat), ticket, URL)
+            shown = text_of(markup)
+            assert telegram_length(shown) <= 4096, (kind, repeat)
+            assert "😀" * 1000 in shown and "(truncated" in shown
+
+
+def test_an_answer_with_the_longest_name_fits_in_one_message() -> None:
+    delivery = {"author": "🐙" * 120, "text": "😀" * 1948, "ticket_number": 123456}
+    shown = text_of(messages.answer(delivery))
+    assert telegram_length(shown) <= 4096
+    assert shown.endswith(f"{FSI}{'😀' * 1948}{PDI}")
+    assert f"{FSI}{'🐙' * 31}…{PDI} · ticket #123456" in shown
 
 
 def test_an_answer_isolates_its_author_and_text() -> None:

@@ -50,6 +50,30 @@ def test_a_page_isolates_what_the_user_wrote_and_shows_its_controls(
     assert ticket(live_dashboard, 1)["text"] == "open invoice\u202efdp.exe\x07 now"  # kept as sent
 
 
+def test_a_ticket_as_long_as_telegram_allows_is_paged_cut_to_fit(
+    bot, telegram, live_dashboard, team
+):
+    # 2,040 emoji are 4,080 UTF-16 code units, which is what Telegram counts: a page quoting
+    # them whole would be refused as too long, and the page lost.
+    telegram.send_message_update("@support " + "😀" * 2040, user_id=USER)
+    assert "#1" in telegram.wait_for_message(USER, contains="Ticket")["text"]
+    page = telegram.wait_for_message(ANN, contains="#1")
+    assert "😀" * 1000 in page["text"] and "(truncated, full text in the dashboard)" in page["text"]
+    assert len(page["text"].encode("utf-16-le")) // 2 <= 4096
+    assert ticket(live_dashboard, 1)["text"] == "😀" * 2040
+
+
+def test_a_request_the_dashboard_refuses_is_told_why(bot, telegram, live_dashboard, team):
+    # Telegram itself stops a message this long; a request the dashboard refuses for any
+    # field must still tell the user what was wrong, not just "invalid fields".
+    telegram.send_message_update("/support " + "😀" * 2049, user_id=USER)
+    reply = telegram.wait_for_message(USER, contains="could not be filed")
+    assert "your message must be at most 4096 UTF-16 code units" in reply["text"]
+    assert "(got 4098: an emoji counts as two)" in reply["text"]
+    assert "Nothing was filed." in reply["text"]
+    assert live_dashboard.api("GET", "/message/1/status").status_code == 404
+
+
 def test_support_command_in_a_group_files_a_ticket(bot, telegram, live_dashboard, team):
     telegram.send_message_update(
         "/support printer on floor 2 jammed", user_id=USER, chat_id=-4001, chat_type="group"
@@ -193,6 +217,30 @@ def test_answer_from_the_dashboard_reaches_the_user_once(bot, telegram, live_das
     telegram.wait_for("getUpdates", since=len(telegram.calls))  # a few more rounds
     answers = [m for m in telegram.sent_messages(USER) if "turning" in m["text"]]
     assert len(answers) == 1
+
+
+def test_a_note_never_reaches_the_user_while_the_answer_after_it_does(
+    bot, telegram, live_dashboard, team
+):
+    from desk import ticket_actions
+    from models import Ticket, User
+
+    telegram.send_message_update("@support printer", user_id=USER)
+    telegram.wait_for_message(USER, contains="Ticket")
+
+    def note_then_answer(db):
+        tech = db.session.scalar(db.select(User).where(User.username == "bob"))
+        ticket = db.session.get(Ticket, 1)
+        ticket_actions.add_note(ticket, "Internal: the user broke it again", tech)
+        db.session.commit()
+        ticket_actions.answer(ticket, "Fixed, try now", tech)
+        db.session.commit()
+
+    live_dashboard.query(note_then_answer)
+    telegram.wait_for_message(USER, contains="Fixed, try now")
+    telegram.wait_for("getUpdates", since=len(telegram.calls))  # a few more rounds
+    sent = [m["text"] for chat in (USER, ANN, GROUP_ID) for m in telegram.sent_messages(chat)]
+    assert not any("broke it again" in text for text in sent)
 
 
 def test_answer_to_a_user_who_blocked_the_bot_is_recorded_as_failed(

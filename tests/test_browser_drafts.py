@@ -48,15 +48,21 @@ def refused_polls_only(problems: Problems) -> bool:
     return [p for p in problems.seen if "status of 401" not in p] == []
 
 
-def writing(chromium, base: str, problems: Problems):
-    """A tech's browser with the ticket open and a long answer typed, not sent."""
-    context = chromium.new_context(viewport={"width": 1366, "height": 900})
+def ticket_open(chromium, base: str, problems: Problems, width: int = 1366):
+    """A tech's browser, signed in, with the ticket open."""
+    context = chromium.new_context(viewport={"width": width, "height": 900})
     page = context.new_page()
     page.set_default_timeout(WAIT_MS)
     problems.watch(page)
     log_in(page, base, NEW_PASSWORD)
     page.wait_for_url(base + "/")
     page.goto(base + "/tickets/1")
+    return context, page
+
+
+def writing(chromium, base: str, problems: Problems):
+    """A tech's browser with the ticket open and a long answer typed, not sent."""
+    context, page = ticket_open(chromium, base, problems)
     page.fill("#text", LONG_ANSWER)
     return context, page
 
@@ -127,3 +133,34 @@ def test_a_draft_survives_an_error_page(app, desk, chromium, monkeypatch):
     context.close()
     # The browser reports the 503 itself; nothing else went wrong.
     assert [p for p in problems.seen if "503" not in p] == []
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_the_note_switch_says_what_the_button_will_do_and_the_note_stays_internal(
+    app, desk, chromium, width
+):
+    from desk.extensions import db
+    from models import TicketNote
+
+    problems = Problems()
+    context, page = ticket_open(chromium, desk, problems, width)
+    button = page.locator('[data-role="answer-submit"]')
+    assert button.inner_text() == "Send answer"
+    page.check('[data-role="note-switch"]')
+    assert button.inner_text() == "Save note"
+    page.fill("#text", "Asked Bob: the disk is failing")
+    button.click()
+    page.wait_for_selector("text=Note saved for the team")
+    note = page.locator(".entry-note")
+    assert "for the team only" in note.inner_text()
+    assert "Asked Bob: the disk is failing" in note.inner_text()
+    box = note.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= width  # nothing off a phone's screen
+    assert page.input_value("#text") == ""  # the draft is gone once saved
+    assert answers_saved(app) == []
+    with app.app_context():
+        assert db.session.scalars(sa.select(TicketNote.text)).all() == [
+            "Asked Bob: the disk is failing"
+        ]
+    context.close()
+    assert problems.seen == []

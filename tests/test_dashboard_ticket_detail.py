@@ -17,6 +17,7 @@ from models import (
     Status,
     SupportResponse,
     TicketEvent,
+    TicketNote,
 )
 from user_text import FSI, PDI
 
@@ -122,12 +123,57 @@ def test_answer_is_queued_for_the_bot_and_shown_as_pending(
     assert ticket.next_escalation_at is None  # answering ends escalation
 
 
+def test_a_note_is_kept_for_the_team_and_never_queued_for_the_user(
+    admin_client, admin, make_ticket, clock, db
+):
+    ticket = make_ticket()
+    escalating = ticket.next_escalation_at = clock.current + timedelta(minutes=15)
+    db.session.commit()
+    text = "Printer is <b>ours</b>, ask Bob"
+    response = admin_client.post(f"/tickets/{ticket.id}/answer", data={"text": text, "note": "y"})
+    assert response.location == f"/tickets/{ticket.id}#thread-end"
+    page = text_of(admin_client.get(f"/tickets/{ticket.id}"))
+    assert f"Note saved for the team; {FSI}Alice Liddell{PDI} does not see it." in page
+    assert "Escalation goes on: acknowledge the ticket to stop the pages." in page
+    assert re.search(
+        r'<li class="entry entry-note" id="note-1">.*?noted, for the team only.*?'
+        r"<bdi>Printer is &lt;b&gt;ours&lt;/b&gt;, ask Bob</bdi>",
+        page,
+        re.S,
+    )
+    assert "Queue" not in page.split('id="note-1"')[1].split("</li>")[0]  # no delivery state
+    note = db.session.scalar(sa.select(TicketNote))
+    assert (note.text, note.author_id, note.ticket_id) == (
+        "Printer is <b>ours</b>, ask Bob",
+        admin.id,
+        ticket.id,
+    )
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SupportResponse)) == 0
+    db.session.refresh(ticket)
+    # Not an answer: the ticket still waits for one, and the pages go on.
+    assert (ticket.status, ticket.answered_at) == (Status.OPEN, None)
+    assert ticket.next_escalation_at == escalating
+
+
+def test_a_note_that_is_too_long_or_empty_is_refused_like_an_answer(admin_client, make_ticket, db):
+    ticket = make_ticket()
+    for text in ("", "😀" * 1949):
+        response = admin_client.post(
+            f"/tickets/{ticket.id}/answer", data={"text": text, "note": "y"}
+        )
+        assert response.status_code == 422
+        assert "Save note</button>" in text_of(response)  # still a note when it comes back
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(TicketNote)) == 0
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
         ("", "Write an answer first."),
         ("   ", "Write an answer first."),
         ("x" * 3897, "At most 3896 characters: Telegram takes 4096 in one message"),
+        # Telegram counts UTF-16 code units: an emoji is two (1,949 of them are 3,898).
+        ("😀" * 1949, "At most 3896 characters: Telegram takes 4096 in one message"),
     ],
 )
 def test_a_bad_answer_is_refused_next_to_the_field_keeping_the_text(

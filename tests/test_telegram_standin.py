@@ -185,6 +185,16 @@ def test_editing_an_unknown_message_is_a_bad_request(standin):
     assert standin.calls[-1].failed
 
 
+def test_length_is_counted_in_utf16_code_units_as_telegram_does(standin):
+    async def scenario(app):
+        await app.bot.send_message(USER_ID, "😀" * 2048)  # 4096 units: the limit
+        with pytest.raises(BadRequest, match="Message is too long"):
+            await app.bot.send_message(USER_ID, "😀" * 2049)  # 2049 characters, 4098 units
+
+    run_bot_calls(standin, scenario)
+    assert [c.status for c in standin.calls if c.method == "sendMessage"] == [200, 400]
+
+
 def test_a_user_who_blocked_the_bot_is_forbidden(standin):
     standin.block_chat(USER_ID)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from user_text import FSI, PDI, isolate, visible
+from user_text import FSI, PDI, cut_to, isolate, telegram_length, visible
 
 
 @pytest.mark.parametrize(
@@ -46,3 +46,23 @@ def test_isolate_wraps_the_visible_text_in_first_strong_isolate_and_pop() -> Non
 
 def test_isolate_leaves_nothing_to_isolate_alone() -> None:
     assert isolate("") == ""
+
+
+def test_length_is_what_telegram_counts_utf16_code_units() -> None:
+    assert telegram_length("abc") == 3
+    assert telegram_length("ü ש") == 3  # one unit each: the Basic Multilingual Plane
+    assert telegram_length("😀👍🏽") == 6  # beyond it: two each, the skin tone too
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "cut"),
+    [
+        ("a😀b", 4, "a😀b"),
+        ("a😀b", 3, "a😀"),
+        ("a😀b", 2, "a"),  # never half an emoji
+        ("a😀b", 0, ""),
+        ("ü" * 10, 4, "üüüü"),
+    ],
+)
+def test_cut_to_keeps_the_longest_start_that_fits(text, limit, cut) -> None:
+    assert cut_to(text, limit) == cut

@@ -66,6 +66,17 @@
       if (field) field.value = draft.id;
     });
     count();
+    // A note is for the team only: the button and the box say so before it is sent.
+    const noteSwitch = textarea.form.querySelector('[data-role="note-switch"]');
+    const submit = textarea.form.querySelector('[data-role="answer-submit"]');
+    if (noteSwitch && submit) {
+      const mark = () => {
+        submit.textContent = noteSwitch.checked ? "Save note" : "Send answer";
+        textarea.form.classList.toggle("is-note", noteSwitch.checked);
+      };
+      noteSwitch.addEventListener("change", mark);
+      mark();
+    }
   }
 
   function stateLine(entry) {

@@ -86,7 +86,7 @@ def _message_text_and_entities(params: dict) -> tuple[str, list[dict] | None]:
         text, entities = _parse_html(text)
         if not text.strip():
             raise _ApiError(400, "Bad Request: message text is empty")
-    if len(text) > 4096:
+    if _utf16(text) > 4096:  # Telegram counts UTF-16 code units after parsing entities
         raise _ApiError(400, "Bad Request: message is too long")
     return text, entities
 
