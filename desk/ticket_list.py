@@ -4,7 +4,8 @@ A search matches every word of it, in any order, each in the text or the sender'
 the ticket's number). It goes through the full-text index (desk/search_index.py) when the
 database has it and every word is long enough, through LIKE otherwise. A search together with
 filters starts from whichever list is shorter: the index's matches or the tickets that pass
-the filters. The orders are desk/queue_order.py's.
+the filters. The team's internal notes are searched too: a ticket matches when its own text
+and names hold every word, or when one of its notes does. The orders are desk/queue_order.py's.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from desk.extensions import db
 from desk.validation import page_number
 from desk.web import local_zone, localtime, priority_label, status_label
 from forms import ANY, UNRESOLVED, TicketFilterForm, TicketSort
-from models import Priority, Status, Ticket
+from models import Priority, Status, Ticket, TicketNote
 from user_text import visible
 
 NEWEST_FIRST = (Ticket.created_at.desc(), Ticket.id.desc())
@@ -44,20 +45,20 @@ def ticket_number(term: str) -> int | None:
     return None
 
 
-def like_clause(term: str) -> sa.ColumnElement[bool]:
+def like_clause(term: str, tickets=Ticket) -> sa.ColumnElement[bool]:
     """Case-insensitive match on the text and the sender's names, or the ticket's number, the
     slow way: every ticket is read, and SQLite's LIKE folds the case of ASCII letters only."""
     pattern = f"%{escape_like(term)}%"
     name_pattern = f"%{escape_like(term.lstrip('@'))}%"
     clauses = [
-        Ticket.text.ilike(pattern, escape="\\"),
-        Ticket.sender_username.ilike(name_pattern, escape="\\"),
-        Ticket.sender_first_name.ilike(pattern, escape="\\"),
-        Ticket.sender_last_name.ilike(pattern, escape="\\"),
+        tickets.text.ilike(pattern, escape="\\"),
+        tickets.sender_username.ilike(name_pattern, escape="\\"),
+        tickets.sender_first_name.ilike(pattern, escape="\\"),
+        tickets.sender_last_name.ilike(pattern, escape="\\"),
     ]
     number = ticket_number(term)
     if number is not None:
-        clauses.append(Ticket.id == number)
+        clauses.append(tickets.id == number)
     return sa.or_(*clauses)
 
 
@@ -71,8 +72,28 @@ def single_number(words: list[str]) -> int | None:
 
 
 def like_words(words: list[str]) -> sa.ColumnElement[bool]:
-    """Every word matches (like_clause), in any order."""
-    return sa.and_(*(like_clause(word) for word in words))
+    """Every word matches (like_clause) in any order, or a note of the ticket has them all.
+
+    The notes join as a second list of ids (a UNION), not an OR beside the LIKEs: PostgreSQL
+    keeps its trigram indexes for the LIKEs only while they stand alone in their query.
+    """
+    own = sa.and_(*(like_clause(word) for word in words))
+    if not any_noted(words):
+        return own
+    matched = aliased(Ticket, name="matched")  # not the outer query's table
+    matching = sa.select(matched.id).where(*(like_clause(word, matched) for word in words))
+    return Ticket.id.in_(sa.union(matching, noted_ids(words)))
+
+
+def noted_ids(words: list[str]) -> sa.Select:
+    """Ids of the tickets with a note holding every word. Notes are few (the team writes them,
+    not the users), so LIKE over them stays cheap without an index of their own."""
+    likes = (TicketNote.text.ilike(f"%{escape_like(word)}%", escape="\\") for word in words)
+    return sa.select(TicketNote.ticket_id).where(*likes)
+
+
+def any_noted(words: list[str]) -> bool:
+    return db.session.scalar(sa.select(noted_ids(words).limit(1).exists())) is True
 
 
 def index_match(words: list[str]) -> sa.ColumnElement[bool] | None:
@@ -97,16 +118,18 @@ def search_condition(words: list[str]) -> sa.ColumnElement[bool] | None:
     match = index_match(words)
     if match is None:
         return like_words(words)
-    return Ticket.id.in_(matching_ids(match, single_number(words)))
+    return Ticket.id.in_(matching_ids(match, words))
 
 
-def matching_ids(match: sa.ColumnElement[bool], number: int | None) -> sa.Select:
-    """Ids of the tickets the index matches, and of ticket `number` if there is one."""
-    ids = sa.select(search_index.fts.c.rowid).where(match)
-    if number is None:
-        return ids
-    numbered = aliased(Ticket, name="numbered")  # not the outer query's table
-    return ids.union(sa.select(numbered.id).where(numbered.id == number))
+def matching_ids(match: sa.ColumnElement[bool], words: list[str]) -> sa.CompoundSelect:
+    """Ids of the tickets the index matches, of those whose notes hold every word, and of the
+    ticket a one-word search numbers, if it numbers one."""
+    parts = [sa.select(search_index.fts.c.rowid).where(match), noted_ids(words)]
+    number = single_number(words)
+    if number is not None:
+        numbered = aliased(Ticket, name="numbered")  # not the outer query's table
+        parts.append(sa.select(numbered.id).where(numbered.id == number))
+    return sa.union(*parts)
 
 
 def unindexed(column: sa.ColumnElement) -> sa.ColumnElement:
@@ -195,11 +218,10 @@ def ticket_query(form: TicketFilterForm) -> sa.Select:
             filters.append(like_words(words))
         return query.where(*filters).order_by(*order)
 
-    number = single_number(words)
-    if filters and passing(filters, up_to=count(matching_ids(match, None))):
+    if filters and passing(filters, up_to=count(matching_ids(match, words))):
         # Fewer tickets pass the filters than match (open tickets mentioning "printer"): walk
         # them through the filters' index and look each up among the matches.
-        ids = matching_ids(match, number)
+        ids = matching_ids(match, words)
         return query.where(*filters, Ticket.id.in_(ids)).order_by(*order)
 
     # Start from the index's matches and read those tickets by id. Left to itself SQLite
@@ -208,14 +230,14 @@ def ticket_query(form: TicketFilterForm) -> sa.Select:
     # indexes.
     query = query.where(*ticket_filters(form, unindexed))
     if sort_of(form) != TicketSort.NEWEST:
-        return query.where(Ticket.id.in_(matching_ids(match, number))).order_by(*order)
+        return query.where(Ticket.id.in_(matching_ids(match, words))).order_by(*order)
     # Newest first by id, which follows filing order, so no sort is needed.
-    if number is None:
+    if single_number(words) is None and not any_noted(words):
         # The index hands out its matches in rowid order: a page stops after its 25.
         fts = search_index.fts
         query = query.join(fts, fts.c.rowid == Ticket.id).where(match)
         return query.order_by(fts.c.rowid.desc())
-    ids = matching_ids(match, number)
+    ids = matching_ids(match, words)
     return query.where(Ticket.id.in_(ids)).order_by(Ticket.id.desc())
 
 
@@ -230,7 +252,7 @@ def quick_count(form: TicketFilterForm) -> sa.Select | None:
     match = index_match(words)
     if match is None or ticket_filters(form):
         return None
-    ids = matching_ids(match, single_number(words)).subquery()
+    ids = matching_ids(match, words).subquery()
     return sa.select(sa.func.count()).select_from(ids)
 
 

@@ -146,6 +146,34 @@ def test_search_combines_with_the_filters(admin_client, admin, make_ticket, cloc
     assert "3 tickets" in page
 
 
+# Words of three letters or more go through the full-text index (on SQLite), a shorter one
+# through LIKE: both find notes.
+@pytest.mark.parametrize("term", ["failing replacement", "is fa"], ids=["index", "like"])
+def test_search_finds_a_ticket_by_its_internal_notes(
+    admin_client, admin, make_ticket, clock, db, term
+):
+    texts = ["Printer jam", "Laptop slow", "Printer toner", "Mail bounces"]
+    tickets = []
+    for text in texts:
+        clock.advance(minutes=1)
+        tickets.append(make_ticket(text=text))
+    ticket_actions.add_note(tickets[1], "Disk is FAILING, replacement ordered", admin)
+    ticket_actions.add_note(tickets[3], "Same printer as #1?", admin)
+    ticket_actions.resolve(tickets[1], admin)
+    db.session.commit()
+    assert search(admin_client, term) == [2]
+    assert search(admin_client, term, status="resolved") == [2]
+    assert search(admin_client, term, status="open") == []
+    assert search(admin_client, "printer") == [4, 3, 1]  # #4 by its note, #1 and #3 by text
+    assert sorted(search(admin_client, "printer", sort="priority")) == [1, 3, 4]
+    assert search(admin_client, "printer", status="open") == [4, 3, 1]
+    assert search(admin_client, "failing toner") == []  # every word in one place: not split
+    page = admin_client.get("/tickets/", query_string={"q": "printer"}).get_data(as_text=True)
+    assert "3 tickets" in page
+    tabs = admin_client.get("/tickets/", query_string={"q": term}).get_data(as_text=True)
+    assert re.search(r'Resolved <span class="tab-count"[^>]*>1</span>', tabs)
+
+
 def test_search_pages_and_counts_its_matches(admin_client, make_ticket, clock):
     for n in range(1, 46):
         clock.advance(minutes=1)
