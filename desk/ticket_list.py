@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app, g, url_for
 from flask_login import current_user
 from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.sql.expression import UnaryExpression
@@ -93,7 +93,13 @@ def noted_ids(words: list[str]) -> sa.Select:
 
 
 def any_noted(words: list[str]) -> bool:
-    return db.session.scalar(sa.select(noted_ids(words).limit(1).exists())) is True
+    """Whether a note holds every word; asked once a request, however many of the page's
+    queries (rows, tab counts, the newest id) search."""
+    asked = g.setdefault("noted_searches", {})
+    key = tuple(words)
+    if key not in asked:
+        asked[key] = db.session.scalar(sa.select(noted_ids(words).limit(1).exists())) is True
+    return asked[key]
 
 
 def index_match(words: list[str]) -> sa.ColumnElement[bool] | None:
