@@ -58,6 +58,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         account_commands,
         api,
         api_cover,  # noqa: F401  (adds the cover routes to the api blueprint)
+        api_messages,  # noqa: F401  (adds the message edit route to the api blueprint)
         api_rating,  # noqa: F401  (adds the rating route to the api blueprint)
         audit_pages,
         auth,

@@ -273,6 +273,27 @@ class FollowUp(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class MessageEdit(db.Model):
+    """The text a user's message had before they edited it in Telegram: the ticket (or the
+    follow-up) shows the edited text, the thread keeps every earlier one."""
+
+    __tablename__ = "message_edits"
+    __table_args__ = (
+        # Telegram's edit_date: the same edit posted twice (a retry, a replay) is kept once.
+        sa.UniqueConstraint("chat_id", "message_id", "edited_at", name="uq_message_edit"),
+        sa.Index("ix_message_edit_ticket", "ticket_id", "edited_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("support_messages.id"))
+    followup_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ticket_followups.id"))
+    chat_id: Mapped[int] = mapped_column(sa.BigInteger)
+    message_id: Mapped[int] = mapped_column(sa.BigInteger)
+    previous_text: Mapped[str] = mapped_column(sa.Text)
+    edited_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when the user edited it
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class SupportResponse(TimestampMixin, db.Model):
     """An answer written in the dashboard, delivered to the user's chat by the bot."""
 

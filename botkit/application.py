@@ -18,7 +18,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from botkit import handlers, jobs, rating
+from botkit import edits, handlers, jobs, rating
 from botkit.context import Desk
 from botkit.dashboard import DashboardClient
 from botkit.sending import JournalingRateLimiter, settle_journal
@@ -73,6 +73,8 @@ def build_application(settings: BotSettings) -> Application:
 
 
 def add_handlers(application: Application) -> None:
+    # First: an edit must not run the handlers of a new message (file it again, hint again).
+    application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, edits.message_edited))
     application.add_handler(CommandHandler("support", handlers.support_request))
     application.add_handler(CommandHandler("start", handlers.start))
     application.add_handler(CommandHandler("help", handlers.help_command))

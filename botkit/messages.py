@@ -93,6 +93,16 @@ def followup_added(ticket: dict[str, Any]) -> str:
     return f"📝 Added to ticket <b>#{ticket['number']}</b>."
 
 
+EDIT_SPOOLED = (
+    "✏️ The support desk cannot be reached right now; your edit is saved and will reach "
+    "your ticket as soon as it is back."
+)
+
+
+def edit_saved(ticket: dict[str, Any]) -> str:
+    return f"✏️ Your edit is on ticket <b>#{ticket['number']}</b>."
+
+
 def rendered_length(markup: str) -> int:
     """How long Telegram finds a message of ours: its HTML parsed, in UTF-16 code units."""
     return telegram_length(unescape(TAG.sub("", markup)))

@@ -2,6 +2,8 @@
 
 - `updates`: updates fetched from Telegram and not yet handled (botkit/updates.py).
 - `intake`: support requests not yet filed (the dashboard was down); flushed by a job.
+- `edits`: users' edits of their messages not yet told to the dashboard; flushed after the
+  intake, so an edit never reaches the dashboard before the message it changes.
 - `sent`: the delivery journal of answers and outbox messages. `claimed` when the bot takes
   one (it may wait in the rate limiter's queue), `sending` right before the request leaves for
   Telegram, `sent` right after Telegram answers. At start-up a `claimed` row never left the bot
@@ -28,6 +30,14 @@ CREATE TABLE IF NOT EXISTS intake (
     created_at REAL NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (chat_id, message_id)
+);
+CREATE TABLE IF NOT EXISTS edits (
+    chat_id INTEGER NOT NULL,
+    message_id INTEGER NOT NULL,
+    edit_date INTEGER NOT NULL,
+    payload TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (chat_id, message_id, edit_date)
 );
 CREATE TABLE IF NOT EXISTS updates (
     update_id INTEGER PRIMARY KEY,
@@ -146,6 +156,47 @@ class Spool:
             self.conn.execute(
                 "UPDATE intake SET attempts = attempts + 1 WHERE chat_id = ? AND message_id = ?",
                 (chat_id, message_id),
+            )
+
+    def holds_request(self, chat_id: int, message_id: int) -> bool:
+        with self.lock:
+            row = self.conn.execute(
+                "SELECT 1 FROM intake WHERE chat_id = ? AND message_id = ?", (chat_id, message_id)
+            ).fetchone()
+        return row is not None
+
+    # edits --------------------------------------------------------------------------------
+    def keep_edit(self, payload: dict[str, Any]) -> None:
+        """Keep a user's edit until the dashboard has it (the same edit kept once)."""
+        with self.lock:
+            self.conn.execute("PRAGMA synchronous = FULL")
+            try:
+                self.conn.execute(
+                    "INSERT OR IGNORE INTO edits"
+                    " (chat_id, message_id, edit_date, payload, created_at) VALUES (?, ?, ?, ?, ?)",
+                    (
+                        payload["chat_id"],
+                        payload["message_id"],
+                        payload["edit_date"],
+                        json.dumps(payload),
+                        time.time(),
+                    ),
+                )
+            finally:
+                self.conn.execute("PRAGMA synchronous = NORMAL")
+
+    def pending_edits(self, limit: int = 50) -> list[dict[str, Any]]:
+        with self.lock:
+            rows = self.conn.execute(
+                "SELECT payload FROM edits ORDER BY edit_date, created_at LIMIT ?", (limit,)
+            ).fetchall()
+        return [json.loads(row[0]) for row in rows]
+
+    def edit_done(self, payload: dict[str, Any]) -> None:
+        with self.lock:
+            self.conn.execute(
+                "DELETE FROM edits WHERE chat_id = ? AND message_id = ? AND edit_date = ?",
+                (payload["chat_id"], payload["message_id"], payload["edit_date"]),
             )
 
     # delivery journal ---------------------------------------------------------------------

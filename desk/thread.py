@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask import url_for
 from sqlalchemy.orm import selectinload
 
-from desk import clock
+from desk import clock, message_edits
 from desk.extensions import db
 from desk.web import duration, localtime, priority_label, status_label
 from models import (
@@ -44,7 +44,7 @@ STATE_LABELS = {
 class Entry:
     key: str  # stable DOM id, so the live script can update an entry in place
     at: datetime
-    kind: str  # user | team | note | bot | event: how the entry is drawn
+    kind: str  # user | team | note | edit | bot | event: how the entry is drawn
     who: str
     what: str
     text: str | None = None
@@ -60,16 +60,43 @@ class Entry:
 
 
 def message_entries(ticket: Ticket) -> list[Entry]:
+    """The user's request and replies as they read now, and what each said before an edit."""
+    edits = message_edits.edits_of(ticket)
+    edited = {e.followup_id for e in edits}  # None: the request itself
+    name = ticket.sender_name
     first = Entry(
-        f"message-{ticket.id}", ticket.created_at, "user", ticket.sender_name, "wrote", ticket.text
+        f"message-{ticket.id}",
+        ticket.created_at,
+        "user",
+        name,
+        "wrote (edited)" if None in edited else "wrote",
+        ticket.text,
     )
     entries = [first]
     followups = db.session.scalars(
         sa.select(FollowUp).where(FollowUp.ticket_id == ticket.id).order_by(FollowUp.id)
     )
     entries += [
-        Entry(f"followup-{f.id}", f.created_at, "user", ticket.sender_name, "replied", f.text)
+        Entry(
+            f"followup-{f.id}",
+            f.created_at,
+            "user",
+            name,
+            "replied (edited)" if f.id in edited else "replied",
+            f.text,
+        )
         for f in followups
+    ]
+    entries += [
+        Entry(
+            f"edit-{e.id}",
+            e.edited_at,
+            "edit",
+            name,
+            f"edited {'a reply' if e.followup_id else 'the request'}; before, it read:",
+            e.previous_text,
+        )
+        for e in edits
     ]
     return entries
 

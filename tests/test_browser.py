@@ -272,5 +272,14 @@ def test_the_live_scripts_keep_what_users_wrote_isolated(app, live_server, chrom
     assert entry.query_selector(".entry-who bdi").inner_text() == AVI
     assert entry.query_selector(".entry-text bdi").inner_text() == "still\ufffd \u241b"
     assert page.inner_text('#ticket-state [data-role="assignee"] bdi') == DAN
+    # Avi edits the request in Telegram: the page shows the new text, and the old one below.
+    edited = {"chat_id": 1001, "message_id": 17, "edit_date": 1_796_300_000}
+    api_post(base, "/api/message/edit", edited | {"text": f"paid{RLO}\x07 twice"})
+    before = page.wait_for_selector("#edit-1")
+    assert before.query_selector(".entry-text bdi").inner_text() == "pay\ufffdfdp.exe\u2407"
+    request = page.wait_for_selector('#message-1 .entry-what:has-text("wrote (edited)")')
+    assert request.evaluate("e => e.closest('li').querySelector('.entry-text bdi').innerText") == (
+        "paid\ufffd\u2407 twice"
+    )
     assert not page.evaluate(RAW_CONTROLS)
     assert problems.seen == []

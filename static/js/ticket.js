@@ -121,6 +121,13 @@
   }
 
   function updateEntry(node, entry) {
+    // A user's edit in Telegram changes the text of a message already shown.
+    const what = node.querySelector(".entry-what");
+    if (what && what.textContent !== entry.what) what.textContent = entry.what;
+    const text = node.querySelector(".entry-text");
+    if (text && entry.text && text.textContent !== entry.text) {
+      text.replaceChildren(userText(entry.text));
+    }
     const old = node.querySelector(".entry-state");
     if (!entry.state) return;
     const badge = old && old.querySelector('[data-role="state"]');

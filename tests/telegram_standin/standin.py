@@ -187,6 +187,33 @@ class TelegramStandIn(FaultInjection, BotApiMethods):
             self._messages[chat["id"], message["message_id"]] = message
             return self._enqueue({"message": message})
 
+    def edit_message_update(
+        self, message: dict, text: str, entities: list[dict] | None = None
+    ) -> dict:
+        """Queue an `edited_message` Update: the user edits a message they sent before.
+
+        As Telegram sends it: the whole message with its new text and entities (a command's
+        entity found again) and `edit_date`; the stored message becomes the edited one.
+        """
+        message = message.get("message", message)  # an update or its message
+        key = (message["chat"]["id"], message["message_id"])
+        entities = list(entities or [])
+        if text.startswith("/") and not any(e.get("type") == "bot_command" for e in entities):
+            command = text.split(None, 1)[0]
+            entities.insert(0, {"type": "bot_command", "offset": 0, "length": _utf16(command)})
+        with self._cond:
+            stored = self._messages.get(key)
+            if stored is None:
+                raise ValueError(f"no message {key[1]} in chat {key[0]} to edit")
+            edited = {k: v for k, v in stored.items() if k != "entities"}
+            # Telegram's dates are whole seconds; a later edit always has a later date here.
+            edit_date = max(int(time.time()), stored.get("edit_date", stored["date"]) + 1)
+            edited |= {"text": text, "edit_date": edit_date}
+            if entities:
+                edited["entities"] = entities
+            self._messages[key] = edited
+            return self._enqueue({"edited_message": edited})
+
     def press_button(
         self,
         message: dict | int,
