@@ -29,12 +29,13 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from models import MAX_TEXT, Priority, Status, User, db
+from models import ANSWER_PART, Priority, Status, User, db
 from schedule_models import Rotation
 from user_text import telegram_length, visible
 
 # Room for the bot's header ("💬 Name · ticket #N") inside Telegram's 4096 characters.
-MAX_ANSWER = MAX_TEXT - 200
+# An answer longer than one message is sent in numbered parts (at most about four).
+MAX_ANSWER = 16_000
 
 try:
     from wtforms import SelectChoice
@@ -178,9 +179,8 @@ class AnswerForm(Form):
             DataRequired(message="Write an answer first."),
             TelegramLength(
                 MAX_ANSWER,
-                message=f"At most {MAX_ANSWER} characters: Telegram takes {MAX_TEXT} in one "
-                "message, and the bot adds who answered and the ticket number. An emoji "
-                "counts as two.",
+                message=f"At most {MAX_ANSWER:,} characters. An emoji counts as two; an answer "
+                f"over {ANSWER_PART:,} is sent in numbered parts.",
             ),
         ],
     )

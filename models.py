@@ -28,6 +28,7 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 
 MAX_TEXT = 4096  # Telegram's limit for one message
+ANSWER_PART = MAX_TEXT - 200  # one message of an answer, with room for the bot's header
 BCRYPT_ROUNDS = 12  # the test suite lowers this; bcrypt is meant to be slow
 
 
@@ -314,6 +315,12 @@ class SupportResponse(TimestampMixin, db.Model):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     telegram_message_id: Mapped[int | None] = mapped_column(sa.BigInteger)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An answer too long for one Telegram message is sent in numbered parts, a row each, so
+    # each part's delivery is tracked; the later parts name the first, and wait for the part
+    # before them.
+    part: Mapped[int] = mapped_column(sa.SmallInteger, default=1, server_default="1")
+    parts: Mapped[int] = mapped_column(sa.SmallInteger, default=1, server_default="1")
+    first_part_id: Mapped[int | None] = mapped_column(sa.ForeignKey("support_responses.id"))
 
     ticket: Mapped[Ticket] = relationship(back_populates="responses")
     author: Mapped[User | None] = relationship()
@@ -330,6 +337,8 @@ class SupportResponse(TimestampMixin, db.Model):
             "telegram_message_id": self.telegram_message_id,
             "sent_at": iso(self.sent_at),
             "created_at": iso(self.created_at),
+            "part": self.part,
+            "parts": self.parts,
         }
 
 

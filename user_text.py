@@ -66,3 +66,31 @@ def cut_to(text: str, limit: int) -> str:
         if used > limit:
             return text[:index]
     return text
+
+
+# Where a long text is split, best first: between paragraphs, lines, sentences, words.
+SPLIT_AT = ("\n\n", "\n", ". ", " ")
+
+
+def split_to(text: str, limit: int) -> list[str]:
+    """The text in parts of at most `limit` UTF-16 code units, for Telegram's one-message limit.
+
+    Each part ends at the last paragraph break that leaves it at least half full, else the
+    last line break, sentence end or space, else wherever the limit falls (never inside a
+    character). The blanks at a cut are dropped; nothing else is.
+    """
+    parts: list[str] = []
+    rest = text.strip()
+    while telegram_length(rest) > limit:
+        head = cut_to(rest, limit)
+        cut = len(head)
+        for separator in SPLIT_AT:
+            at = head.rfind(separator)
+            if at > 0 and telegram_length(head[:at]) * 2 >= limit:
+                cut = at + (1 if separator == ". " else 0)  # the full stop stays
+                break
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        parts.append(rest)
+    return parts

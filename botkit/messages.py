@@ -114,8 +114,10 @@ def answer(delivery: dict[str, Any]) -> str:
     author = delivery.get("author") or "Support"
     if telegram_length(author) > AUTHOR_LIMIT:
         author = cut_to(author, AUTHOR_LIMIT - 1) + "…"
+    parts = delivery.get("parts") or 1
+    part = f" · part {delivery.get('part') or 1} of {parts}" if parts > 1 else ""
     return (
-        f"💬 <b>{shown(author)}</b> · ticket #{delivery['ticket_number']}\n\n"
+        f"💬 <b>{shown(author)}</b> · ticket #{delivery['ticket_number']}{part}\n\n"
         f"{shown(delivery['text'])}"
     )
 

@@ -288,16 +288,26 @@ async def report(
     return answer
 
 
+# The dashboard lists the next part of a long answer once the part before it is sent: a round
+# asks again after sending a part, so the parts follow each other, not a poll interval apart.
+PART_ROUNDS = 8
+
+
 async def deliver_answers(bot: Bot, desk: Desk) -> int:
     """Deliver every pending answer: in order within a chat, chats side by side."""
-    pending = (await desk.get("/responses/pending"))["responses"]
-    by_chat: dict[int, list[dict]] = defaultdict(list)
-    for delivery in pending:
-        by_chat[delivery["chat_id"]].append(delivery)
-    results = await asyncio.gather(
-        *(deliver_chat(bot, desk, deliveries) for deliveries in by_chat.values())
-    )
-    return sum(results)
+    total = 0
+    for _ in range(PART_ROUNDS):
+        pending = (await desk.get("/responses/pending"))["responses"]
+        by_chat: dict[int, list[dict]] = defaultdict(list)
+        for delivery in pending:
+            by_chat[delivery["chat_id"]].append(delivery)
+        results = await asyncio.gather(
+            *(deliver_chat(bot, desk, deliveries) for deliveries in by_chat.values())
+        )
+        total += sum(results)
+        if not sum(results) or not any(d.get("part", 1) < d.get("parts", 1) for d in pending):
+            break
+    return total
 
 
 async def deliver_chat(bot: Bot, desk: Desk, deliveries: list[dict]) -> int:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
 from desk import clock
 from desk.database import claim_row
@@ -46,15 +47,33 @@ def expire_stale_claims() -> int:
 
 
 def pending(limit: int = 50) -> list[SupportResponse]:
-    """Answers waiting for delivery whose backoff has passed, oldest first."""
+    """Answers waiting for delivery whose backoff has passed, oldest first.
+
+    A part of a long answer waits while an earlier part is still to be sent, so the user reads
+    them in order (a part that failed for good no longer holds the next one back).
+    """
     expire_stale_claims()
     now = clock.now()
+    earlier = aliased(SupportResponse)
+    waits_for_earlier = (
+        sa.select(earlier.id)
+        .where(
+            sa.or_(
+                earlier.id == SupportResponse.first_part_id,
+                earlier.first_part_id == SupportResponse.first_part_id,
+            ),
+            earlier.part < SupportResponse.part,
+            earlier.delivery_state.in_((DeliveryState.PENDING, DeliveryState.SENDING)),
+        )
+        .exists()
+    )
     return list(
         db.session.scalars(
             sa.select(SupportResponse)
             .where(
                 SupportResponse.delivery_state == DeliveryState.PENDING,
                 sa.or_(SupportResponse.claimed_at.is_(None), SupportResponse.claimed_at <= now),
+                sa.or_(SupportResponse.first_part_id.is_(None), ~waits_for_earlier),
             )
             .order_by(SupportResponse.id)
             .limit(limit)

@@ -282,17 +282,19 @@ def compute(first: date, last: date, tz: ZoneInfo) -> dict[date, dict]:
         if kind in (EventKind.ACKNOWLEDGED, EventKind.STATUS):
             history[ticket_id].append((kind, detail, at))
     answers: defaultdict[int, list] = defaultdict(list)
-    for ticket_id, sent_at, author_id, state in db.session.execute(
+    for ticket_id, sent_at, author_id, state, part in db.session.execute(
         sa.select(
             SupportResponse.ticket_id,
             SupportResponse.sent_at,
             SupportResponse.author_id,
             SupportResponse.delivery_state,
+            SupportResponse.part,
         )
         .where(SupportResponse.ticket_id.in_(filed))
         .order_by(SupportResponse.sent_at, SupportResponse.id)
     ):
-        if state == DeliveryState.SENT and sent_at is not None:
+        # A long answer sent in parts is one answer, there when its first part is.
+        if state == DeliveryState.SENT and sent_at is not None and part == 1:
             answers[ticket_id].append((sent_at, author_id))
     pages: defaultdict[int, list] = defaultdict(list)
     for ticket_id, user_id, level, kind, repeat, at in db.session.execute(

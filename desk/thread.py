@@ -108,7 +108,9 @@ def answer_entry(response: SupportResponse) -> Entry:
         at=response.created_at,
         kind="team",
         who=response.author.display_name if response.author else "Team",
-        what="answered",
+        what=f"answered, part {response.part} of {response.parts}"
+        if response.parts > 1
+        else "answered",
         text=response.text,
         state=response.delivery_state.value,
         state_label=STATE_LABELS[response.delivery_state],

@@ -21,6 +21,7 @@ from desk.extensions import db
 from desk.tickets import record_event
 from desk.web import status_label
 from models import (
+    ANSWER_PART,
     DeliveryState,
     EventKind,
     Priority,
@@ -31,7 +32,7 @@ from models import (
     TicketNote,
     User,
 )
-from user_text import isolate
+from user_text import isolate, split_to
 
 
 class ActionRefused(Exception):
@@ -255,11 +256,31 @@ def set_priority(ticket: Ticket, priority: Priority, actor: User) -> None:
 
 
 def answer(ticket: Ticket, text: str, author: User) -> SupportResponse:
-    """Queue an answer for delivery to the user; answering ends escalation."""
+    """Queue an answer for delivery to the user; answering ends escalation.
+
+    An answer longer than one Telegram message takes (less the bot's header) is queued in
+    numbered parts cut at paragraph breaks; the first part is returned.
+    """
     now = clock.now()
-    response = SupportResponse(ticket_id=ticket.id, author_id=author.id, text=text)
+    texts = split_to(text, ANSWER_PART)
+    response = SupportResponse(
+        ticket_id=ticket.id, author_id=author.id, text=texts[0], parts=len(texts)
+    )
     response.author = author
     db.session.add(response)
+    if len(texts) > 1:
+        db.session.flush()  # the later parts name the first
+        for number, part in enumerate(texts[1:], start=2):
+            later = SupportResponse(
+                ticket_id=ticket.id,
+                author_id=author.id,
+                text=part,
+                part=number,
+                parts=len(texts),
+                first_part_id=response.id,
+            )
+            later.author = author
+            db.session.add(later)
     # Waits for a press in flight, so what follows decides on the ticket as that press left it.
     _claim(ticket)
     if ticket.status != Status.RESOLVED:

@@ -34,7 +34,7 @@ from forms import (
     StatusForm,
     TicketFilterForm,
 )
-from models import Priority, Status, SupportResponse, Ticket, User
+from models import ANSWER_PART, Priority, Status, SupportResponse, Ticket, User
 from user_text import isolate, visible
 
 bp = Blueprint("ticket_pages", __name__, url_prefix="/tickets")
@@ -121,6 +121,7 @@ def render_detail(ticket: Ticket, status: int = 200, **failed_forms: object):
             ticket=ticket,
             thread=build_thread(ticket),
             answer_max=MAX_ANSWER,
+            answer_part=ANSWER_PART,
             **forms,
         ),
         status,

@@ -219,6 +219,46 @@ def test_answer_from_the_dashboard_reaches_the_user_once(bot, telegram, live_das
     assert len(answers) == 1
 
 
+def test_a_long_answer_reaches_the_user_in_numbered_parts_in_order(
+    bot, telegram, live_dashboard, team
+):
+    from desk import ticket_actions
+    from models import SupportResponse, Ticket, User
+
+    telegram.send_message_update("@support printer", user_id=USER)
+    telegram.wait_for_message(USER, contains="Ticket")
+    paragraphs = [f"Step {n}: " + "😀" * 1500 for n in (1, 2, 3)]  # 3,008 units each
+
+    def answer(db):
+        tech = db.session.scalar(db.select(User).where(User.username == "bob"))
+        ticket_actions.answer(db.session.get(Ticket, 1), "\n\n".join(paragraphs), tech)
+        db.session.commit()
+
+    live_dashboard.query(answer)
+    last = telegram.wait_for_message(USER, contains="part 3 of 3", timeout=15)
+    parts = [m for m in telegram.sent_messages(USER) if " of 3" in m["text"]]
+    # The stand-in refuses more than 4,096 UTF-16 units, as Telegram does: each part fit.
+    assert [m["text"].split("\n")[0].split(" · ")[-1] for m in parts] == [
+        "part 1 of 3",
+        "part 2 of 3",
+        "part 3 of 3",
+    ]
+    assert [f"Step {n}:" in m["text"] for n, m in zip((1, 2, 3), parts, strict=True)] == [True] * 3
+    assert last["message_id"] == parts[-1]["message_id"]
+    states = eventually(
+        lambda: (
+            live_dashboard.query(
+                lambda db: {
+                    r.delivery_state.value for r in db.session.scalars(db.select(SupportResponse))
+                }
+            )
+            == {"sent"}
+        ),
+        what="every part recorded as sent",
+    )
+    assert states
+
+
 def test_a_note_never_reaches_the_user_while_the_answer_after_it_does(
     bot, telegram, live_dashboard, team
 ):

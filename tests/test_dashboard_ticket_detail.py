@@ -157,7 +157,7 @@ def test_a_note_is_kept_for_the_team_and_never_queued_for_the_user(
 
 def test_a_note_that_is_too_long_or_empty_is_refused_like_an_answer(admin_client, make_ticket, db):
     ticket = make_ticket()
-    for text in ("", "😀" * 1949):
+    for text in ("", "😀" * 8001):
         response = admin_client.post(
             f"/tickets/{ticket.id}/answer", data={"text": text, "note": "y"}
         )
@@ -171,9 +171,9 @@ def test_a_note_that_is_too_long_or_empty_is_refused_like_an_answer(admin_client
     [
         ("", "Write an answer first."),
         ("   ", "Write an answer first."),
-        ("x" * 3897, "At most 3896 characters: Telegram takes 4096 in one message"),
-        # Telegram counts UTF-16 code units: an emoji is two (1,949 of them are 3,898).
-        ("😀" * 1949, "At most 3896 characters: Telegram takes 4096 in one message"),
+        ("x" * 16_001, "At most 16,000 characters. An emoji counts as two"),
+        # Telegram counts UTF-16 code units: an emoji is two (8,001 of them are 16,002).
+        ("😀" * 8001, "At most 16,000 characters. An emoji counts as two"),
     ],
 )
 def test_a_bad_answer_is_refused_next_to_the_field_keeping_the_text(
@@ -187,6 +187,45 @@ def test_a_bad_answer_is_refused_next_to_the_field_keeping_the_text(
     if text.strip():
         assert text in page  # what the tech wrote is not thrown away
     assert db.session.scalar(sa.select(sa.func.count()).select_from(SupportResponse)) == 0
+
+
+def test_an_answer_too_long_for_one_message_is_queued_in_numbered_parts(
+    admin_client, make_ticket, db
+):
+    ticket = make_ticket()
+    paragraphs = ["First, " + "a" * 2500, "Then, " + "b" * 2500, "Last, " + "😀" * 1000]
+    text = "\n\n".join(paragraphs)  # 7,022 units: more than one message takes
+    response = admin_client.post(f"/tickets/{ticket.id}/answer", data={"text": text})
+    assert response.status_code == 302
+    parts = db.session.scalars(sa.select(SupportResponse).order_by(SupportResponse.id)).all()
+    assert [(p.part, p.parts) for p in parts] == [(1, 3), (2, 3), (3, 3)]
+    assert [p.text for p in parts] == paragraphs  # cut between the paragraphs
+    assert [p.first_part_id for p in parts] == [None, parts[0].id, parts[0].id]
+    page = text_of(admin_client.get(f"/tickets/{ticket.id}"))
+    assert [m for m in re.findall(r"answered, part \d of \d", page)] == [
+        "answered, part 1 of 3",
+        "answered, part 2 of 3",
+        "answered, part 3 of 3",
+    ]
+    assert "one over 3,896 characters goes in numbered parts" in page  # the form says so
+
+
+def test_the_parts_of_an_answer_are_handed_out_in_order(admin, make_ticket, db):
+    from desk import deliveries
+
+    ticket, other = make_ticket(), make_ticket(chat_id=2002)
+    first = ticket_actions.answer(ticket, "a" * 3000 + "\n\n" + "b" * 3000, admin)
+    alone = ticket_actions.answer(other, "short", admin)
+    db.session.commit()
+    second = db.session.scalar(sa.select(SupportResponse).where(SupportResponse.part == 2))
+    assert [r.id for r in deliveries.pending()] == [first.id, alone.id]
+    assert deliveries.claim(first)
+    assert [r.id for r in deliveries.pending()] == [alone.id]  # part 1 is being sent
+    deliveries.report(first, sent=False, error="429", retryable=True)
+    assert second.id not in [r.id for r in deliveries.pending()]  # part 1 waits its backoff
+    first.delivery_state = DeliveryState.SENDING
+    deliveries.report(first, sent=True, telegram_message_id=5)
+    assert [r.id for r in deliveries.pending()] == [second.id, alone.id]
 
 
 def failed_answer(ticket, author, db) -> SupportResponse:

@@ -332,3 +332,20 @@ def test_a_ticket_resolved_then_reopened_the_next_day_is_not_open_in_between(
     days = {row[0]: row[3] for row in rows_of(tech_client, "days", **WEEK)}
     # Resolved at 10:00 Berlin on Monday, open again from Tuesday 10:00 to Wednesday 10:00.
     assert [days["2026-11-23"], days["2026-11-24"], days["2026-11-25"]] == ["0", "1", "0"]
+
+
+def test_an_answer_sent_in_parts_counts_once(tech_client, db, clock, make_ticket, make_user):
+    from models import SupportResponse
+
+    ann = make_user("ann", full_name="Ann", telegram_user_id=9001)
+    clock.current = utc(24, 8)
+    ticket = make_ticket(text="A")
+    db.session.commit()
+    clock.current = utc(24, 8, 10)
+    ticket_actions.answer(ticket, "\n\n".join(["x" * 3000] * 3), ann)  # three parts
+    for offset, part in enumerate(db.session.scalars(sa.select(SupportResponse)), start=1):
+        part.delivery_state, part.sent_at = DeliveryState.SENT, utc(24, 8, 10 + offset)
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SupportResponse)) == 3
+    # One answer, there when its first part was (at 11 minutes).
+    assert rows_of(tech_client, "techs", **WEEK) == [["Ann", "1", "1", "11.0"]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from user_text import FSI, PDI, cut_to, isolate, telegram_length, visible
+from user_text import FSI, PDI, cut_to, isolate, split_to, telegram_length, visible
 
 
 @pytest.mark.parametrize(
@@ -66,3 +66,32 @@ def test_length_is_what_telegram_counts_utf16_code_units() -> None:
 )
 def test_cut_to_keeps_the_longest_start_that_fits(text, limit, cut) -> None:
     assert cut_to(text, limit) == cut
+
+
+def test_split_to_leaves_a_short_text_whole() -> None:
+    assert split_to("  Reboot it.\n", 100) == ["Reboot it."]
+    assert split_to("x" * 100, 100) == ["x" * 100]
+
+
+def test_split_to_cuts_between_paragraphs_first() -> None:
+    first, second = "a" * 60, "b" * 60
+    assert split_to(f"{first}\n\n{second}", 100) == [first, second]
+    # A paragraph break too early would leave a tiny part: the last line break wins then.
+    text = "ab\n\n" + "c" * 50 + "\n" + "d" * 60
+    assert split_to(text, 100) == ["ab\n\n" + "c" * 50, "d" * 60]
+
+
+def test_split_to_falls_back_to_sentences_words_and_hard_cuts() -> None:
+    sentences = "One two three. " * 10  # 150 characters
+    parts = split_to(sentences, 100)
+    assert parts[0].endswith("three.") and len(parts[0]) <= 100
+    assert " ".join(parts) == sentences.strip()
+    assert split_to("word " * 30, 100) == [("word " * 20).strip(), ("word " * 10).strip()]
+    assert split_to("x" * 250, 100) == ["x" * 100, "x" * 100, "x" * 50]
+
+
+def test_split_to_counts_as_telegram_does_and_never_halves_an_emoji() -> None:
+    parts = split_to("😀" * 101, 100)  # 202 units
+    assert parts == ["😀" * 50, "😀" * 50, "😀"]
+    assert all(telegram_length(p) <= 100 for p in parts)
+    assert split_to("a" + "😀" * 50, 100) == ["a" + "😀" * 49, "😀"]

@@ -21,7 +21,11 @@
       if (!counter) return;
       const max = textarea.maxLength.toLocaleString("en");
       const left = (textarea.maxLength - textarea.value.length).toLocaleString("en");
-      counter.textContent = textarea.value ? `${left} of ${max} characters left` : `Up to ${max} characters`;
+      // The box counts as Telegram does (UTF-16 code units); past one message the bot sends
+      // the answer in numbered parts, which the counter says before it is sent.
+      const inParts = textarea.value.length > Number(textarea.dataset.part || Infinity);
+      const parts = inParts ? " · sent in numbered parts" : "";
+      counter.textContent = textarea.value ? `${left} of ${max} characters left${parts}` : `Up to ${max} characters`;
     };
     const read = () => {
       try {
