@@ -58,8 +58,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         account_commands,
         api,
         api_cover,  # noqa: F401  (adds the cover routes to the api blueprint)
-        api_messages,  # noqa: F401  (adds the message edit route to the api blueprint)
+        api_messages,  # noqa: F401  (adds the edit and upload routes to the api blueprint)
         api_rating,  # noqa: F401  (adds the rating route to the api blueprint)
+        attachment_pages,
         audit_pages,
         auth,
         backup,
@@ -89,6 +90,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(two_factor_pages.bp)
     app.register_blueprint(overview.bp)
     app.register_blueprint(ticket_pages.bp)
+    app.register_blueprint(attachment_pages.bp)
     app.register_blueprint(schedule_views.bp)
     app.register_blueprint(schedule_pages.bp)
     app.register_blueprint(rotation_pages.bp)

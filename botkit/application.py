@@ -18,7 +18,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from botkit import edits, handlers, jobs, rating
+from botkit import edits, handlers, jobs, media, rating
 from botkit.context import Desk
 from botkit.dashboard import DashboardClient
 from botkit.sending import JournalingRateLimiter, settle_journal
@@ -87,6 +87,7 @@ def add_handlers(application: Application) -> None:
         CallbackQueryHandler(handlers.button, pattern=r"^(ack|take|resolve):\d+$")
     )
     application.add_handler(CallbackQueryHandler(rating.rate_button, pattern=rating.PATTERN))
+    application.add_handler(MessageHandler(media.MEDIA, media.media_message))
     text = filters.TEXT & ~filters.COMMAND
     application.add_handler(
         MessageHandler(text & filters.Regex(handlers.MENTION), handlers.support_request)

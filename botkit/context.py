@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from telegram.ext import ContextTypes
@@ -34,6 +35,11 @@ class Desk:
 
     async def post(self, path: str, json: Any = None) -> dict[str, Any]:
         return await asyncio.to_thread(self.client.post, path, json)
+
+    async def upload(
+        self, path: str, fields: dict[str, str], file_path: Path | None
+    ) -> dict[str, Any]:
+        return await asyncio.to_thread(self.client.upload, path, fields, file_path)
 
     async def claim(self, path: str, json: Any = None) -> dict[str, Any]:
         return await asyncio.to_thread(self.client.post_allow_conflict, path, json)

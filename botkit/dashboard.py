@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -45,12 +46,23 @@ class DashboardClient:
     def close(self) -> None:
         self.session.close()
 
-    def request(self, method: str, path: str, json: Any = None, **params: Any) -> dict[str, Any]:
+    def request(
+        self,
+        method: str,
+        path: str,
+        json: Any = None,
+        *,
+        data: dict[str, str] | None = None,
+        files: dict[str, Any] | None = None,
+        **params: Any,
+    ) -> dict[str, Any]:
         try:
             response = self.session.request(
                 method,
                 f"{self.base_url}/api{path}",
                 json=json,
+                data=data,
+                files=files,
                 params=params or None,
                 timeout=self.timeout,
             )
@@ -73,6 +85,15 @@ class DashboardClient:
 
     def post(self, path: str, json: Any = None) -> dict[str, Any]:
         return self.request("POST", path, json=json if json is not None else {})
+
+    def upload(self, path: str, fields: dict[str, str], file_path: Path | None) -> dict[str, Any]:
+        """POST multipart/form-data: the fields, and the file (if any) as `file`."""
+        if file_path is None:
+            # requests sends fields alone urlencoded; an empty part keeps it multipart.
+            return self.request("POST", path, files={k: (None, v) for k, v in fields.items()})
+        with open(file_path, "rb") as content:
+            file_part = (fields.get("file_name") or "file", content, "application/octet-stream")
+            return self.request("POST", path, data=fields, files={"file": file_part})
 
     def post_allow_conflict(self, path: str, json: Any = None) -> dict[str, Any]:
         """POST where 409 is an expected answer (a claim someone else won)."""

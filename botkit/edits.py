@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import Message, Update
+from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
@@ -18,8 +18,8 @@ from botkit import messages
 from botkit.context import Desk, desk
 from botkit.dashboard import DashboardRefused, DashboardUnavailable
 from botkit.handlers import (
-    MENTION,
     file_request,
+    is_request,
     payload_for,
     reply_to,
     request_text,
@@ -28,16 +28,6 @@ from botkit.handlers import (
 from botkit.sending import send_with_retries
 
 log = logging.getLogger(__name__)
-
-
-def is_request(message: Message) -> bool:
-    """Would this text, sent as it reads now, have filed a ticket?"""
-    text = message.text or ""
-    entities = message.entities or ()
-    if entities and entities[0].type == "bot_command" and entities[0].offset == 0:
-        command = text[: entities[0].length].partition("@")[0]
-        return command.lower() == "/support"
-    return bool(MENTION.search(text))
 
 
 async def message_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

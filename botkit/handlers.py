@@ -33,12 +33,23 @@ MENTION_WITH_SPACE = re.compile(r"(?i)(?<![\w@])@support\b[ \t]*")
 
 
 def request_text(message: Message) -> str:
-    """The request without the `@support` tag or the `/support` command."""
-    text = message.text or ""
-    entities = message.entities or ()
+    """The request without the `@support` tag or the `/support` command (a photo's or a
+    file's caption is its text)."""
+    text = message.text or message.caption or ""
+    entities = message.entities or message.caption_entities or ()
     if entities and entities[0].type == "bot_command" and entities[0].offset == 0:
         return text[entities[0].length :].strip()
     return MENTION_WITH_SPACE.sub("", text, count=1).strip()
+
+
+def is_request(message: Message) -> bool:
+    """Would this text (or caption), as it reads now, file a ticket?"""
+    text = message.text or message.caption or ""
+    entities = message.entities or message.caption_entities or ()
+    if entities and entities[0].type == "bot_command" and entities[0].offset == 0:
+        command = text[: entities[0].length].partition("@")[0]
+        return command.lower() == "/support"
+    return bool(MENTION.search(text))
 
 
 def payload_for(message: Message, text: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from telegram import Bot
 from telegram.ext import ContextTypes
 
-from botkit import edits, sending
+from botkit import edits, media, sending
 from botkit.context import Desk, desk
 from botkit.dashboard import DashboardRefused, DashboardUnavailable
 from botkit.handlers import after_filing, escalate
@@ -108,8 +108,8 @@ async def sla_breaches(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def flush_spool(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """File requests that arrived while the dashboard was down, then the edits of messages,
-    and settle the journal."""
+    """File requests that arrived while the dashboard was down, then upload the files and
+    send the edits of messages, and settle the journal."""
     bot_desk = desk(context)
     for payload in bot_desk.spool.pending_requests():
         key = (payload["chat_id"], payload["message_id"])
@@ -131,6 +131,7 @@ async def flush_spool(context: ContextTypes.DEFAULT_TYPE) -> None:
         bot_desk.spool.request_filed(*key)
         log.info("spooled request from chat %s filed as ticket #%s", key[0], ticket["number"])
         await after_filing(context.bot, bot_desk, ticket, payload, late=True)
+    await media.flush_uploads(context.bot, bot_desk)
     await edits.flush_edits(context.bot, bot_desk)
     try:
         await settle_journal(bot_desk)

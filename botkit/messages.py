@@ -93,6 +93,27 @@ def followup_added(ticket: dict[str, Any]) -> str:
     return f"📝 Added to ticket <b>#{ticket['number']}</b>."
 
 
+MEDIA_HINT = (
+    "To open a ticket with this, send it again with <code>@support</code> and your request "
+    "in the caption, or send it as a reply to my message about your ticket."
+)
+
+
+def megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def file_too_big(name: str, size: int) -> str:
+    return (
+        f"📎 {shown(name)} ({megabytes(size)}) could not be attached: bots can download files "
+        "of up to 20 MB. Please send a smaller file, or a link to it."
+    )
+
+
+def file_refused(name: str, reason: str) -> str:
+    return f"📎 {shown(name)} could not be attached: {escape(reason)}."
+
+
 EDIT_SPOOLED = (
     "✏️ The support desk cannot be reached right now; your edit is saved and will reach "
     "your ticket as soon as it is back."

@@ -2,6 +2,8 @@
 
 - `updates`: updates fetched from Telegram and not yet handled (botkit/updates.py).
 - `intake`: support requests not yet filed (the dashboard was down); flushed by a job.
+- `uploads`: files users sent, not yet uploaded to the dashboard (the bytes, once downloaded
+  from Telegram, wait in the `<spool>_files` folder beside it); flushed after the intake.
 - `edits`: users' edits of their messages not yet told to the dashboard; flushed after the
   intake, so an edit never reaches the dashboard before the message it changes.
 - `sent`: the delivery journal of answers and outbox messages. `claimed` when the bot takes
@@ -24,6 +26,14 @@ from typing import Any
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS intake (
+    chat_id INTEGER NOT NULL,
+    message_id INTEGER NOT NULL,
+    payload TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (chat_id, message_id)
+);
+CREATE TABLE IF NOT EXISTS uploads (
     chat_id INTEGER NOT NULL,
     message_id INTEGER NOT NULL,
     payload TEXT NOT NULL,
@@ -80,6 +90,15 @@ class Spool:
         self.conn.execute("PRAGMA synchronous = NORMAL")
         self.conn.executescript(SCHEMA)
 
+    def _write_synced(self, sql: str, rows: list[tuple]) -> int:
+        """Insert what only the spool holds, synced to disk (the rest may wait for NORMAL)."""
+        with self.lock:
+            self.conn.execute("PRAGMA synchronous = FULL")
+            try:
+                return self.conn.executemany(sql, rows).rowcount
+            finally:
+                self.conn.execute("PRAGMA synchronous = NORMAL")
+
     def instance_id(self) -> str:
         """This bot's stable identity: the same after a restart, so a restarted bot keeps its
         polling grant instead of waiting for its own previous run to go stale."""
@@ -97,37 +116,19 @@ class Spool:
     # intake -------------------------------------------------------------------------------
     def keep_request(self, payload: dict[str, Any]) -> bool:
         """Keep a request until it is filed; False when it was kept already (a replay)."""
-        with self.lock:
-            self.conn.execute("PRAGMA synchronous = FULL")
-            try:
-                return (
-                    self.conn.execute(
-                        "INSERT OR IGNORE INTO intake (chat_id, message_id, payload, created_at)"
-                        " VALUES (?, ?, ?, ?)",
-                        (
-                            payload["chat_id"],
-                            payload["message_id"],
-                            json.dumps(payload),
-                            time.time(),
-                        ),
-                    ).rowcount
-                    == 1
-                )
-            finally:
-                self.conn.execute("PRAGMA synchronous = NORMAL")
+        row = (payload["chat_id"], payload["message_id"], json.dumps(payload), time.time())
+        sql = (
+            "INSERT OR IGNORE INTO intake (chat_id, message_id, payload, created_at)"
+            " VALUES (?, ?, ?, ?)"
+        )
+        return self._write_synced(sql, [row]) == 1
 
     def keep_updates(self, payloads: dict[int, str]) -> None:
         """Updates just fetched from Telegram: until handled, the spool is their only copy."""
-        with self.lock:
-            self.conn.execute("PRAGMA synchronous = FULL")
-            try:
-                self.conn.executemany(
-                    "INSERT OR IGNORE INTO updates (update_id, payload, created_at)"
-                    " VALUES (?, ?, ?)",
-                    [(update_id, payload, time.time()) for update_id, payload in payloads.items()],
-                )
-            finally:
-                self.conn.execute("PRAGMA synchronous = NORMAL")
+        self._write_synced(
+            "INSERT OR IGNORE INTO updates (update_id, payload, created_at) VALUES (?, ?, ?)",
+            [(update_id, payload, time.time()) for update_id, payload in payloads.items()],
+        )
 
     def update_handled(self, update_id: int) -> None:
         with self.lock:
@@ -165,25 +166,43 @@ class Spool:
             ).fetchone()
         return row is not None
 
+    # uploads ------------------------------------------------------------------------------
+    @property
+    def files_dir(self) -> Path:
+        """Where downloaded files wait for their upload."""
+        return self.path.with_name(self.path.stem + "_files")
+
+    def keep_upload(self, payload: dict[str, Any]) -> None:
+        """Keep a file to upload (its Telegram ids, not its bytes) until the dashboard has it."""
+        row = (payload["chat_id"], payload["message_id"], json.dumps(payload), time.time())
+        self._write_synced(
+            "INSERT OR IGNORE INTO uploads (chat_id, message_id, payload, created_at)"
+            " VALUES (?, ?, ?, ?)",
+            [row],
+        )
+
+    def pending_uploads(self, limit: int = 20) -> list[dict[str, Any]]:
+        with self.lock:
+            rows = self.conn.execute(
+                "SELECT payload FROM uploads ORDER BY created_at LIMIT ?", (limit,)
+            ).fetchall()
+        return [json.loads(row[0]) for row in rows]
+
+    def upload_done(self, chat_id: int, message_id: int) -> None:
+        with self.lock:
+            self.conn.execute(
+                "DELETE FROM uploads WHERE chat_id = ? AND message_id = ?", (chat_id, message_id)
+            )
+
     # edits --------------------------------------------------------------------------------
     def keep_edit(self, payload: dict[str, Any]) -> None:
         """Keep a user's edit until the dashboard has it (the same edit kept once)."""
-        with self.lock:
-            self.conn.execute("PRAGMA synchronous = FULL")
-            try:
-                self.conn.execute(
-                    "INSERT OR IGNORE INTO edits"
-                    " (chat_id, message_id, edit_date, payload, created_at) VALUES (?, ?, ?, ?, ?)",
-                    (
-                        payload["chat_id"],
-                        payload["message_id"],
-                        payload["edit_date"],
-                        json.dumps(payload),
-                        time.time(),
-                    ),
-                )
-            finally:
-                self.conn.execute("PRAGMA synchronous = NORMAL")
+        key = (payload["chat_id"], payload["message_id"], payload["edit_date"])
+        self._write_synced(
+            "INSERT OR IGNORE INTO edits (chat_id, message_id, edit_date, payload, created_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [(*key, json.dumps(payload), time.time())],
+        )
 
     def pending_edits(self, limit: int = 50) -> list[dict[str, Any]]:
         with self.lock:

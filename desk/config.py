@@ -143,6 +143,8 @@ class DashboardSettings:
     proxy_count: int = 0
     secure_cookies: bool = False
     outbox_lease: int = 120
+    attachments_dir: str = ""  # empty: the instance folder's attachments/
+    attachment_max_mb: int = 20
 
     def flask_config(self) -> dict[str, object]:
         return {
@@ -156,6 +158,8 @@ class DashboardSettings:
             "ESCALATION_TIMEOUT": self.escalation_timeout,
             "ACK_TIMEOUT": self.ack_timeout,
             "OUTBOX_LEASE_SECONDS": self.outbox_lease,
+            "ATTACHMENTS_DIR": self.attachments_dir or None,
+            "ATTACHMENT_MAX_BYTES": self.attachment_max_mb * 1024 * 1024,
             "WEB_DASHBOARD_URL": self.dashboard_url,
             "SUPPORT_GROUP_ID": self.support_group_id,
             "PROXY_COUNT": self.proxy_count,
@@ -186,6 +190,8 @@ def load_dashboard_settings(environ: dict[str, str], instance_path: str) -> Dash
         "proxy_count": positive_int(environ, "PROXY_COUNT", 0, minimum=0),
         "secure_cookies": flag(environ, "SECURE_COOKIES"),
         "outbox_lease": positive_int(environ, "OUTBOX_LEASE_SECONDS", 120),
+        "attachments_dir": environ.get("ATTACHMENTS_DIR", "").strip(),
+        "attachment_max_mb": positive_int(environ, "ATTACHMENT_MAX_MB", 20),
         "port": port,
     }
     # Secrets last: a bad setting stops the start before anything is generated or logged.

@@ -15,7 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from desk.extensions import db
-from models import FollowUp, MessageEdit, Ticket
+from desk.tickets import find_message
+from models import MessageEdit, Ticket
 
 
 @dataclass(frozen=True)
@@ -29,19 +30,10 @@ def apply_edit(
     chat_id: int, message_id: int, text: str, edited_at: datetime, now: datetime
 ) -> EditResult | None:
     """Give the message its edited text; None when no ticket knows the message."""
-    followup = None
-    ticket = db.session.scalar(
-        sa.select(Ticket).where(Ticket.chat_id == chat_id, Ticket.message_id == message_id)
-    )
-    if ticket is None:
-        followup = db.session.scalar(
-            sa.select(FollowUp).where(
-                FollowUp.chat_id == chat_id, FollowUp.message_id == message_id
-            )
-        )
-        if followup is None:
-            return None
-        ticket = db.session.get(Ticket, followup.ticket_id)
+    found = find_message(chat_id, message_id)
+    if found is None:
+        return None
+    ticket, followup = found
     unchanged = EditResult(ticket, changed=False, followup=followup is not None)
     latest = db.session.scalar(
         sa.select(sa.func.max(MessageEdit.edited_at)).where(

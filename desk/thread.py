@@ -16,7 +16,8 @@ import sqlalchemy as sa
 from flask import url_for
 from sqlalchemy.orm import selectinload
 
-from desk import clock, message_edits
+from attachment_models import Attachment, AttachmentState
+from desk import attachments, clock, message_edits
 from desk.extensions import db
 from desk.web import duration, localtime, priority_label, status_label
 from models import (
@@ -53,15 +54,46 @@ class Entry:
     detail: str | None = None
     waited: str | None = None  # "pending for 40 s": how long a notification has waited
     retry_url: str | None = None
+    files: tuple[dict[str, object], ...] = ()  # what the user sent with the message
 
     def to_dict(self) -> dict[str, object]:
         shown = {"who": visible(self.who), "text": visible(self.text) if self.text else self.text}
-        return asdict(self) | shown | {"at": localtime(self.at), "iso": self.at.isoformat()}
+        files = [f | {"name": visible(str(f["name"]))} for f in self.files]
+        return (
+            asdict(self)
+            | shown
+            | {"at": localtime(self.at), "iso": self.at.isoformat(), "files": files}
+        )
+
+
+def file_size(size: int) -> str:
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def file_entry(attachment: Attachment) -> dict[str, object]:
+    stored = attachment.state == AttachmentState.STORED
+    return {
+        "id": attachment.id,
+        "name": attachment.file_name,
+        "kind": attachment.kind.value,
+        "size": file_size(attachment.size),
+        "image": attachment.is_image,
+        "url": url_for("attachment_pages.show", attachment_id=attachment.id) if stored else None,
+        # Over what bots may download: Telegram never let the bot have it.
+        "missing": None if stored else "not attached: bots can download files up to 20 MB",
+    }
 
 
 def message_entries(ticket: Ticket) -> list[Entry]:
     """The user's request and replies as they read now, and what each said before an edit."""
     edits = message_edits.edits_of(ticket)
+    files: dict[int | None, list[dict[str, object]]] = {}
+    for attachment in attachments.of_ticket(ticket):
+        files.setdefault(attachment.followup_id, []).append(file_entry(attachment))
     edited = {e.followup_id for e in edits}  # None: the request itself
     name = ticket.sender_name
     first = Entry(
@@ -71,6 +103,7 @@ def message_entries(ticket: Ticket) -> list[Entry]:
         name,
         "wrote (edited)" if None in edited else "wrote",
         ticket.text,
+        files=tuple(files.get(None, ())),
     )
     entries = [first]
     followups = db.session.scalars(
@@ -84,6 +117,7 @@ def message_entries(ticket: Ticket) -> list[Entry]:
             name,
             "replied (edited)" if f.id in edited else "replied",
             f.text,
+            files=tuple(files.get(f.id, ())),
         )
         for f in followups
     ]

@@ -44,6 +44,20 @@ def find_by_telegram_message(chat_id: int, message_id: int) -> Ticket | None:
     )
 
 
+def find_message(chat_id: int, message_id: int) -> tuple[Ticket, FollowUp | None] | None:
+    """The ticket a user's Telegram message filed, or the one whose thread it joined (and the
+    reply it became); None when no ticket knows the message."""
+    ticket = find_by_telegram_message(chat_id, message_id)
+    if ticket is not None:
+        return ticket, None
+    followup = db.session.scalar(
+        sa.select(FollowUp).where(FollowUp.chat_id == chat_id, FollowUp.message_id == message_id)
+    )
+    if followup is None:
+        return None
+    return db.session.get(Ticket, followup.ticket_id), followup
+
+
 def ticket_replied_to(intake: Intake) -> Ticket | None:
     """The ticket a Telegram reply is about, found by the bot message it replies to."""
     if intake.reply_to_message_id is None:

@@ -88,6 +88,19 @@ def api_post(base: str, path: str, payload: dict) -> dict:
     return response.json()
 
 
+def api_upload(base: str, fields: dict[str, str], content: bytes, name: str) -> dict:
+    """POST a file to the JSON API as the bot does: multipart, bearer token."""
+    response = requests.post(
+        base + "/api/attachments",
+        data=fields,
+        files={"file": (name, content, "application/octet-stream")},
+        headers={"Authorization": f"Bearer {API_TOKEN}"},
+        timeout=10,
+    )
+    response.raise_for_status()
+    return response.json()
+
+
 def log_in(page, base: str, password: str) -> None:
     page.goto(base + "/login")
     page.fill("#username", "admin")

@@ -11,7 +11,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from browser_harness import NEW_PASSWORD, WAIT_MS, Problems, api_post, log_in, shot
+from browser_harness import NEW_PASSWORD, WAIT_MS, Problems, api_post, api_upload, log_in, shot
 
 from user_text import FSI, PDI
 
@@ -281,5 +281,19 @@ def test_the_live_scripts_keep_what_users_wrote_isolated(app, live_server, chrom
     assert request.evaluate("e => e.closest('li').querySelector('.entry-text bdi').innerText") == (
         "paid\ufffd\u2407 twice"
     )
+    # The bot uploads the photo and a file Avi sent with the request: they join the thread live.
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    request_message = {"chat_id": "1001", "message_id": "17", "kind": "photo"}
+    api_upload(base, request_message, png, "photo")
+    thumb = page.wait_for_selector("#message-1 .entry-files img.thumb")
+    assert thumb.get_attribute("src") == "/attachments/1"
+    api_upload(
+        base,
+        {"chat_id": "1001", "message_id": "18", "kind": "document", "file_name": f"x{RLO}.pdf"},
+        b"%PDF-1.4\n",
+        "doc",
+    )
+    link = page.wait_for_selector("#followup-1 .entry-files a[download]")
+    assert link.inner_text().startswith("📎 x.pdf")  # the override taken out on upload
     assert not page.evaluate(RAW_CONTROLS)
     assert problems.seen == []

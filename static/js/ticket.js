@@ -120,8 +120,43 @@
     );
     item.append(head);
     if (entry.text) item.append(el("div", "entry-text", userText(entry.text)));
+    if (entry.files && entry.files.length) item.append(fileList(entry.files));
     if (entry.state) item.append(stateLine(entry));
     return item;
+  }
+
+  // The files a user sent, as the server's _entry.html draws them: images as thumbnails,
+  // the rest as downloads, a file too big for the bot by its name and size.
+  function fileList(files) {
+    const list = el("ul", "entry-files");
+    list.dataset.role = "files";
+    for (const file of files) {
+      const item = el("li", file.image ? "file file-image" : "file");
+      if (file.image) {
+        const link = el("a");
+        link.href = file.url;
+        link.target = "_blank";
+        link.rel = "noopener";
+        const image = el("img", "thumb");
+        image.src = file.url;
+        image.alt = file.name;
+        image.loading = "lazy";
+        link.append(image);
+        item.append(link);
+      } else if (file.url) {
+        const link = el("a");
+        link.href = file.url;
+        link.download = "";
+        link.append("📎 ", userText(file.name));
+        item.append(link, " ", el("span", "file-size", file.size));
+      } else {
+        const missing = el("span", "file-missing");
+        missing.append("📎 ", userText(file.name), " ", el("span", "file-size", file.size), `: ${file.missing}`);
+        item.append(missing);
+      }
+      list.append(item);
+    }
+    return list;
   }
 
   function updateEntry(node, entry) {
@@ -131,6 +166,13 @@
     const text = node.querySelector(".entry-text");
     if (text && entry.text && text.textContent !== entry.text) {
       text.replaceChildren(userText(entry.text));
+    }
+    // The files of a message arrive after it: the bot uploads them once it is filed.
+    const files = node.querySelector('[data-role="files"]');
+    const count = entry.files ? entry.files.length : 0;
+    if (count !== (files ? files.children.length : 0)) {
+      if (files) files.remove();
+      if (count) (text || node.querySelector(".entry-head")).after(fileList(entry.files));
     }
     const old = node.querySelector(".entry-state");
     if (!entry.state) return;

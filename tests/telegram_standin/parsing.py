@@ -198,3 +198,14 @@ def _utf16(text: str) -> int:
 
 def _shorten(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _with_command(text: str | None, entities: list[dict] | None) -> list[dict]:
+    """The entities Telegram finds: a leading "/command" becomes a bot_command entity."""
+    entities = list(entities or [])
+    if (text or "").startswith("/") and not any(
+        e.get("type") == "bot_command" and e.get("offset") == 0 for e in entities
+    ):
+        command = text.split(None, 1)[0]
+        entities.insert(0, {"type": "bot_command", "offset": 0, "length": _utf16(command)})
+    return entities

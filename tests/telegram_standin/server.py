@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _ROUTE = re.compile(r"/bot(?P<token>[^/]+)/(?P<method>\w+)/?")
+_FILE = re.compile(r"/file/bot(?P<token>[^/]+)/(?P<path>.+)")
 
 
 class _Server(ThreadingHTTPServer):
@@ -77,7 +78,23 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:  # the client gave up (e.g. a cancelled long poll)
             pass
 
-    do_GET = do_POST
+    def do_GET(self) -> None:
+        """A file download (GET /file/bot<token>/<file_path>), else a Bot API call."""
+        route = _FILE.fullmatch(urlsplit(self.path).path)
+        if route is None:
+            self.do_POST()
+            return
+        content = self.server.standin._download(route["token"], route["path"])
+        status, body = (200, content) if content is not None else (404, b"Not Found")
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(body)
+        except OSError:
+            pass
 
     def _client_gone(self) -> bool:
         """True once the client has closed its end of the connection."""

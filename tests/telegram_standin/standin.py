@@ -14,7 +14,8 @@ from typing import Any
 from .bot_api import BotApiMethods
 from .errors import _Abandoned, _ApiError
 from .faults import FaultInjection
-from .parsing import _compact, _shorten, _utf16, _without_reply
+from .files import FileMethods
+from .parsing import _compact, _shorten, _with_command, _without_reply
 from .server import _Handler, _Server
 
 DEFAULT_USER_ID = 1001
@@ -41,7 +42,7 @@ class Call:
         return self.status != 200
 
 
-class TelegramStandIn(FaultInjection, BotApiMethods):
+class TelegramStandIn(FaultInjection, FileMethods, BotApiMethods):
     """A fake Bot API server with a thread-safe control API for tests."""
 
     def __init__(
@@ -125,8 +126,21 @@ class TelegramStandIn(FaultInjection, BotApiMethods):
     # -- injecting what users do -------------------------------------------------------------
 
     def send_message_update(
+        self, text: str, *, entities: list[dict] | None = None, **who: Any
+    ) -> dict:
+        """Queue an Update in which a user writes `text`; returns the update. `who` as for
+        `_user_message`: user_id, chat_id, chat_type, names, reply_to, chat_title,
+        language_code."""
+        content: dict[str, Any] = {"text": text}
+        entities = _with_command(text, entities)
+        if entities:
+            content["entities"] = entities
+        return self._user_message(content, **who)
+
+    def _user_message(
         self,
-        text: str,
+        content: dict[str, Any],
+        *,
         user_id: int = DEFAULT_USER_ID,
         chat_id: int | None = None,
         chat_type: str = "private",
@@ -134,16 +148,17 @@ class TelegramStandIn(FaultInjection, BotApiMethods):
         last_name: str | None = None,
         username: str | None = None,
         reply_to: dict | int | None = None,
-        entities: list[dict] | None = None,
         chat_title: str | None = None,
+        language_code: str | None = None,
     ) -> dict:
-        """Queue an Update in which a user writes `text`; returns the update."""
+        """Queue a message a user sends: `content` is its text, caption, media or location."""
         user = _compact(
             id=user_id,
             is_bot=False,
             first_name=first_name,
             last_name=last_name,
             username=username,
+            language_code=language_code,
         )
         if chat_type == "private":
             if chat_id not in (None, user_id):
@@ -162,12 +177,6 @@ class TelegramStandIn(FaultInjection, BotApiMethods):
             chat = {"id": chat_id, "type": chat_type, "title": chat_title}
         else:
             raise ValueError(f"unsupported chat_type {chat_type!r}")
-        entities = list(entities or [])
-        if text.startswith("/") and not any(
-            e.get("type") == "bot_command" and e.get("offset") == 0 for e in entities
-        ):
-            command = text.split(None, 1)[0]
-            entities.insert(0, {"type": "bot_command", "offset": 0, "length": _utf16(command)})
         with self._cond:
             if chat_type != "private" and chat["title"] is None:
                 known = self._chats.get(chat["id"], {})
@@ -178,10 +187,8 @@ class TelegramStandIn(FaultInjection, BotApiMethods):
                 "from": user,
                 "chat": chat,
                 "date": int(time.time()),
-                "text": text,
+                **content,
             }
-            if entities:
-                message["entities"] = entities
             if reply_to is not None:
                 message["reply_to_message"] = self._reply_target(chat["id"], reply_to)
             self._messages[chat["id"], message["message_id"]] = message
@@ -197,20 +204,19 @@ class TelegramStandIn(FaultInjection, BotApiMethods):
         """
         message = message.get("message", message)  # an update or its message
         key = (message["chat"]["id"], message["message_id"])
-        entities = list(entities or [])
-        if text.startswith("/") and not any(e.get("type") == "bot_command" for e in entities):
-            command = text.split(None, 1)[0]
-            entities.insert(0, {"type": "bot_command", "offset": 0, "length": _utf16(command)})
+        entities = _with_command(text, entities)
         with self._cond:
             stored = self._messages.get(key)
             if stored is None:
                 raise ValueError(f"no message {key[1]} in chat {key[0]} to edit")
-            edited = {k: v for k, v in stored.items() if k != "entities"}
+            edited = {k: v for k, v in stored.items() if k not in ("entities", "caption_entities")}
             # Telegram's dates are whole seconds; a later edit always has a later date here.
             edit_date = max(int(time.time()), stored.get("edit_date", stored["date"]) + 1)
-            edited |= {"text": text, "edit_date": edit_date}
+            # A message with media has a caption where a text message has its text.
+            field = "caption" if "caption" in stored or "text" not in stored else "text"
+            edited |= {field: text, "edit_date": edit_date}
             if entities:
-                edited["entities"] = entities
+                edited["caption_entities" if field == "caption" else "entities"] = entities
             self._messages[key] = edited
             return self._enqueue({"edited_message": edited})
 
@@ -361,6 +367,7 @@ class TelegramStandIn(FaultInjection, BotApiMethods):
             self._calls: list[Call] = []
             self._pending: list[dict] = []
             self._messages: dict[tuple[int, int], dict] = {}
+            self._files: dict[str, dict] = {}
             self._chats: dict[int, dict] = {}
             self._commands: dict[str, list] = {}
             self._faults: dict[str, deque] = {}

@@ -1,0 +1,75 @@
+"""Files on tickets: what users send in Telegram (photos, documents, voice ...).
+
+The bytes live on disk, content-addressed by their SHA-256 (desk/file_store.py); a row says
+which ticket or reply a file belongs to, what it is and how it may be shown. A file too big
+for a bot to download is recorded by name and size, with nothing stored.
+
+Kept beside `models.py` like schedule_models.py; `models.py` imports nothing from here.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from model_types import UTCDateTime, enum_column, enum_type, utcnow
+from models import db, iso
+
+
+class AttachmentKind(enum.StrEnum):
+    """What Telegram called the file: it decides the icon and the name one is given."""
+
+    PHOTO = "photo"
+    DOCUMENT = "document"
+    VOICE = "voice"
+    AUDIO = "audio"
+    VIDEO = "video"
+    VIDEO_NOTE = "video_note"
+    STICKER = "sticker"
+
+
+class AttachmentState(enum.StrEnum):
+    STORED = "stored"
+    TOO_BIG = "too_big"  # over what bots may download: its name and size only
+
+
+class Attachment(db.Model):
+    __tablename__ = "attachments"
+    __table_args__ = (
+        # One file per Telegram message: the bot's retry of an upload stores it once.
+        sa.UniqueConstraint("chat_id", "message_id", name="uq_attachment_telegram_message"),
+        sa.Index("ix_attachment_ticket", "ticket_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("support_messages.id"))
+    followup_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ticket_followups.id"))
+    chat_id: Mapped[int] = mapped_column(sa.BigInteger)
+    message_id: Mapped[int] = mapped_column(sa.BigInteger)
+    kind: Mapped[AttachmentKind] = mapped_column(enum_type(AttachmentKind))
+    state: Mapped[AttachmentState] = enum_column(AttachmentState, AttachmentState.STORED)
+    file_name: Mapped[str] = mapped_column(sa.String(255))  # made safe, never a path
+    # What the content was found to be (its first bytes), not what the sender said it was.
+    media_type: Mapped[str] = mapped_column(sa.String(127), default="application/octet-stream")
+    size: Mapped[int] = mapped_column(sa.BigInteger)
+    sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def is_image(self) -> bool:
+        return self.state == AttachmentState.STORED and self.media_type.startswith("image/")
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "ticket_id": self.ticket_id,
+            "kind": self.kind.value,
+            "state": self.state.value,
+            "file_name": self.file_name,
+            "media_type": self.media_type,
+            "size": self.size,
+            "created_at": iso(self.created_at),
+        }
