@@ -1,4 +1,5 @@
-"""Files on tickets: what users send in Telegram (photos, documents, voice ...).
+"""Files on tickets: what users send in Telegram (photos, documents, voice ...), and what
+techs attach to their answers (sent to the user by the answer's own delivery).
 
 The bytes live on disk, content-addressed by their SHA-256 (desk/file_store.py); a row says
 which ticket or reply a file belongs to, what it is and how it may be shown. A file too big
@@ -47,8 +48,9 @@ class Attachment(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("support_messages.id"))
     followup_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ticket_followups.id"))
-    chat_id: Mapped[int] = mapped_column(sa.BigInteger)
-    message_id: Mapped[int] = mapped_column(sa.BigInteger)
+    # The Telegram message a user's file came with; None for a tech's file on an answer.
+    chat_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    message_id: Mapped[int | None] = mapped_column(sa.BigInteger)
     kind: Mapped[AttachmentKind] = mapped_column(enum_type(AttachmentKind))
     state: Mapped[AttachmentState] = enum_column(AttachmentState, AttachmentState.STORED)
     file_name: Mapped[str] = mapped_column(sa.String(255))  # made safe, never a path
@@ -57,6 +59,10 @@ class Attachment(db.Model):
     size: Mapped[int] = mapped_column(sa.BigInteger)
     sha256: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def from_user(self) -> bool:
+        return self.message_id is not None
 
     @property
     def is_image(self) -> bool:

@@ -11,6 +11,7 @@ from wtforms import (
     BooleanField,
     DateField,
     IntegerField,
+    MultipleFileField,
     PasswordField,
     SelectField,
     StringField,
@@ -172,11 +173,13 @@ class ChangePasswordForm(Form):
             raise ValidationError("Choose a password different from the current one.")
 
 
+MAX_ANSWER_FILES = 5
+
+
 class AnswerForm(Form):
     text = TextAreaField(
         "Answer",
         validators=[
-            DataRequired(message="Write an answer first."),
             TelegramLength(
                 MAX_ANSWER,
                 message=f"At most {MAX_ANSWER:,} characters. An emoji counts as two; an answer "
@@ -184,8 +187,33 @@ class AnswerForm(Form):
             ),
         ],
     )
+    files = MultipleFileField(
+        "Attach files",
+        description=f"Images, PDF, text or archives, up to {MAX_ANSWER_FILES}; each is sent to "
+        "the user as a photo or a document after the text.",
+    )
     note = BooleanField("Internal note: for the team, never sent to the user")
     submit = SubmitField("Send answer")
+
+    def chosen_files(self) -> list:
+        return [f for f in self.files.data or () if f and f.filename]
+
+    def validate(self, extra_validators=None) -> bool:
+        """Text, or files for an answer (a note is text only); the files' contents are checked
+        by the view, which reads them."""
+        if not super().validate(extra_validators):
+            return False
+        chosen = self.chosen_files()
+        if not (self.text.data or "").strip() and (self.note.data or not chosen):
+            self.text.errors.append("Write an answer first.")
+            return False
+        if self.note.data and chosen:
+            self.files.errors.append("A note is text only: send files in an answer.")
+            return False
+        if len(chosen) > MAX_ANSWER_FILES:
+            self.files.errors.append(f"At most {MAX_ANSWER_FILES} files in one answer.")
+            return False
+        return True
 
 
 class StatusForm(Form):

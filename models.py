@@ -321,6 +321,9 @@ class SupportResponse(TimestampMixin, db.Model):
     part: Mapped[int] = mapped_column(sa.SmallInteger, default=1, server_default="1")
     parts: Mapped[int] = mapped_column(sa.SmallInteger, default=1, server_default="1")
     first_part_id: Mapped[int | None] = mapped_column(sa.ForeignKey("support_responses.id"))
+    # A part that is a file the tech attached (attachment_models.py): sent as a photo or a
+    # document, its text the file's name.
+    attachment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("attachments.id"))
 
     ticket: Mapped[Ticket] = relationship(back_populates="responses")
     author: Mapped[User | None] = relationship()

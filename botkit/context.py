@@ -41,6 +41,9 @@ class Desk:
     ) -> dict[str, Any]:
         return await asyncio.to_thread(self.client.upload, path, fields, file_path)
 
+    async def download(self, path: str) -> bytes:
+        return await asyncio.to_thread(self.client.download, path)
+
     async def claim(self, path: str, json: Any = None) -> dict[str, Any]:
         return await asyncio.to_thread(self.client.post_allow_conflict, path, json)
 

@@ -80,6 +80,24 @@ class DashboardClient:
             raise DashboardRefused(response.status_code, body.get("error", ""), body)
         return body
 
+    def download(self, path: str) -> bytes:
+        """GET a file's bytes (the API's one answer that is not JSON)."""
+        try:
+            response = self.session.get(f"{self.base_url}/api{path}", timeout=self.timeout)
+        except requests.RequestException as error:
+            raise DashboardUnavailable(f"GET {path}: {error.__class__.__name__}") from error
+        if response.status_code >= 500:
+            raise DashboardUnavailable(
+                f"GET {path}: HTTP {response.status_code}", response.status_code
+            )
+        if response.status_code >= 400:
+            try:
+                message = response.json().get("error", "")
+            except ValueError:
+                message = response.reason
+            raise DashboardRefused(response.status_code, message)
+        return response.content
+
     def get(self, path: str, **params: Any) -> dict[str, Any]:
         return self.request("GET", path, **params)
 

@@ -129,6 +129,11 @@ def rendered_length(markup: str) -> int:
     return telegram_length(unescape(TAG.sub("", markup)))
 
 
+def answer_caption(delivery: dict[str, Any]) -> str:
+    """A tech's file's caption: the answer's header (who, which ticket, which part)."""
+    return answer(delivery).split("\n\n", 1)[0]
+
+
 def answer(delivery: dict[str, Any]) -> str:
     # The dashboard keeps an answer within Telegram's limit less room for this header; a
     # long name (120 emoji are 240 units) must not eat into it.

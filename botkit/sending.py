@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from telegram import Bot, ReplyParameters
+from telegram import Bot, InputFile, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -41,8 +41,9 @@ def retryable(error: TelegramError) -> bool:
     return True
 
 
-async def send_with_retries(bot: Bot, **kwargs: Any):
-    """send_message, retrying only failures after which Telegram has certainly sent nothing.
+async def send_with_retries(bot: Bot, method: str = "send_message", **kwargs: Any):
+    """send_message (or `method`: send_photo, send_document), retrying only failures after
+    which Telegram has certainly sent nothing.
 
     A refused connection or a 5xx is safe to retry. A timeout is not: Telegram may have
     delivered the message before the answer was lost, so it is raised for the caller to record
@@ -50,7 +51,7 @@ async def send_with_retries(bot: Bot, **kwargs: Any):
     """
     for attempt in range(1, NETWORK_RETRIES + 1):
         try:
-            return await bot.send_message(**kwargs)
+            return await getattr(bot, method)(**kwargs)
         except (RetryAfter, TimedOut, BadRequest, Forbidden):
             raise
         except NetworkError as error:
@@ -317,11 +318,30 @@ async def deliver_chat(bot: Bot, desk: Desk, deliveries: list[dict]) -> int:
     return delivered
 
 
+async def answer_content(desk: Desk, claimed: dict) -> dict[str, Any]:
+    """What to send for a claimed answer: its text, or a tech's file uploaded (never by URL:
+    Telegram cannot reach the dashboard) with the answer's header as its caption."""
+    file = claimed.get("file")
+    if file is None:
+        return {"text": messages.answer(claimed)}
+    content = await desk.download(f"/attachments/{file['id']}/content")
+    upload = InputFile(content, filename=file["name"])
+    method = "send_photo" if file["send_as"] == "photo" else "send_document"
+    return {"method": method, file["send_as"]: upload, "caption": messages.answer_caption(claimed)}
+
+
 async def deliver_answer(bot: Bot, desk: Desk, delivery: dict) -> int:
     claimed = await desk.claim(f"/responses/{delivery['id']}/claim")
     if claimed.get("conflict"):
         return 0
     desk.spool.claimed("response", delivery["id"])
+    try:
+        content = await answer_content(desk, claimed)
+    except (DashboardUnavailable, DashboardRefused) as error:
+        # Nothing left for Telegram (the journal says `claimed`): back to pending, with a
+        # backoff, now or once the dashboard can be told.
+        await report(desk, "response", delivery["id"], sent=False, error=str(error), retryable=True)
+        return 0
     try:
         sent = await send_journaled(
             bot,
@@ -329,11 +349,11 @@ async def deliver_answer(bot: Bot, desk: Desk, delivery: dict) -> int:
             "response",
             delivery["id"],
             chat_id=delivery["chat_id"],
-            text=messages.answer(claimed),
             parse_mode=ParseMode.HTML,
             reply_parameters=ReplyParameters(
                 message_id=delivery["reply_to_message_id"], allow_sending_without_reply=True
             ),
+            **content,
         )
     except TelegramError as error:
         log.warning(

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import jsonify, request
+from flask import jsonify, request, send_file
 
-from attachment_models import AttachmentKind
-from desk import attachments, clock, database, escalation_steps, message_edits
+from attachment_models import Attachment, AttachmentKind
+from desk import attachments, clock, database, escalation_steps, file_store, message_edits
 from desk.api import bp, json_body
 from desk.errors import ApiError
+from desk.extensions import db
 from desk.validation import Fields, InvalidRequest
 
 # Telegram's dates are Unix seconds; anything past 2100 is not a date Telegram sent.
@@ -96,3 +97,15 @@ def upload_attachment():
     return jsonify(
         {"attachment": attachment.to_dict(), "created": created}
     ), 201 if created else 200
+
+
+@bp.get("/attachments/<int:attachment_id>/content")
+def attachment_content(attachment_id: int):
+    """A stored file's bytes, for the bot to send a tech's file on to the user."""
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.sha256 is None:
+        raise ApiError(404, f"attachment {attachment_id} not found")
+    path = file_store.path_of(attachment.sha256)
+    if not path.is_file():
+        raise ApiError(404, f"the file of attachment {attachment_id} is missing")
+    return send_file(path, mimetype="application/octet-stream", max_age=0)

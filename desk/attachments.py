@@ -33,6 +33,9 @@ EXTENSIONS = {
     "application/zip": ".zip",
     "application/gzip": ".gz",
     "text/plain": ".txt",
+    "application/x-7z-compressed": ".7z",
+    "application/vnd.rar": ".rar",
+    "application/x-tar": ".tar",
 }
 
 
@@ -106,8 +109,45 @@ def _of_message(chat_id: int, message_id: int) -> Attachment | None:
 
 
 def of_ticket(ticket: Ticket) -> list[Attachment]:
+    """The files users sent on the ticket (a tech's files belong to their answers)."""
     return list(
         db.session.scalars(
-            sa.select(Attachment).where(Attachment.ticket_id == ticket.id).order_by(Attachment.id)
+            sa.select(Attachment)
+            .where(Attachment.ticket_id == ticket.id, Attachment.message_id.is_not(None))
+            .order_by(Attachment.id)
         )
     )
+
+
+def attach_to_answer(ticket: Ticket, file_name: str | None, content: bytes) -> Attachment:
+    """Keep a file a tech attached to an answer (checked by the form already)."""
+    media_type = file_store.sniff(content)
+    attachment = Attachment(
+        ticket_id=ticket.id,
+        kind=AttachmentKind.PHOTO if media_type in file_store.IMAGES else AttachmentKind.DOCUMENT,
+        state=AttachmentState.STORED,
+        media_type=media_type,
+        size=len(content),
+        sha256=file_store.keep(content),
+        file_name=file_store.safe_name(file_name, "file" + EXTENSIONS.get(media_type, "")),
+    )
+    db.session.add(attachment)
+    return attachment
+
+
+def refused_answer_file(name: str, content: bytes) -> str | None:
+    """Why a file cannot go with an answer, for the form; None when it can."""
+    shown = file_store.safe_name(name, "file")
+    if not content:
+        return f"{shown} is empty."
+    if len(content) > max_bytes():
+        return f"{shown} is over the {max_bytes() // (1024 * 1024)} MB limit."
+    if file_store.sniff(content) not in file_store.ANSWER_TYPES:
+        return f"{shown} is not an image, PDF, text or archive."
+    return None
+
+
+# What the file input offers (the server checks the bytes whatever the browser sends).
+ACCEPT = (
+    "image/jpeg,image/png,image/gif,image/webp,application/pdf,text/plain,.zip,.gz,.7z,.rar,.tar"
+)

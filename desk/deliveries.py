@@ -15,6 +15,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
+from attachment_models import Attachment
 from desk import clock
 from desk.database import claim_row
 from desk.extensions import db
@@ -126,8 +127,21 @@ def report(
 def delivery_dict(response: SupportResponse) -> dict[str, object]:
     """What the bot needs to deliver an answer: the text and where it goes."""
     ticket: Ticket = response.ticket
+    file = None
+    if response.attachment_id is not None:
+        attachment = db.session.get(Attachment, response.attachment_id)
+        # A photo Telegram takes as one is sent as one (at most 10 MB); the rest as documents.
+        photo = attachment.is_image and attachment.size <= 10 * 1024 * 1024
+        file = {
+            "id": attachment.id,
+            "name": attachment.file_name,
+            "media_type": attachment.media_type,
+            "size": attachment.size,
+            "send_as": "photo" if photo else "document",
+        }
     return response.to_dict() | {
         "ticket_number": ticket.number,
         "chat_id": ticket.chat_id,
         "reply_to_message_id": ticket.message_id,
+        "file": file,
     }

@@ -27,6 +27,8 @@ SIGNATURES = (
     (b"\x1f\x8b", "application/gzip"),
     (b"ID3", "audio/mpeg"),
     (b"\x1a\x45\xdf\xa3", "video/webm"),
+    (b"7z\xbc\xaf\x27\x1c", "application/x-7z-compressed"),
+    (b"Rar!\x1a\x07", "application/vnd.rar"),
 )
 OCTET_STREAM = "application/octet-stream"
 TEXT = "text/plain"
@@ -41,6 +43,8 @@ def sniff(content: bytes) -> str:
         return "image/webp"
     if content[4:8] == b"ftyp":
         return "video/mp4"
+    if content[257:262] == b"ustar":
+        return "application/x-tar"
     head = content[:4096]
     if b"\x00" not in head:
         try:
@@ -93,3 +97,15 @@ def safe_name(name: str | None, fallback: str) -> str:
         keep_ext = dot and len(extension) <= 16
         name = stem[: 254 - len(extension)] + "." + extension if keep_ext else name[:255]
     return name or fallback
+
+
+IMAGES = ("image/jpeg", "image/png", "image/gif", "image/webp")
+ARCHIVES = (
+    "application/zip",
+    "application/gzip",
+    "application/x-7z-compressed",
+    "application/vnd.rar",
+    "application/x-tar",
+)
+# What a tech may attach to an answer: what the user can open safely on a phone.
+ANSWER_TYPES = (*IMAGES, "application/pdf", TEXT, *ARCHIVES)

@@ -135,17 +135,20 @@ def message_entries(ticket: Ticket) -> list[Entry]:
     return entries
 
 
-def answer_entry(response: SupportResponse) -> Entry:
+def answer_entry(response: SupportResponse, attachment: Attachment | None = None) -> Entry:
     failed = response.delivery_state == DeliveryState.FAILED
     return Entry(
         key=f"answer-{response.id}",
         at=response.created_at,
         kind="team",
         who=response.author.display_name if response.author else "Team",
-        what=f"answered, part {response.part} of {response.parts}"
-        if response.parts > 1
-        else "answered",
-        text=response.text,
+        what=(
+            f"answered, part {response.part} of {response.parts}"
+            if response.parts > 1
+            else "answered"
+        ),
+        text=None if attachment is not None else response.text,
+        files=(file_entry(attachment),) if attachment is not None else (),
         state=response.delivery_state.value,
         state_label=STATE_LABELS[response.delivery_state],
         detail=response.last_error if failed else None,
@@ -255,6 +258,14 @@ def build_thread(ticket: Ticket) -> list[Entry]:
         .where(TicketNote.ticket_id == ticket.id)
         .order_by(TicketNote.id)
     )
+    team_files = {
+        a.id: a
+        for a in db.session.scalars(
+            sa.select(Attachment).where(
+                Attachment.ticket_id == ticket.id, Attachment.message_id.is_(None)
+            )
+        )
+    }
     events = db.session.scalars(
         sa.select(TicketEvent)
         .options(selectinload(TicketEvent.actor))
@@ -263,7 +274,7 @@ def build_thread(ticket: Ticket) -> list[Entry]:
     )
     entries = [
         *message_entries(ticket),
-        *(answer_entry(r) for r in responses),
+        *(answer_entry(r, team_files.get(r.attachment_id)) for r in responses),
         *(note_entry(n) for n in team_notes),
         *(notification_entry(n, now) for n in notes),
         *(event_entry(e) for e in events),

@@ -13,10 +13,12 @@ audit events cannot interleave with another press; the loser is refused, naming 
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 
-from desk import clock, runtime_settings, satisfaction
+from attachment_models import Attachment
+from desk import attachments, clock, runtime_settings, satisfaction
 from desk.extensions import db
 from desk.tickets import record_event
 from desk.web import status_label
@@ -255,32 +257,46 @@ def set_priority(ticket: Ticket, priority: Priority, actor: User) -> None:
     ticket.priority = priority
 
 
-def answer(ticket: Ticket, text: str, author: User) -> SupportResponse:
+def answer(
+    ticket: Ticket,
+    text: str,
+    author: User,
+    files: Sequence[tuple[str | None, bytes]] = (),
+) -> SupportResponse:
     """Queue an answer for delivery to the user; answering ends escalation.
 
     An answer longer than one Telegram message takes (less the bot's header) is queued in
-    numbered parts cut at paragraph breaks; the first part is returned.
+    numbered parts cut at paragraph breaks, and each attached file (name, content) as a part
+    after them, sent as a photo or a document; the first part is returned.
     """
     now = clock.now()
-    texts = split_to(text, ANSWER_PART)
-    response = SupportResponse(
-        ticket_id=ticket.id, author_id=author.id, text=texts[0], parts=len(texts)
-    )
-    response.author = author
-    db.session.add(response)
-    if len(texts) > 1:
-        db.session.flush()  # the later parts name the first
-        for number, part in enumerate(texts[1:], start=2):
-            later = SupportResponse(
-                ticket_id=ticket.id,
-                author_id=author.id,
-                text=part,
-                part=number,
-                parts=len(texts),
-                first_part_id=response.id,
-            )
-            later.author = author
-            db.session.add(later)
+    pieces: list[tuple[str, Attachment | None]] = [
+        (part, None) for part in split_to(text, ANSWER_PART)
+    ]
+    for name, content in files:
+        attachment = attachments.attach_to_answer(ticket, name, content)
+        pieces.append((attachment.file_name, attachment))
+    if not pieces:
+        raise ActionRefused("Write an answer or attach a file first.")
+    if files:
+        db.session.flush()  # the parts name their files
+    first: SupportResponse | None = None
+    for number, (part, attachment) in enumerate(pieces, start=1):
+        response = SupportResponse(
+            ticket_id=ticket.id,
+            author_id=author.id,
+            text=part,
+            part=number,
+            parts=len(pieces),
+            first_part_id=first.id if first is not None else None,
+            attachment_id=attachment.id if attachment is not None else None,
+        )
+        response.author = author
+        db.session.add(response)
+        if first is None:
+            first = response
+            if len(pieces) > 1:
+                db.session.flush()  # the later parts name the first
     # Waits for a press in flight, so what follows decides on the ticket as that press left it.
     _claim(ticket)
     if ticket.status != Status.RESOLVED:
@@ -291,7 +307,7 @@ def answer(ticket: Ticket, text: str, author: User) -> SupportResponse:
     if ticket.status == Status.OPEN:
         _change_status(ticket, Status.IN_PROGRESS, author)
     ticket.updated_at = now
-    return response
+    return first
 
 
 def add_note(ticket: Ticket, text: str, author: User) -> TicketNote:

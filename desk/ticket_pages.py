@@ -17,7 +17,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from desk import sla, ticket_actions, ticket_list
+from desk import attachments, sla, ticket_actions, ticket_list
 from desk.extensions import db
 from desk.permissions import require_login
 from desk.thread import build_thread
@@ -25,6 +25,7 @@ from desk.web import priority_label, status_label
 from forms import (
     ANY,
     MAX_ANSWER,
+    MAX_ANSWER_FILES,
     NOBODY,
     UNRESOLVED,
     AnswerForm,
@@ -122,6 +123,7 @@ def render_detail(ticket: Ticket, status: int = 200, **failed_forms: object):
             thread=build_thread(ticket),
             answer_max=MAX_ANSWER,
             answer_part=ANSWER_PART,
+            answer_accept=attachments.ACCEPT,
             **forms,
         ),
         status,
@@ -168,8 +170,17 @@ def live(ticket_id: int):
 def answer(ticket_id: int):
     """Queue an answer, which the bot delivers to the user's chat, or keep an internal note."""
     ticket = get_ticket(ticket_id)
+    # Files ride with the answer: room for MAX_ANSWER_FILES of them (the app's limit is 1 MiB).
+    request.max_content_length = MAX_ANSWER_FILES * attachments.max_bytes() + 1024 * 1024
     form = AnswerForm()
     if not form.validate_on_submit():
+        return render_detail(ticket, 422, answer_form=form)
+    files = [(f.filename, f.read()) for f in form.chosen_files()]
+    refusals = [
+        r for name, content in files if (r := attachments.refused_answer_file(name, content))
+    ]
+    if refusals:
+        form.files.errors.extend(refusals)
         return render_detail(ticket, 422, answer_form=form)
     if form.note.data:
         ticket_actions.add_note(ticket, form.text.data.strip(), current_user)
@@ -179,7 +190,7 @@ def answer(ticket_id: int):
             message += " Escalation goes on: acknowledge the ticket to stop the pages."
         flash(message, "success")
     else:
-        ticket_actions.answer(ticket, form.text.data.strip(), current_user)
+        ticket_actions.answer(ticket, (form.text.data or "").strip(), current_user, files)
         db.session.commit()
         message = f"Answer queued: the bot will deliver it to {isolate(ticket.sender_name)}."
         flash(message, "success")

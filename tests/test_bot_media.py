@@ -156,3 +156,49 @@ def test_a_photo_without_the_tag_in_a_private_chat_is_told_how(bot, telegram, li
     assert "@support" in hint["text"]
     assert tickets(live_dashboard) == []
     assert telegram.downloads() == []
+
+
+def test_a_techs_pdf_and_photo_reach_the_user_as_uploads(bot, telegram, live_dashboard, team):
+    from desk import ticket_actions
+    from models import SupportResponse, Ticket, User
+
+    update = telegram.send_message_update("@support need the invoice", user_id=USER)
+    telegram.wait_for_message(USER, contains="Ticket")
+
+    def answer(db):
+        tech = db.session.scalar(db.select(User).where(User.username == "bob"))
+        files = [("invoice <2026>.pdf", PDF), ("screen.png", PNG)]
+        ticket_actions.answer(db.session.get(Ticket, 1), "Attached", tech, files)
+        db.session.commit()
+
+    live_dashboard.query(answer)
+    telegram.wait_for_message(USER, contains="Attached")
+    sent = eventually(lambda: len(telegram.sent_files(USER)) == 2 and telegram.sent_files(USER))
+    document, photo = sent
+    # Uploaded as multipart parts, never as a URL Telegram would have to fetch.
+    assert document["upload"]["content"] == PDF
+    assert document["upload"]["filename"] == "invoice <2026>.pdf"
+    assert "document" in document["message"] and "photo" in photo["message"]
+    assert photo["upload"]["content"] == PNG
+    assert document["message"]["caption"].endswith("ticket #1 · part 2 of 3")
+    assert photo["message"]["caption"].endswith("ticket #1 · part 3 of 3")
+    original = update["message"]["message_id"]
+    assert document["message"].get("reply_to_message", {}).get("message_id") in (original, None)
+    states = eventually(
+        lambda: (
+            live_dashboard.query(
+                lambda db: [
+                    (r.delivery_state.value, r.telegram_message_id)
+                    for r in db.session.scalars(
+                        db.select(SupportResponse).order_by(SupportResponse.id)
+                    )
+                ]
+            )[1:]
+            == [
+                ("sent", document["message"]["message_id"]),
+                ("sent", photo["message"]["message_id"]),
+            ]
+        ),
+        what="both files recorded as delivered",
+    )
+    assert states

@@ -501,3 +501,82 @@ def test_the_thread_says_which_round_a_page_was_and_when_it_was_sent_again(
     assert "escalated to the team group (level 4), attempt 3" in page
     assert "told the user the ticket number" in page
     assert state_lines(page)["notification-3"] == "Pending pending for 0 s Bad Gateway"
+
+
+PDF_BYTES = b"%PDF-1.7\n" + b"1" * 500
+PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
+
+
+def post_answer(client, ticket, text, *files, note=False):
+    import io
+
+    data = {"text": text, "files": [(io.BytesIO(content), name) for name, content in files]}
+    if note:
+        data["note"] = "y"
+    return client.post(
+        f"/tickets/{ticket.id}/answer", data=data, content_type="multipart/form-data"
+    )
+
+
+def test_a_tech_attaches_files_that_follow_the_answer_as_its_parts(admin_client, make_ticket, db):
+    from attachment_models import Attachment
+
+    ticket = make_ticket()
+    response = post_answer(
+        admin_client,
+        ticket,
+        "Here is the invoice",
+        ("invoice.pdf", PDF_BYTES),
+        ("a.png", PNG_BYTES),
+    )
+    assert response.status_code == 302
+    parts = db.session.scalars(sa.select(SupportResponse).order_by(SupportResponse.id)).all()
+    assert [(p.part, p.parts, p.text) for p in parts] == [
+        (1, 3, "Here is the invoice"),
+        (2, 3, "invoice.pdf"),
+        (3, 3, "a.png"),
+    ]
+    files = {a.id: a for a in db.session.scalars(sa.select(Attachment))}
+    assert [files[p.attachment_id].media_type for p in parts[1:]] == [
+        "application/pdf",
+        "image/png",
+    ]
+    assert all(a.message_id is None for a in files.values())  # the team's, not the user's
+    page = text_of(admin_client.get(f"/tickets/{ticket.id}"))
+    answer_2 = page.split(f'id="answer-{parts[1].id}"')[1].split("</li>\n")[0]
+    assert "download>📎 <bdi>invoice.pdf</bdi></a>" in answer_2
+    answer_3 = page.split(f'id="answer-{parts[2].id}"')[1]
+    assert f'<img src="/attachments/{parts[2].attachment_id}"' in answer_3
+    # The request's own entry shows none of the team's files.
+    assert "entry-files" not in page.split('id="message-1"')[1].split("</li>")[0]
+
+
+def test_a_file_alone_is_an_answer_but_a_note_keeps_no_files(admin_client, make_ticket, db):
+    ticket = make_ticket()
+    assert post_answer(admin_client, ticket, "", ("report.pdf", PDF_BYTES)).status_code == 302
+    (alone,) = db.session.scalars(sa.select(SupportResponse)).all()
+    assert (alone.text, alone.parts) == ("report.pdf", 1)
+    refused = post_answer(admin_client, ticket, "see file", ("r.pdf", PDF_BYTES), note=True)
+    assert refused.status_code == 422
+    assert "A note is text only" in text_of(refused)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        (
+            "setup.jpg",
+            b"MZ\x90\x00" + b"\x00" * 60,
+            "setup.jpg is not an image, PDF, text or archive.",
+        ),
+        ("empty.txt", b"", "empty.txt is empty."),
+    ],
+)
+def test_a_file_that_cannot_go_to_the_user_is_refused_by_the_form(
+    admin_client, make_ticket, db, name, content, message
+):
+    ticket = make_ticket()
+    response = post_answer(admin_client, ticket, "try this", (name, content))
+    assert response.status_code == 422
+    assert message in text_of(response)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SupportResponse)) == 0

@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 from .errors import _ApiError
-from .parsing import _with_command
+from .parsing import _chat_id, _parse_html, _unknown_chat, _utf16, _with_command
 
 DOWNLOAD_LIMIT = 20 * 1024 * 1024  # "For the moment, bots can download files of up to 20MB"
 EXTENSIONS = {
@@ -80,6 +80,59 @@ class FileMethods:
             "file_size": stored["file_size"],
             "file_path": stored["file_path"],
         }
+
+    def _api_sendPhoto(self, token, params):
+        return self._send_file(token, params, "photo")
+
+    def _api_sendDocument(self, token, params):
+        return self._send_file(token, params, "document")
+
+    def _send_file(self, token: str, params: dict, kind: str) -> dict:
+        """A file the bot sends: an upload (a multipart part), or a file_id or URL (a string)."""
+        sent = params.get(kind)
+        if sent is None:
+            raise _ApiError(400, f"Bad Request: there is no {kind} in the request")
+        caption = params.get("caption")
+        entities = None
+        if caption is not None and str(params.get("parse_mode", "")).lower() == "html":
+            caption, entities = _parse_html(caption)
+        if caption is not None and _utf16(caption) > 1024:
+            raise _ApiError(400, "Bad Request: message caption is too long")
+        if isinstance(sent, dict):
+            content, name = sent["content"], sent["filename"]
+            if not content:
+                raise _ApiError(400, "Bad Request: file must be non-empty")
+        else:
+            stored = self._files.get(sent)
+            if stored is None:
+                raise _ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+            content, name = stored["content"], None
+        chat_id = _chat_id(params)
+        media = self._register_file(kind, content, name, None, None)
+        message = {
+            "message_id": self._next_message_id(chat_id),
+            "from": self._bot_user(token),
+            "chat": self._chats.get(chat_id) or _unknown_chat(chat_id),
+            "date": int(time.time()),
+            kind: media,
+        }
+        if caption:
+            message["caption"] = caption
+            if entities:
+                message["caption_entities"] = entities
+        self._messages[chat_id, message["message_id"]] = message
+        return message
+
+    def sent_files(self, chat_id: int | None = None) -> list[dict]:
+        """What sendPhoto and sendDocument delivered: the message, and what was uploaded."""
+        with self._cond:
+            return [
+                {"message": c.result, "upload": c.params.get("photo") or c.params.get("document")}
+                for c in self._calls
+                if c.method in ("sendPhoto", "sendDocument")
+                and not c.failed
+                and (chat_id is None or c.result["chat"]["id"] == chat_id)
+            ]
 
     def _download(self, token: str, file_path: str) -> bytes | None:
         """The body of GET /file/bot<token>/<file_path>; None for a path getFile never gave."""
