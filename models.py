@@ -190,6 +190,8 @@ class Ticket(TimestampMixin, db.Model):
     sender_first_name: Mapped[str] = mapped_column(sa.String(128), default="")
     sender_last_name: Mapped[str | None] = mapped_column(sa.String(128))
     text: Mapped[str] = mapped_column(sa.Text)
+    # The sender's Telegram language_code: what the bot tells them follows it (botkit/i18n.py).
+    language_code: Mapped[str | None] = mapped_column(sa.String(16))
     status: Mapped[Status] = enum_column(Status, Status.OPEN)
     priority: Mapped[Priority] = enum_column(Priority, Priority.NORMAL)
     assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
@@ -244,6 +246,7 @@ class Ticket(TimestampMixin, db.Model):
             "last_name": self.sender_last_name,
             "sender_name": self.sender_name,
             "text": self.text,
+            "language_code": self.language_code,
             "assignee": self.assignee.to_dict() if self.assignee else None,
             "acknowledged_by": self.acknowledged_by.to_dict() if self.acknowledged_by else None,
             "acknowledged_at": iso(self.acknowledged_at),
@@ -274,27 +277,6 @@ class FollowUp(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class MessageEdit(db.Model):
-    """The text a user's message had before they edited it in Telegram: the ticket (or the
-    follow-up) shows the edited text, the thread keeps every earlier one."""
-
-    __tablename__ = "message_edits"
-    __table_args__ = (
-        # Telegram's edit_date: the same edit posted twice (a retry, a replay) is kept once.
-        sa.UniqueConstraint("chat_id", "message_id", "edited_at", name="uq_message_edit"),
-        sa.Index("ix_message_edit_ticket", "ticket_id", "edited_at"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("support_messages.id"))
-    followup_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ticket_followups.id"))
-    chat_id: Mapped[int] = mapped_column(sa.BigInteger)
-    message_id: Mapped[int] = mapped_column(sa.BigInteger)
-    previous_text: Mapped[str] = mapped_column(sa.Text)
-    edited_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when the user edited it
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
 class SupportResponse(TimestampMixin, db.Model):
     """An answer written in the dashboard, delivered to the user's chat by the bot."""
 
@@ -321,7 +303,7 @@ class SupportResponse(TimestampMixin, db.Model):
     part: Mapped[int] = mapped_column(sa.SmallInteger, default=1, server_default="1")
     parts: Mapped[int] = mapped_column(sa.SmallInteger, default=1, server_default="1")
     first_part_id: Mapped[int | None] = mapped_column(sa.ForeignKey("support_responses.id"))
-    # A part that is a file the tech attached (attachment_models.py): sent as a photo or a
+    # A part that is a file the tech attached (message_models.py): sent as a photo or a
     # document, its text the file's name.
     attachment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("attachments.id"))
 

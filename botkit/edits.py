@@ -20,6 +20,7 @@ from botkit.dashboard import DashboardRefused, DashboardUnavailable
 from botkit.handlers import (
     file_request,
     is_request,
+    lang_of,
     payload_for,
     reply_to,
     request_text,
@@ -50,13 +51,15 @@ async def message_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         result = await post_edit(bot_desk, edit)
     except DashboardUnavailable as error:
         log.warning("dashboard unreachable, spooled edit from chat %s: %s", message.chat_id, error)
-        await message.reply_text(messages.EDIT_SPOOLED)
+        await message.reply_text(messages.edit_spooled(lang_of(message)))
         return
     except DashboardRefused as refused:
         bot_desk.spool.edit_done(edit)
         log.warning("dashboard refused an edit from chat %s: %s", message.chat_id, refused)
         await message.reply_text(
-            messages.request_refused(refused.message, refused.body.get("fields") or {})
+            messages.request_refused(
+                refused.message, refused.body.get("fields") or {}, lang_of(message)
+            )
         )
         return
     if result is None:

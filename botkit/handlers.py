@@ -26,7 +26,8 @@ from botkit.sending import (
 
 log = logging.getLogger(__name__)
 
-TICKET_NUMBER = re.compile(r"ticket #(\d+)", re.IGNORECASE)
+# Every bot message about a ticket names it as "#N" first, in every language.
+TICKET_NUMBER = re.compile(r"#(\d+)")
 MENTION = re.compile(r"(?i)(?<![\w@])@support\b")
 # The tag with the blanks after it, so "Hi @support the VPN" files "Hi the VPN".
 MENTION_WITH_SPACE = re.compile(r"(?i)(?<![\w@])@support\b[ \t]*")
@@ -40,6 +41,11 @@ def request_text(message: Message) -> str:
     if entities and entities[0].type == "bot_command" and entities[0].offset == 0:
         return text[entities[0].length :].strip()
     return MENTION_WITH_SPACE.sub("", text, count=1).strip()
+
+
+def lang_of(message: Message) -> str | None:
+    """The sender's Telegram language_code: what they read from the bot follows it."""
+    return message.from_user.language_code if message.from_user else None
 
 
 def is_request(message: Message) -> bool:
@@ -64,6 +70,7 @@ def payload_for(message: Message, text: str) -> dict[str, Any]:
         "first_name": (user.first_name if user else "") or "",
         "last_name": user.last_name if user else None,
         "text": text,
+        "language_code": lang_of(message),
         # Claim and return the first page with the ticket: one dashboard round trip, not two.
         "page": True,
     }
@@ -84,7 +91,7 @@ async def support_request(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     text = request_text(message)
     if not text:
         log.info("empty @support in chat %s: asked what is needed", message.chat_id)
-        await message.reply_text(messages.ASK_FOR_TEXT, parse_mode=ParseMode.HTML)
+        await message.reply_text(messages.ask_for_text(lang_of(message)), parse_mode=ParseMode.HTML)
         return
     await file_request(context, message, payload_for(message, text))
 
@@ -95,7 +102,9 @@ async def reply_to_bot(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     reply = message.reply_to_message
     if reply.from_user is None or reply.from_user.id != context.bot.id:
         if message.chat.type == "private":
-            await message.reply_text(messages.PRIVATE_HINT, parse_mode=ParseMode.HTML)
+            await message.reply_text(
+                messages.private_hint(lang_of(message)), parse_mode=ParseMode.HTML
+            )
         return
     payload = payload_for(message, message.text) | {"followup_only": True}
     await file_request(context, message, payload)
@@ -119,16 +128,20 @@ async def file_request(
             ticket = await bot_desk.post("/support_message", payload)
         except DashboardUnavailable as error:
             log.warning("dashboard unreachable, spooled request from chat %s: %s", key[0], error)
-            await message.reply_text(messages.SPOOLED)
+            await message.reply_text(messages.spooled(lang_of(message)))
             return
         except DashboardRefused as refused:
             bot_desk.spool.request_filed(*key)
             if refused.status == 404 and payload.get("followup_only"):
-                await message.reply_text(messages.NO_OPEN_TICKET, parse_mode=ParseMode.HTML)
+                await message.reply_text(
+                    messages.no_open_ticket(lang_of(message)), parse_mode=ParseMode.HTML
+                )
                 return
             log.warning("dashboard refused request from chat %s: %s", key[0], refused)
             await message.reply_text(
-                messages.request_refused(refused.message, refused.body.get("fields") or {})
+                messages.request_refused(
+                    refused.message, refused.body.get("fields") or {}, lang_of(message)
+                )
             )
             return
         bot_desk.spool.request_filed(*key)
@@ -182,7 +195,7 @@ async def after_filing(bot, bot_desk: Desk, ticket: dict, payload: dict, *, late
 
 def replies_to_spooled_notice(message: Message) -> bool:
     reply = message.reply_to_message
-    return bool(reply and (reply.text or "").startswith(messages.SPOOLED[:10]))
+    return bool(reply and (reply.text or "").startswith(messages.SPOOLED_MARK))
 
 
 def reply_to(message_id: int) -> ReplyParameters:
@@ -227,13 +240,15 @@ async def send_step(bot, bot_desk: Desk, step: dict, *, late: bool = False) -> s
 async def private_hint(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A plain private message without @support: explain how to open a ticket."""
     log.info("hint sent to chat %s", update.effective_chat.id)
-    await update.effective_message.reply_text(messages.PRIVATE_HINT, parse_mode=ParseMode.HTML)
+    message = update.effective_message
+    await message.reply_text(messages.private_hint(lang_of(message)), parse_mode=ParseMode.HTML)
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/help: the commands."""
     log.info("/help in chat %s", update.effective_chat.id)
-    await update.effective_message.reply_text(messages.HELP, parse_mode=ParseMode.HTML)
+    message = update.effective_message
+    await message.reply_text(messages.help_text(lang_of(message)), parse_mode=ParseMode.HTML)
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -242,7 +257,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if context.args:
         await link_account(update, context, context.args[0])
         return
-    await update.effective_message.reply_text(messages.HELP, parse_mode=ParseMode.HTML)
+    message = update.effective_message
+    await message.reply_text(messages.help_text(lang_of(message)), parse_mode=ParseMode.HTML)
 
 
 async def link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -290,6 +306,7 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         time.monotonic() - bot_desk.started_at,
         len(bot_desk.spool.pending_requests()),
         error,
+        lang_of(update.effective_message),
     )
     await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML)
 

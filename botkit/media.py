@@ -23,7 +23,14 @@ from telegram.ext import ContextTypes, filters
 from botkit import messages
 from botkit.context import Desk, desk
 from botkit.dashboard import DashboardRefused, DashboardUnavailable
-from botkit.handlers import file_request, is_request, payload_for, reply_to, request_text
+from botkit.handlers import (
+    file_request,
+    is_request,
+    lang_of,
+    payload_for,
+    reply_to,
+    request_text,
+)
 from botkit.sending import send_with_retries
 
 log = logging.getLogger(__name__)
@@ -89,7 +96,9 @@ async def media_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     wants_ticket = is_request(message)
     if not wants_ticket and not to_bot:
         if message.chat.type == "private":
-            await message.reply_text(messages.MEDIA_HINT, parse_mode=ParseMode.HTML)
+            await message.reply_text(
+                messages.media_hint(lang_of(message)), parse_mode=ParseMode.HTML
+            )
         return
     attachment, stands_for = describe(message)
     if wants_ticket:
@@ -102,6 +111,7 @@ async def media_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if attachment is not None:
         upload = attachment | {"chat_id": message.chat_id, "message_id": message.message_id}
         upload["stands_for"] = stands_for
+        upload["language_code"] = lang_of(message)
         # Kept before the request is: a crash once the ticket is filed still attaches it.
         bot_desk.spool.keep_upload(upload)
     await file_request(context, message, payload)
@@ -121,6 +131,7 @@ async def send_upload(bot: Bot, bot_desk: Desk, upload: dict[str, Any]) -> bool:
     if key in bot_desk.in_flight or bot_desk.spool.holds_request(*key):
         return False  # the message is not filed yet
     name = upload.get("file_name") or upload["stands_for"]
+    lang = upload.get("language_code")
     size = upload.get("file_size") or 0
     too_big = size > DOWNLOAD_LIMIT
     path = local_path(bot_desk, upload)
@@ -130,7 +141,7 @@ async def send_upload(bot: Bot, bot_desk: Desk, upload: dict[str, Any]) -> bool:
         except BadRequest as error:
             if "too big" not in error.message.lower():
                 log.warning("file from chat %s cannot be downloaded: %s", key[0], error)
-                await tell(bot, upload, messages.file_refused(name, error.message))
+                await tell(bot, upload, messages.file_refused(name, error.message, lang))
                 return True
             too_big = True
         except TelegramError as error:
@@ -155,13 +166,13 @@ async def send_upload(bot: Bot, bot_desk: Desk, upload: dict[str, Any]) -> bool:
         else:
             reason = (refused.body.get("fields") or {}).get("file") or refused.message
             log.warning("file from chat %s refused: %s", key[0], refused)
-            await tell(bot, upload, messages.file_refused(name, f"it {reason}"))
+            await tell(bot, upload, messages.file_refused(name, f"it {reason}", lang))
         path.unlink(missing_ok=True)
         return True
     path.unlink(missing_ok=True)
     log.info("file from chat %s attached to ticket %s", key[0], result["attachment"]["ticket_id"])
     if too_big and result["created"]:
-        await tell(bot, upload, messages.file_too_big(name, size))
+        await tell(bot, upload, messages.file_too_big(name, size, lang))
     return True
 
 

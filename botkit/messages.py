@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from botkit.i18n import translator
 from user_text import cut_to, isolate, telegram_length
 
 # Telegram's limit for one message, in UTF-16 code units of the text once its HTML is parsed.
@@ -24,31 +25,60 @@ TRUNCATED = "… (truncated, full text in the dashboard)"
 AUTHOR_LIMIT = 64
 TAG = re.compile(r"<[^>]*>")
 
-HELP = (
-    "<b>Support desk</b>\n"
-    "• <code>@support your request</code> or <code>/support your request</code> opens a ticket.\n"
-    "• Reply to one of my messages about a ticket to add to it.\n"
-    "• /status shows whether the desk is up and how many tickets are open.\n"
-    "• /oncall shows who is on call now and the next handovers.\n"
-    "• Techs: /link CODE links your Telegram account to the dashboard.\n"
-    "• Techs: /cover asks the team to cover your next shift; "
-    "<code>/cover 2026-12-24 18:00 to 2026-12-27 09:00</code> a time range of yours."
-)
-ASK_FOR_TEXT = (
-    "What do you need help with? Write <code>@support</code> followed by your request, "
-    "for example: <code>@support the printer on floor 2 is jammed</code>"
-)
-PRIVATE_HINT = (
-    "To open a ticket, write <code>@support your request</code> or "
-    "<code>/support your request</code>. /help lists the commands."
-)
-SPOOLED = (
-    "📥 Received. The support desk cannot be reached right now; your request is saved and "
-    "will be filed as soon as it is back. You will get the ticket number here."
-)
-NO_OPEN_TICKET = (
-    "That ticket is closed. To open a new one, write <code>@support your request</code>."
-)
+# What people who ask for help read follows their Telegram language (botkit/i18n.py): each of
+# these texts takes their language_code, or the ticket that carries it.
+
+
+def help_text(lang: str | None) -> str:
+    _ = translator(lang)
+    return _(
+        "<b>Support desk</b>\n"
+        "• <code>@support your request</code> or <code>/support your request</code> opens a "
+        "ticket; a photo or a file with it in the caption too.\n"
+        "• Reply to one of my messages about a ticket to add to it.\n"
+        "• /status shows whether the desk is up and how many tickets are open.\n"
+        "• /oncall shows who is on call now and the next handovers.\n"
+        "• Techs: /link CODE links your Telegram account to the dashboard.\n"
+        "• Techs: /cover asks the team to cover your next shift; "
+        "<code>/cover 2026-12-24 18:00 to 2026-12-27 09:00</code> a time range of yours."
+    )
+
+
+def ask_for_text(lang: str | None) -> str:
+    _ = translator(lang)
+    return _(
+        "What do you need help with? Write <code>@support</code> followed by your request, "
+        "for example: <code>@support the printer on floor 2 is jammed</code>"
+    )
+
+
+def private_hint(lang: str | None) -> str:
+    _ = translator(lang)
+    return _(
+        "To open a ticket, write <code>@support your request</code> or "
+        "<code>/support your request</code>. /help lists the commands."
+    )
+
+
+# Every language's "received" notice starts with it: a reply to one is a request of its own.
+SPOOLED_MARK = "📥"
+
+
+def spooled(lang: str | None) -> str:
+    _ = translator(lang)
+    return (
+        SPOOLED_MARK
+        + " "
+        + _(
+            "Received. The support desk cannot be reached right now; your request is saved and "
+            "will be filed as soon as it is back. You will get the ticket number here."
+        )
+    )
+
+
+def no_open_ticket(lang: str | None) -> str:
+    _ = translator(lang)
+    return _("That ticket is closed. To open a new one, write <code>@support your request</code>.")
 
 
 def shown(text: str) -> str:
@@ -58,70 +88,84 @@ def shown(text: str) -> str:
 
 def who_knows(ticket: dict[str, Any]) -> str:
     """What the user is told about who was told: only what the dashboard really did."""
+    _ = translator(ticket.get("language_code"))
     if ticket.get("escalation_level", 0) > 0:
-        return "The on-call team has been notified and will answer here."
-    return (
+        return _("The on-call team has been notified and will answer here.")
+    return _(
         "Nobody on call can be reached right now; the team sees your ticket in the dashboard "
         "and the on-call tech is paged as soon as someone is reachable."
     )
 
 
 def ticket_filed(ticket: dict[str, Any]) -> str:
-    return (
-        f"✅ Ticket <b>#{ticket['number']}</b> filed. {who_knows(ticket)} "
-        "Reply to this message to add details."
-    )
+    _ = translator(ticket.get("language_code"))
+    return "✅ " + _(
+        "Ticket <b>#{number}</b> filed. {who} Reply to this message to add details."
+    ).format(number=ticket["number"], who=who_knows(ticket))
 
 
 def ticket_filed_later(ticket: dict[str, Any]) -> str:
-    return f"✅ Your request is now ticket <b>#{ticket['number']}</b>. {who_knows(ticket)}"
+    _ = translator(ticket.get("language_code"))
+    text = _("Your request is now ticket <b>#{number}</b>. {who}")
+    return "✅ " + text.format(number=ticket["number"], who=who_knows(ticket))
 
 
-# What the user wrote, under the names the dashboard's answers use for its fields.
-FIELD_NAMES = {"text": "your message", "first_name": "your name", "username": "your username"}
-
-
-def request_refused(reason: str, fields: dict[str, str]) -> str:
+def request_refused(reason: str, fields: dict[str, str], lang: str | None = None) -> str:
     """Why the dashboard refused a request, in the user's terms (plain text: it is ours)."""
+    _ = translator(lang)
     if not fields:
-        return f"Sorry, that request was refused: {reason}."
-    why = "; ".join(f"{FIELD_NAMES.get(name, name)} {problem}" for name, problem in fields.items())
-    return f"Sorry, that request could not be filed: {why}. Nothing was filed."
+        return _("Sorry, that request was refused: {reason}.").format(reason=reason)
+    names = {
+        "text": _("your message"),
+        "first_name": _("your name"),
+        "username": _("your username"),
+    }
+    why = "; ".join(f"{names.get(name, name)} {problem}" for name, problem in fields.items())
+    return _("Sorry, that request could not be filed: {why}. Nothing was filed.").format(why=why)
 
 
 def followup_added(ticket: dict[str, Any]) -> str:
-    return f"📝 Added to ticket <b>#{ticket['number']}</b>."
+    _ = translator(ticket.get("language_code"))
+    return "📝 " + _("Added to ticket <b>#{number}</b>.").format(number=ticket["number"])
 
 
-MEDIA_HINT = (
-    "To open a ticket with this, send it again with <code>@support</code> and your request "
-    "in the caption, or send it as a reply to my message about your ticket."
-)
+def media_hint(lang: str | None) -> str:
+    _ = translator(lang)
+    return _(
+        "To open a ticket with this, send it again with <code>@support</code> and your request "
+        "in the caption, or send it as a reply to my message about your ticket."
+    )
 
 
 def megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
 
 
-def file_too_big(name: str, size: int) -> str:
-    return (
-        f"📎 {shown(name)} ({megabytes(size)}) could not be attached: bots can download files "
-        "of up to 20 MB. Please send a smaller file, or a link to it."
+def file_too_big(name: str, size: int, lang: str | None = None) -> str:
+    _ = translator(lang)
+    return "📎 " + _(
+        "{name} ({size}) could not be attached: bots can download files of up to 20 MB. "
+        "Please send a smaller file, or a link to it."
+    ).format(name=shown(name), size=megabytes(size))
+
+
+def file_refused(name: str, reason: str, lang: str | None = None) -> str:
+    _ = translator(lang)
+    text = _("{name} could not be attached: {reason}.")
+    return "📎 " + text.format(name=shown(name), reason=escape(reason))
+
+
+def edit_spooled(lang: str | None) -> str:
+    _ = translator(lang)
+    return "✏️ " + _(
+        "The support desk cannot be reached right now; your edit is saved and will reach "
+        "your ticket as soon as it is back."
     )
 
 
-def file_refused(name: str, reason: str) -> str:
-    return f"📎 {shown(name)} could not be attached: {escape(reason)}."
-
-
-EDIT_SPOOLED = (
-    "✏️ The support desk cannot be reached right now; your edit is saved and will reach "
-    "your ticket as soon as it is back."
-)
-
-
 def edit_saved(ticket: dict[str, Any]) -> str:
-    return f"✏️ Your edit is on ticket <b>#{ticket['number']}</b>."
+    _ = translator(ticket.get("language_code"))
+    return "✏️ " + _("Your edit is on ticket <b>#{number}</b>.").format(number=ticket["number"])
 
 
 def rendered_length(markup: str) -> int:
@@ -140,12 +184,17 @@ def answer(delivery: dict[str, Any]) -> str:
     author = delivery.get("author") or "Support"
     if telegram_length(author) > AUTHOR_LIMIT:
         author = cut_to(author, AUTHOR_LIMIT - 1) + "…"
+    _ = translator(delivery.get("language_code"))
     parts = delivery.get("parts") or 1
-    part = f" · part {delivery.get('part') or 1} of {parts}" if parts > 1 else ""
-    return (
-        f"💬 <b>{shown(author)}</b> · ticket #{delivery['ticket_number']}{part}\n\n"
-        f"{shown(delivery['text'])}"
-    )
+    header = [
+        f"💬 <b>{shown(author)}</b>",
+        _("ticket #{number}").format(number=delivery["ticket_number"]),
+    ]
+    if parts > 1:
+        header.append(
+            _("part {part} of {parts}").format(part=delivery.get("part") or 1, parts=parts)
+        )
+    return " · ".join(header) + f"\n\n{shown(delivery['text'])}"
 
 
 def quote(text: str, limit: int = QUOTE_LIMIT) -> str:
@@ -294,20 +343,27 @@ def on_call_summary(on_call: dict[str, Any]) -> str:
 
 
 def status(
-    health: dict[str, Any] | None, uptime_seconds: float, spooled: int, error: str = ""
+    health: dict[str, Any] | None,
+    uptime_seconds: float,
+    spooled: int,
+    error: str = "",
+    lang: str | None = None,
 ) -> str:
+    _ = translator(lang)
     lines = []
     if health is None:
-        lines.append(f"🔴 Dashboard unreachable ({escape(error)})")
+        lines.append("🔴 " + _("Dashboard unreachable ({error})").format(error=escape(error)))
     else:
-        lines.append(f"🟢 Dashboard reachable · database {escape(health['database'])}")
-    lines.append(f"🤖 Bot up {duration(uptime_seconds)}")
+        database = escape(health["database"])
+        lines.append("🟢 " + _("Dashboard reachable · database {state}").format(state=database))
+    lines.append("🤖 " + _("Bot up {duration}").format(duration=duration(uptime_seconds)))
     if spooled:
-        lines.append(f"📥 {spooled} request(s) waiting to be filed")
+        lines.append("📥 " + _("{count} request(s) waiting to be filed").format(count=spooled))
     if health is not None:
         counts = health["tickets"]
-        lines.append(f"Open: {counts['open']} · In progress: {counts['in_progress']}")
-        lines.append(f"On call: {on_call_summary(health['on_call'])}")
+        open_line = _("Open: {open} · In progress: {in_progress}")
+        lines.append(open_line.format(open=counts["open"], in_progress=counts["in_progress"]))
+        lines.append(_("On call: {who}").format(who=on_call_summary(health["on_call"])))
     return "\n".join(lines)
 
 
@@ -438,14 +494,19 @@ def override_line(override: dict[str, Any], zone: ZoneInfo) -> str:
 
 # Satisfaction: 1 (poor) to 5 (great); the number first, so the label reads without the face.
 RATING_LABELS = {1: "1 😞", 2: "2 🙁", 3: "3 😐", 4: "4 🙂", 5: "5 😀"}
-RATING_UNREACHABLE = "The support desk cannot be reached right now; please tap again in a minute."
+
+
+def rating_unreachable(lang: str | None) -> str:
+    _ = translator(lang)
+    return _("The support desk cannot be reached right now; please tap again in a minute.")
 
 
 def satisfaction_question(ticket: dict[str, Any]) -> str:
-    return (
-        f"✔️ Ticket <b>#{ticket['number']}</b> is resolved. <b>How did we do?</b>\n"
+    _ = translator(ticket.get("language_code"))
+    return "✔️ " + _(
+        "Ticket <b>#{number}</b> is resolved. <b>How did we do?</b>\n"
         "Tap a score from 1 (poor) to 5 (great)."
-    )
+    ).format(number=ticket["number"])
 
 
 def rating_buttons(ticket: dict[str, Any]) -> InlineKeyboardMarkup:
@@ -461,15 +522,25 @@ def rating_buttons(ticket: dict[str, Any]) -> InlineKeyboardMarkup:
 
 
 def rated(rating: dict[str, Any]) -> str:
-    return (
-        f"🙏 Thanks — you rated ticket <b>#{rating['number']}</b> {rating['score']}/5. "
+    _ = translator(rating.get("language_code"))
+    return "🙏 " + _(
+        "Thanks — you rated ticket <b>#{number}</b> {score}/5. "
         "Reply to this message to add a comment."
-    )
+    ).format(number=rating["number"], score=rating["score"])
+
+
+def thanks_for_rating(rating: dict[str, Any]) -> str:
+    _ = translator(rating.get("language_code"))
+    return _("Thanks! You rated {score}/5.").format(score=rating["score"])
 
 
 def already_rated(rating: dict[str, Any]) -> str:
-    return f"You already rated ticket #{rating['number']}: {rating['score']}/5."
+    _ = translator(rating.get("language_code"))
+    text = _("You already rated ticket #{number}: {score}/5.")
+    return text.format(number=rating["number"], score=rating["score"])
 
 
 def rating_comment_saved(ticket: dict[str, Any]) -> str:
-    return f"📝 Thanks, your comment on ticket <b>#{ticket['number']}</b> is saved."
+    _ = translator(ticket.get("language_code"))
+    text = _("Thanks, your comment on ticket <b>#{number}</b> is saved.")
+    return "📝 " + text.format(number=ticket["number"])

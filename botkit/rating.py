@@ -35,14 +35,15 @@ async def rate_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         # The rating may or may not have been stored: a press again is safe either way (the
         # first rating stands, a later press is told it and brings the message up to date).
         log.warning("rating %s by %s not delivered: %s", query.data, query.from_user.id, error)
-        await _answer(query, messages.RATING_UNREACHABLE, alert=True)
+        await _answer(query, messages.rating_unreachable(query.from_user.language_code), alert=True)
         return
-    rating = result["rating"]
+    # The presser is the ticket's sender: what they read follows their language.
+    rating = result["rating"] | {"language_code": query.from_user.language_code}
     if result["already_rated"]:
         await _answer(query, messages.already_rated(rating), alert=True)
     else:
         log.info("ticket #%s rated %s/5", rating["number"], rating["score"])
-        await _answer(query, f"Thanks! You rated {rating['score']}/5.")
+        await _answer(query, messages.thanks_for_rating(rating))
     try:
         # Without a keyboard: the buttons are gone once the rating stands.
         await query.edit_message_text(messages.rated(rating), parse_mode=ParseMode.HTML)

@@ -116,6 +116,7 @@ def support_message():
         text=fields.text(),
         reply_to_message_id=fields.integer("reply_to_message_id", required=False),
         reply_to_ticket=fields.integer("reply_to_ticket", required=False),
+        language_code=fields.string("language_code", max_length=16),
     )
     followup_only = fields.boolean("followup_only", required=False)
     page = fields.boolean("page", required=False)

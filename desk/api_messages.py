@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 
 from flask import jsonify, request, send_file
 
-from attachment_models import Attachment, AttachmentKind
 from desk import attachments, clock, database, escalation_steps, file_store, message_edits
 from desk.api import bp, json_body
 from desk.errors import ApiError
 from desk.extensions import db
 from desk.validation import Fields, InvalidRequest
+from message_models import Attachment, AttachmentKind
 
 # Telegram's dates are Unix seconds; anything past 2100 is not a date Telegram sent.
 LAST_DATE = 4_102_444_800

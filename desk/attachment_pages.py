@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, send_file
 
-from attachment_models import Attachment, AttachmentState
 from desk import file_store
 from desk.extensions import db
 from desk.permissions import require_login
+from message_models import Attachment, AttachmentState
 
 bp = Blueprint("attachment_pages", __name__, url_prefix="/attachments")
 bp.before_request(require_login)

@@ -13,10 +13,10 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from attachment_models import Attachment, AttachmentKind, AttachmentState
 from desk import file_store
 from desk.extensions import db
 from desk.tickets import find_message
+from message_models import Attachment, AttachmentKind, AttachmentState
 from models import Ticket
 
 # A name for a file its sender gave none (photos, voice messages), by what it turned out to be.

@@ -15,10 +15,10 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from attachment_models import Attachment
 from desk import clock
 from desk.database import claim_row
 from desk.extensions import db
+from message_models import Attachment
 from models import DeliveryState, SupportResponse, Ticket
 
 MAX_ATTEMPTS = 5
@@ -143,5 +143,6 @@ def delivery_dict(response: SupportResponse) -> dict[str, object]:
         "ticket_number": ticket.number,
         "chat_id": ticket.chat_id,
         "reply_to_message_id": ticket.message_id,
+        "language_code": ticket.language_code,
         "file": file,
     }

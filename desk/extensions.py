@@ -4,7 +4,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
-import attachment_models  # noqa: F401  (the files on tickets join the metadata)
+import message_models  # noqa: F401  (files and edited texts join the metadata)
 import schedule_models  # noqa: F401  (rotations, overrides and cover requests join the metadata)
 from models import Base, db
 

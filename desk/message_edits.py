@@ -16,7 +16,8 @@ from sqlalchemy.exc import IntegrityError
 
 from desk.extensions import db
 from desk.tickets import find_message
-from models import MessageEdit, Ticket
+from message_models import MessageEdit
+from models import Ticket
 
 
 @dataclass(frozen=True)

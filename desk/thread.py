@@ -16,10 +16,10 @@ import sqlalchemy as sa
 from flask import url_for
 from sqlalchemy.orm import selectinload
 
-from attachment_models import Attachment, AttachmentState
 from desk import attachments, clock, message_edits
 from desk.extensions import db
 from desk.web import duration, localtime, priority_label, status_label
+from message_models import Attachment, AttachmentState
 from models import (
     DeliveryState,
     EventKind,

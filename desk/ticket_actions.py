@@ -17,11 +17,11 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
-from attachment_models import Attachment
 from desk import attachments, clock, runtime_settings, satisfaction
 from desk.extensions import db
 from desk.tickets import record_event
 from desk.web import status_label
+from message_models import Attachment
 from models import (
     ANSWER_PART,
     DeliveryState,

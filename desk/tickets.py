@@ -29,6 +29,7 @@ class Intake:
     chat_title: str | None = None
     reply_to_message_id: int | None = None
     reply_to_ticket: int | None = None  # the number the replied-to bot message names
+    language_code: str | None = None  # the sender's, from Telegram
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,7 @@ def file_request(intake: Intake, now: datetime | None = None) -> IntakeResult:
         sender_first_name=intake.first_name,
         sender_last_name=intake.last_name,
         text=intake.text,
+        language_code=intake.language_code,
         # Due at once: if the bot's immediate page is lost, the poller still sends it.
         next_escalation_at=now,
     )

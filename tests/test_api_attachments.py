@@ -8,8 +8,8 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from attachment_models import Attachment
 from desk import file_store
+from message_models import Attachment
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 40
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\n"

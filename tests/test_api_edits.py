@@ -7,7 +7,8 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from models import FollowUp, MessageEdit, Ticket
+from message_models import MessageEdit
+from models import FollowUp, Ticket
 
 EDITED = 1_796_300_000  # Unix seconds, as Telegram's edit_date
 

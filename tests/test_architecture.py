@@ -3,7 +3,7 @@
 entry points (app.py, bot.py) -> packages (desk/, botkit/) -> schedule_forms.py (rotation and
 override forms) -> forms.py -> schedule_models.py
 (rotations, overrides, cover requests), report_models.py (the reports' day rows) and
-attachment_models.py (files on tickets) -> models.py ->
+message_models.py (files on tickets, edited texts) -> models.py ->
 model_types.py (the column types they share) -> escalation.py, envconfig.py and user_text.py
 (neutral: the settings parsing and the showing of user-written text both processes share) ->
 on_call_schedule.py (who the slots, rotations and overrides put on call) -> rotations.py ->
@@ -29,7 +29,7 @@ LAYER = {
     "forms": 1.5,
     "schedule_models": 1.25,
     "report_models": 1.25,
-    "attachment_models": 1.25,
+    "message_models": 1.25,
     "models": 1,
     "model_types": 0.5,
     "escalation": 0,

@@ -16,7 +16,7 @@ def ticket_texts(live_dashboard):
 
 
 def earlier_texts(live_dashboard):
-    from models import MessageEdit
+    from message_models import MessageEdit
 
     return live_dashboard.query(
         lambda db: list(db.session.scalars(db.select(MessageEdit.previous_text)))

@@ -12,7 +12,7 @@ PDF = b"%PDF-1.7\n" + b"0" * 2000
 
 
 def attachments(live_dashboard):
-    from attachment_models import Attachment
+    from message_models import Attachment
 
     return live_dashboard.query(
         lambda db: [

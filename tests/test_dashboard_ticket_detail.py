@@ -519,7 +519,7 @@ def post_answer(client, ticket, text, *files, note=False):
 
 
 def test_a_tech_attaches_files_that_follow_the_answer_as_its_parts(admin_client, make_ticket, db):
-    from attachment_models import Attachment
+    from message_models import Attachment
 
     ticket = make_ticket()
     response = post_answer(

@@ -229,6 +229,7 @@ class TelegramStandIn(FaultInjection, FileMethods, BotApiMethods):
         username: str | None = None,
         *,
         chat_id: int | None = None,
+        language_code: str | None = None,
     ) -> dict:
         """Queue a callback_query Update: a user presses the button with `data`.
 
@@ -263,7 +264,11 @@ class TelegramStandIn(FaultInjection, FileMethods, BotApiMethods):
             query = {
                 "id": str(next(self._callback_ids)),
                 "from": _compact(
-                    id=user_id, is_bot=False, first_name=first_name, username=username
+                    id=user_id,
+                    is_bot=False,
+                    first_name=first_name,
+                    username=username,
+                    language_code=language_code,
                 ),
                 "message": current,
                 "chat_instance": f"instance{chat_id}",

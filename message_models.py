@@ -1,5 +1,6 @@
-"""Files on tickets: what users send in Telegram (photos, documents, voice ...), and what
-techs attach to their answers (sent to the user by the answer's own delivery).
+"""What there is to a message beyond its text: files on tickets, what users send in Telegram
+(photos, documents, voice ...) and what techs attach to their answers (sent to the user by the
+answer's own delivery); and the earlier texts of messages users edited.
 
 The bytes live on disk, content-addressed by their SHA-256 (desk/file_store.py); a row says
 which ticket or reply a file belongs to, what it is and how it may be shown. A file too big
@@ -79,3 +80,24 @@ class Attachment(db.Model):
             "size": self.size,
             "created_at": iso(self.created_at),
         }
+
+
+class MessageEdit(db.Model):
+    """The text a user's message had before they edited it in Telegram: the ticket (or the
+    follow-up) shows the edited text, the thread keeps every earlier one."""
+
+    __tablename__ = "message_edits"
+    __table_args__ = (
+        # Telegram's edit_date: the same edit posted twice (a retry, a replay) is kept once.
+        sa.UniqueConstraint("chat_id", "message_id", "edited_at", name="uq_message_edit"),
+        sa.Index("ix_message_edit_ticket", "ticket_id", "edited_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("support_messages.id"))
+    followup_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ticket_followups.id"))
+    chat_id: Mapped[int] = mapped_column(sa.BigInteger)
+    message_id: Mapped[int] = mapped_column(sa.BigInteger)
+    previous_text: Mapped[str] = mapped_column(sa.Text)
+    edited_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when the user edited it
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
