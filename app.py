@@ -74,6 +74,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         permissions,
         report_pages,
         rotation_pages,
+        saved_reply_pages,
         schedule_pages,
         schedule_views,
         settings_pages,
@@ -98,6 +99,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(oncall_hours.bp)
     app.register_blueprint(user_pages.bp)
     app.register_blueprint(settings_pages.bp)
+    app.register_blueprint(saved_reply_pages.bp)
     app.register_blueprint(audit_pages.bp)
     app.register_blueprint(report_pages.bp)
     app.register_blueprint(calendar_pages.bp)

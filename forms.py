@@ -11,12 +11,10 @@ from wtforms import (
     BooleanField,
     DateField,
     IntegerField,
-    MultipleFileField,
     PasswordField,
     SelectField,
     StringField,
     SubmitField,
-    TextAreaField,
     TimeField,
 )
 from wtforms.validators import (
@@ -30,13 +28,11 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from models import ANSWER_PART, Priority, Status, User, db
+from models import Priority, Status, User, db
 from schedule_models import Rotation
 from user_text import telegram_length, visible
 
 # Room for the bot's header ("💬 Name · ticket #N") inside Telegram's 4096 characters.
-# An answer longer than one message is sent in numbered parts (at most about four).
-MAX_ANSWER = 16_000
 
 try:
     from wtforms import SelectChoice
@@ -171,49 +167,6 @@ class ChangePasswordForm(Form):
     def validate_new_password(self, field: PasswordField) -> None:
         if field.data == self.current_password.data:
             raise ValidationError("Choose a password different from the current one.")
-
-
-MAX_ANSWER_FILES = 5
-
-
-class AnswerForm(Form):
-    text = TextAreaField(
-        "Answer",
-        validators=[
-            TelegramLength(
-                MAX_ANSWER,
-                message=f"At most {MAX_ANSWER:,} characters. An emoji counts as two; an answer "
-                f"over {ANSWER_PART:,} is sent in numbered parts.",
-            ),
-        ],
-    )
-    files = MultipleFileField(
-        "Attach files",
-        description=f"Images, PDF, text or archives, up to {MAX_ANSWER_FILES}; each is sent to "
-        "the user as a photo or a document after the text.",
-    )
-    note = BooleanField("Internal note: for the team, never sent to the user")
-    submit = SubmitField("Send answer")
-
-    def chosen_files(self) -> list:
-        return [f for f in self.files.data or () if f and f.filename]
-
-    def validate(self, extra_validators=None) -> bool:
-        """Text, or files for an answer (a note is text only); the files' contents are checked
-        by the view, which reads them."""
-        if not super().validate(extra_validators):
-            return False
-        chosen = self.chosen_files()
-        if not (self.text.data or "").strip() and (self.note.data or not chosen):
-            self.text.errors.append("Write an answer first.")
-            return False
-        if self.note.data and chosen:
-            self.files.errors.append("A note is text only: send files in an answer.")
-            return False
-        if len(chosen) > MAX_ANSWER_FILES:
-            self.files.errors.append(f"At most {MAX_ANSWER_FILES} files in one answer.")
-            return False
-        return True
 
 
 class StatusForm(Form):

@@ -1,6 +1,7 @@
 """What there is to a message beyond its text: files on tickets, what users send in Telegram
 (photos, documents, voice ...) and what techs attach to their answers (sent to the user by the
-answer's own delivery); and the earlier texts of messages users edited.
+answer's own delivery); the earlier texts of messages users edited; and the saved replies
+techs start answers from.
 
 The bytes live on disk, content-addressed by their SHA-256 (desk/file_store.py); a row says
 which ticket or reply a file belongs to, what it is and how it may be shown. A file too big
@@ -101,3 +102,20 @@ class MessageEdit(db.Model):
     previous_text: Mapped[str] = mapped_column(sa.Text)
     edited_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when the user edited it
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# What a saved reply may say for the ticket at hand (desk/saved_replies.py fills them in).
+PLACEHOLDERS = ("first_name", "last_name", "username", "ticket", "tech")
+
+
+class SavedReply(db.Model):
+    """An answer admins keep for techs to insert and adapt (title unique, any case)."""
+
+    __tablename__ = "saved_replies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -520,6 +520,8 @@ class AuditAction(enum.StrEnum):
     OVERRIDE_DELETED = "override_deleted"
     COVER_CANCELLED = "cover_cancelled"
     SETTING_CHANGED = "setting_changed"
+    SAVED_REPLY_SAVED = "saved_reply_saved"
+    SAVED_REPLY_DELETED = "saved_reply_deleted"
     TWO_FACTOR_ENABLED = "two_factor_enabled"
     TWO_FACTOR_DISABLED = "two_factor_disabled"
     TWO_FACTOR_RESET = "two_factor_reset"

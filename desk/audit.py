@@ -49,6 +49,8 @@ LABELS = {
     AuditAction.OVERRIDE_DELETED: "Override removed",
     AuditAction.COVER_CANCELLED: "Cover request cancelled",
     AuditAction.SETTING_CHANGED: "Setting changed",
+    AuditAction.SAVED_REPLY_SAVED: "Saved reply saved",
+    AuditAction.SAVED_REPLY_DELETED: "Saved reply deleted",
     AuditAction.TWO_FACTOR_ENABLED: "Two-factor turned on",
     AuditAction.TWO_FACTOR_DISABLED: "Two-factor turned off",
     AuditAction.TWO_FACTOR_RESET: "Two-factor reset",

@@ -17,18 +17,15 @@ from flask import (
 )
 from flask_login import current_user
 
-from desk import attachments, sla, ticket_actions, ticket_list
+from desk import attachments, saved_replies, sla, ticket_actions, ticket_list
 from desk.extensions import db
 from desk.permissions import require_login
 from desk.thread import build_thread
 from desk.web import priority_label, status_label
 from forms import (
     ANY,
-    MAX_ANSWER,
-    MAX_ANSWER_FILES,
     NOBODY,
     UNRESOLVED,
-    AnswerForm,
     AssignForm,
     EmptyForm,
     PriorityForm,
@@ -36,6 +33,7 @@ from forms import (
     TicketFilterForm,
 )
 from models import ANSWER_PART, Priority, Status, SupportResponse, Ticket, User
+from reply_forms import MAX_ANSWER, MAX_ANSWER_FILES, AnswerForm
 from user_text import isolate, visible
 
 bp = Blueprint("ticket_pages", __name__, url_prefix="/tickets")
@@ -124,6 +122,7 @@ def render_detail(ticket: Ticket, status: int = 200, **failed_forms: object):
             answer_max=MAX_ANSWER,
             answer_part=ANSWER_PART,
             answer_accept=attachments.ACCEPT,
+            saved_replies=saved_replies.offered(ticket, current_user),
             **forms,
         ),
         status,

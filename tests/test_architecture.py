@@ -1,9 +1,9 @@
 """The shape of the code: imports run one way, so each layer can be read and tested alone.
 
 entry points (app.py, bot.py) -> packages (desk/, botkit/) -> schedule_forms.py (rotation and
-override forms) -> forms.py -> schedule_models.py
+override forms) and reply_forms.py (answers, notes, saved replies) -> forms.py -> schedule_models.py
 (rotations, overrides, cover requests), report_models.py (the reports' day rows) and
-message_models.py (files on tickets, edited texts) -> models.py ->
+message_models.py (files on tickets, edited texts, saved replies) -> models.py ->
 model_types.py (the column types they share) -> escalation.py, envconfig.py and user_text.py
 (neutral: the settings parsing and the showing of user-written text both processes share) ->
 on_call_schedule.py (who the slots, rotations and overrides put on call) -> rotations.py ->
@@ -26,6 +26,7 @@ LAYER = {
     "desk": 2,
     "botkit": 2,
     "schedule_forms": 1.75,
+    "reply_forms": 1.75,
     "forms": 1.5,
     "schedule_models": 1.25,
     "report_models": 1.25,

@@ -202,3 +202,27 @@ def test_a_techs_pdf_and_photo_reach_the_user_as_uploads(bot, telegram, live_das
         what="both files recorded as delivered",
     )
     assert states
+
+
+def test_a_captioned_photo_in_a_group_files_a_ticket_and_a_plain_one_is_ignored(
+    bot, telegram, live_dashboard, team
+):
+    telegram.send_media_update(
+        "photo", PNG, user_id=USER, chat_id=-4003, chat_type="supergroup", caption="hello all"
+    )
+    telegram.send_media_update(
+        "photo",
+        PNG,
+        user_id=USER,
+        chat_id=-4003,
+        chat_type="supergroup",
+        caption="@support the projector shows this",
+    )
+    reply = telegram.wait_for_message(-4003, contains="Ticket")
+    assert "#1" in reply["text"]
+    assert tickets(live_dashboard) == ["the projector shows this"]
+    (photo,) = eventually(lambda: attachments(live_dashboard), what="the photo attached")
+    assert photo["media_type"] == "image/png"
+    # The plain photo got no hint in the group, and was never downloaded.
+    assert len(telegram.downloads()) == 1
+    assert [m["text"] for m in telegram.sent_messages(-4003)] == [reply["text"]]

@@ -23,6 +23,8 @@ ADMIN_GETS = [
     "/users/new",
     "/users/2",
     "/settings/",
+    "/replies/",
+    "/replies/1",
 ]
 ADMIN_POSTS = [
     "/schedule/new",
@@ -45,6 +47,9 @@ ADMIN_POSTS = [
     "/users/2/reset-two-factor",
     "/users/throttles/username/tess/clear",
     "/settings/",
+    "/replies/",
+    "/replies/1",
+    "/replies/1/delete",
 ]
 ADMIN_BLUEPRINTS = (
     "schedule_pages",
@@ -52,6 +57,7 @@ ADMIN_BLUEPRINTS = (
     "hours_pages",
     "user_pages",
     "settings_pages",
+    "saved_reply_pages",
     "audit_pages",
 )
 
@@ -72,6 +78,7 @@ def test_the_permission_lists_cover_every_admin_route(app):
         (
             rule.rule.replace("<int:slot_id>", "1")
             .replace("<int:rotation_id>", "1")
+            .replace("<int:reply_id>", "1")
             .replace("<int:user_id>", "2")
             .replace("<scope>/<path:key>", "username/tess"),
             method,

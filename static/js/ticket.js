@@ -81,6 +81,91 @@
       noteSwitch.addEventListener("change", mark);
       mark();
     }
+    savedReplies(textarea);
+    // Ctrl+Enter (Cmd+Enter on a Mac) sends, through the same submit as the button.
+    textarea.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && !event.defaultPrevented) {
+        event.preventDefault();
+        textarea.form.requestSubmit();
+      }
+    });
+  }
+
+  // Saved replies, filled in for this ticket by the server: a picker inserts one where the
+  // cursor is; "/" and a few letters of a title, alone in the box, offer the matching ones
+  // (arrows to choose, Enter or Tab to take one in place of what was typed, Escape to close).
+  function savedReplies(box) {
+    const data = document.getElementById("saved-replies");
+    if (!data) return;
+    const replies = JSON.parse(data.textContent);
+    const picker = root.querySelector('[data-role="reply-picker"]');
+    const list = document.getElementById("reply-suggestions");
+    let shown = [];
+    let active = 0;
+    const take = (reply, replacing) => {
+      if (replacing) box.value = reply.body;
+      else box.setRangeText(reply.body, box.selectionStart, box.selectionEnd, "end");
+      box.dispatchEvent(new Event("input", { bubbles: true })); // the draft keeps it
+      box.focus();
+    };
+    if (picker) {
+      picker.addEventListener("change", () => {
+        const reply = replies.find((r) => String(r.id) === picker.value);
+        picker.value = "";
+        if (reply) take(reply, false);
+      });
+    }
+    const close = () => {
+      shown = [];
+      list.hidden = true;
+      list.replaceChildren();
+      box.setAttribute("aria-expanded", "false");
+      box.removeAttribute("aria-activedescendant");
+    };
+    const render = () => {
+      list.replaceChildren(
+        ...shown.map((reply, i) => {
+          const item = el("li", i === active ? "is-active" : "", userText(reply.title));
+          item.id = `reply-option-${reply.id}`;
+          item.setAttribute("role", "option");
+          item.setAttribute("aria-selected", String(i === active));
+          item.addEventListener("mousedown", (event) => {
+            event.preventDefault(); // keeps the focus in the box
+            take(reply, true);
+            close();
+          });
+          return item;
+        }),
+      );
+      list.hidden = !shown.length;
+      box.setAttribute("aria-expanded", String(Boolean(shown.length)));
+      if (shown.length) box.setAttribute("aria-activedescendant", `reply-option-${shown[active].id}`);
+    };
+    box.setAttribute("aria-controls", list.id);
+    box.addEventListener("input", () => {
+      const typed = box.value;
+      if (!typed.startsWith("/") || typed.includes("\n")) return close();
+      const query = typed.slice(1).trim().toLowerCase();
+      shown = replies.filter((r) => r.title.toLowerCase().includes(query)).slice(0, 8);
+      active = 0;
+      render();
+    });
+    box.addEventListener("keydown", (event) => {
+      if (!shown.length) return;
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        event.preventDefault();
+        active = (active + (event.key === "ArrowDown" ? 1 : shown.length - 1)) % shown.length;
+        render();
+      } else if ((event.key === "Enter" && !event.ctrlKey && !event.metaKey) || event.key === "Tab") {
+        event.preventDefault();
+        take(shown[active], true);
+        close();
+      } else if (event.key === "Escape") {
+        event.preventDefault();
+        close();
+      }
+    });
+    box.addEventListener("blur", close);
   }
 
   function stateLine(entry) {
