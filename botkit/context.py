@@ -30,6 +30,13 @@ class Desk:
     # must not send them again once the journal has forgotten them.
     sent: set[int] = field(default_factory=set)
 
+    def not_filed_yet(self, chat_id: int, message_id: int) -> bool:
+        """The message is being filed right now, or waits in the spool: what changes it (an
+        edit, its file) must wait for it."""
+        return (chat_id, message_id) in self.in_flight or self.spool.holds_request(
+            chat_id, message_id
+        )
+
     async def get(self, path: str, **params: Any) -> dict[str, Any]:
         return await asyncio.to_thread(self.client.get, path, **params)
 

@@ -63,7 +63,7 @@ async def message_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         )
         return
     if result is None:
-        if waits_for_its_message(bot_desk, edit):
+        if bot_desk.not_filed_yet(edit["chat_id"], edit["message_id"]):
             return  # the flush applies it once the message is filed
         bot_desk.spool.edit_done(edit)
         if edit["as_request"] is not None:
@@ -87,12 +87,6 @@ async def post_edit(bot_desk: Desk, edit: dict[str, Any]) -> dict[str, Any] | No
         raise
 
 
-def waits_for_its_message(bot_desk: Desk, edit: dict[str, Any]) -> bool:
-    """The edited message is being filed now, or is spooled: the edit must wait for it."""
-    key = (edit["chat_id"], edit["message_id"])
-    return key in bot_desk.in_flight or bot_desk.spool.holds_request(*key)
-
-
 async def after_edit(bot, bot_desk: Desk, result: dict[str, Any], edit: dict[str, Any]) -> None:
     if not result["changed"]:
         return  # a replay, an older edit arriving late, or the same text again
@@ -112,7 +106,7 @@ async def after_edit(bot, bot_desk: Desk, result: dict[str, Any], edit: dict[str
 async def flush_edits(bot, bot_desk: Desk) -> None:
     """Tell the dashboard the edits spooled while it was down (the requests went first)."""
     for edit in bot_desk.spool.pending_edits():
-        if waits_for_its_message(bot_desk, edit):
+        if bot_desk.not_filed_yet(edit["chat_id"], edit["message_id"]):
             continue
         try:
             result = await post_edit(bot_desk, edit)

@@ -128,7 +128,7 @@ async def send_upload(bot: Bot, bot_desk: Desk, upload: dict[str, Any]) -> bool:
     """Download the file (once) and upload it; True when done with it (attached, recorded as
     too big, or refused and the user told), False to try again in a later round."""
     key = (upload["chat_id"], upload["message_id"])
-    if key in bot_desk.in_flight or bot_desk.spool.holds_request(*key):
+    if bot_desk.not_filed_yet(*key):
         return False  # the message is not filed yet
     name = upload.get("file_name") or upload["stands_for"]
     lang = upload.get("language_code")

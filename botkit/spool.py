@@ -99,6 +99,12 @@ class Spool:
             finally:
                 self.conn.execute("PRAGMA synchronous = NORMAL")
 
+    def _payloads(self, sql: str, *params: object) -> list[dict[str, Any]]:
+        """The JSON payloads a query finds, decoded."""
+        with self.lock:
+            rows = self.conn.execute(sql, params).fetchall()
+        return [json.loads(row[0]) for row in rows]
+
     def instance_id(self) -> str:
         """This bot's stable identity: the same after a restart, so a restarted bot keeps its
         polling grant instead of waiting for its own previous run to go stale."""
@@ -135,16 +141,10 @@ class Spool:
             self.conn.execute("DELETE FROM updates WHERE update_id = ?", (update_id,))
 
     def unhandled_updates(self) -> list[dict[str, Any]]:
-        with self.lock:
-            rows = self.conn.execute("SELECT payload FROM updates ORDER BY update_id").fetchall()
-        return [json.loads(row[0]) for row in rows]
+        return self._payloads("SELECT payload FROM updates ORDER BY update_id")
 
     def pending_requests(self, limit: int = 50) -> list[dict[str, Any]]:
-        with self.lock:
-            rows = self.conn.execute(
-                "SELECT payload FROM intake ORDER BY created_at LIMIT ?", (limit,)
-            ).fetchall()
-        return [json.loads(row[0]) for row in rows]
+        return self._payloads("SELECT payload FROM intake ORDER BY created_at LIMIT ?", limit)
 
     def request_filed(self, chat_id: int, message_id: int) -> None:
         with self.lock:
@@ -182,11 +182,7 @@ class Spool:
         )
 
     def pending_uploads(self, limit: int = 20) -> list[dict[str, Any]]:
-        with self.lock:
-            rows = self.conn.execute(
-                "SELECT payload FROM uploads ORDER BY created_at LIMIT ?", (limit,)
-            ).fetchall()
-        return [json.loads(row[0]) for row in rows]
+        return self._payloads("SELECT payload FROM uploads ORDER BY created_at LIMIT ?", limit)
 
     def upload_done(self, chat_id: int, message_id: int) -> None:
         with self.lock:
@@ -205,11 +201,9 @@ class Spool:
         )
 
     def pending_edits(self, limit: int = 50) -> list[dict[str, Any]]:
-        with self.lock:
-            rows = self.conn.execute(
-                "SELECT payload FROM edits ORDER BY edit_date, created_at LIMIT ?", (limit,)
-            ).fetchall()
-        return [json.loads(row[0]) for row in rows]
+        return self._payloads(
+            "SELECT payload FROM edits ORDER BY edit_date, created_at LIMIT ?", limit
+        )
 
     def edit_done(self, payload: dict[str, Any]) -> None:
         with self.lock:
