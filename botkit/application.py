@@ -180,6 +180,11 @@ async def serve(application: Application) -> None:
         if guard is not None:
             await guard.stop()  # before the jobs stop: a heartbeat must not restart polling
         if application.running:
+            # JobQueue.stop() waits only for the jobs running when it is called; one that
+            # the scheduler started during that wait would be cancelled mid-request by the
+            # scheduler's shutdown. Paused, the scheduler starts nothing new.
+            if application.job_queue is not None and application.job_queue.scheduler.running:
+                application.job_queue.scheduler.pause()
             await application.stop()
         await application.shutdown()
         await application.post_shutdown(application)
