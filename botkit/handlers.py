@@ -13,7 +13,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from botkit import messages
+from botkit import messages, team_messages
 from botkit.context import Desk, desk
 from botkit.dashboard import DashboardRefused, DashboardUnavailable
 from botkit.sending import (
@@ -46,6 +46,11 @@ def request_text(message: Message) -> str:
 def lang_of(message: Message) -> str | None:
     """The sender's Telegram language_code: what they read from the bot follows it."""
     return message.from_user.language_code if message.from_user else None
+
+
+def team(context: ContextTypes.DEFAULT_TYPE) -> str:
+    """The language techs read (TEAM_LANGUAGE)."""
+    return desk(context).settings.team_language
 
 
 def is_request(message: Message) -> bool:
@@ -264,9 +269,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/link CODE: link this Telegram account to a dashboard user."""
     if not context.args:
-        await update.effective_message.reply_text(
-            "Send /link followed by the code the dashboard shows you, e.g. /link ABCD2345."
-        )
+        await update.effective_message.reply_text(team_messages.link_usage(team(context)))
         return
     await link_account(update, context, context.args[0])
 
@@ -275,7 +278,7 @@ async def link_account(update: Update, context: ContextTypes.DEFAULT_TYPE, code:
     message = update.effective_message
     user = update.effective_user
     if message.chat.type != "private":
-        await message.reply_text("Please send the link code to me in a private chat.")
+        await message.reply_text(team_messages.link_in_private(team(context)))
         return
     try:
         result = await desk(context).post(
@@ -284,13 +287,15 @@ async def link_account(update: Update, context: ContextTypes.DEFAULT_TYPE, code:
         )
     except DashboardRefused as refused:
         log.info("link refused for Telegram user %s: %s", user.id, refused.message)
-        await message.reply_text(f"Could not link: {refused.message}.")
+        await message.reply_text(team_messages.link_refused(refused.message, team(context)))
         return
     except DashboardUnavailable:
-        await message.reply_text("The support desk cannot be reached; try again in a minute.")
+        await message.reply_text(messages.desk_unreachable(team(context)))
         return
     log.info("Telegram user %s linked to %s", user.id, result["user"]["username"])
-    await message.reply_text(messages.linked(result["user"]), parse_mode=ParseMode.HTML)
+    await message.reply_text(
+        team_messages.linked(result["user"], team(context)), parse_mode=ParseMode.HTML
+    )
 
 
 async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -314,12 +319,13 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def oncall(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/oncall: who is on call now and the handovers in the next 24 hours."""
     log.info("/oncall in chat %s", update.effective_chat.id)
+    message = update.effective_message
     try:
         overview = await desk(context).get("/oncall", hours=24)
     except (DashboardUnavailable, DashboardRefused):
-        await update.effective_message.reply_text("The support desk cannot be reached right now.")
+        await message.reply_text(messages.desk_unreachable(lang_of(message)))
         return
-    await update.effective_message.reply_text(messages.oncall(overview), parse_mode=ParseMode.HTML)
+    await message.reply_text(messages.oncall(overview, lang_of(message)), parse_mode=ParseMode.HTML)
 
 
 async def cover(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -332,13 +338,15 @@ async def cover(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             "/cover", {"telegram_user_id": user.id, "range": " ".join(context.args or ())}
         )
     except DashboardRefused as refused:
-        await message.reply_text(f"Cannot ask for cover: {refused.message}")
+        await message.reply_text(team_messages.cover_refused(refused.message, team(context)))
         return
     except DashboardUnavailable:
-        await message.reply_text("The support desk cannot be reached right now; try again.")
+        await message.reply_text(messages.desk_unreachable(team(context)))
         return
     log.info("cover request %s by Telegram user %s", result["cover"]["id"], user.id)
-    await message.reply_text(messages.cover_asked(result["cover"]), parse_mode=ParseMode.HTML)
+    await message.reply_text(
+        team_messages.cover_asked(result["cover"], team(context)), parse_mode=ParseMode.HTML
+    )
     await _send_outbox(context)
 
 
@@ -355,12 +363,14 @@ async def cover_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await query.answer(refused.message, show_alert=True)
         return
     except DashboardUnavailable:
-        await query.answer("The support desk cannot be reached; try again.", show_alert=True)
+        await query.answer(messages.desk_unreachable(team(context)), show_alert=True)
         return
     covered = result["cover"]
-    await query.answer(messages.you_cover(covered))
+    await query.answer(team_messages.you_cover(covered, team(context)))
     try:
-        await query.edit_message_text(messages.covered(covered), parse_mode=ParseMode.HTML)
+        await query.edit_message_text(
+            team_messages.covered(covered, team(context)), parse_mode=ParseMode.HTML
+        )
     except TelegramError as error:
         log.warning("could not update the cover post %s: %s", cover_id, error)
     await _send_outbox(context)  # both techs' notices of what changed
@@ -388,10 +398,10 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer(refused.message, show_alert=True)
         return
     except DashboardUnavailable:
-        await query.answer("The support desk cannot be reached; try again.", show_alert=True)
+        await query.answer(messages.desk_unreachable(team(context)), show_alert=True)
         return
     ticket = result["ticket"]
-    await query.answer(messages.ACTION_DONE[action].format(n=ticket["number"]))
+    await query.answer(team_messages.action_done(action, ticket, team(context)))
     log.info("ticket #%s: %s by %s", ticket["number"], action, result["by"]["username"])
     await update_notifications(context.bot, desk(context), result["notifications"], ticket)
 

@@ -1,11 +1,11 @@
-"""The end user's language: what the bot says to people asking for help follows their Telegram
-`language_code` (German, Russian, Ukrainian and Spanish catalogues, English where a text is
-missing); what it says to techs is English.
+"""The bot's languages: what it says to people asking for help follows their Telegram
+`language_code`; what it says to techs is in the team's language, TEAM_LANGUAGE (German,
+Russian, Ukrainian and Spanish catalogues, English where a text is missing).
 
 The catalogues are gettext `.po` files under botkit/locale/<lang>/LC_MESSAGES/messages.po,
 read with Babel at first use (no compiled `.mo` to keep in step). The English texts in
-botkit/messages.py are the message ids; `pybabel extract -F babel.cfg -o messages.pot .` and
-`pybabel update -i messages.pot -d botkit/locale` bring the catalogues up to date.
+botkit/messages.py and botkit/team_messages.py are the message ids; `pybabel extract` and
+`pybabel update` bring the catalogues up to date (README, Languages).
 """
 
 from __future__ import annotations

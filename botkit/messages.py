@@ -1,27 +1,38 @@
-"""Every text the bot sends, as pure functions of the API's JSON (HTML parse mode, escaped).
+"""The texts people asking for help read, and what /status and /oncall answer, as pure
+functions of the API's JSON (HTML parse mode, escaped); team_messages.py has the techs' texts.
 
 What users wrote (ticket texts, answers, Telegram and dashboard names) goes in through `shown`:
 its control characters made visible and its direction isolated (user_text.py), then escaped.
+
+Two languages meet here (botkit/i18n.py): people asking for help read theirs, from their
+Telegram language_code or their ticket's; techs read the team's one language, TEAM_LANGUAGE.
+Each text takes its language as `lang`; the English texts are the catalogues' message ids.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 from html import escape, unescape
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from botkit.i18n import translator
+from botkit.i18n import language, translator
 from user_text import cut_to, isolate, telegram_length
 
 # Telegram's limit for one message, in UTF-16 code units of the text once its HTML is parsed.
 MESSAGE_LIMIT = 4096
-# The most of a ticket's text a notification quotes, leaving room for its header and footer.
-QUOTE_LIMIT = 3500
-TRUNCATED = "… (truncated, full text in the dashboard)"
+
+
+def N_(text: str) -> str:
+    """Marks a text for the catalogues where it is defined; `_` translates it where it is used."""
+    return text
+
+
 AUTHOR_LIMIT = 64
 TAG = re.compile(r"<[^>]*>")
 
@@ -197,148 +208,48 @@ def answer(delivery: dict[str, Any]) -> str:
     return " · ".join(header) + f"\n\n{shown(delivery['text'])}"
 
 
-def quote(text: str, limit: int = QUOTE_LIMIT) -> str:
-    """The ticket's text as a notification shows it, at most `limit` units as Telegram counts."""
-    if telegram_length(isolate(text)) > limit:
-        room = limit - telegram_length(TRUNCATED) - 2  # and the isolate's FSI and PDI
-        return shown(cut_to(text, max(room, 0))) + TRUNCATED
-    return shown(text)
+# ------------------------------------------------------------- who is on call, when, roles
+# /status and /oncall answer in the asker's language; team_messages.py uses these too.
+
+ROLES = {"primary": N_("primary"), "backup": N_("backup")}
 
 
-def sender(ticket: dict[str, Any]) -> str:
-    parts = [shown(ticket.get("sender_name") or "")]
-    if ticket.get("username"):
-        parts.append(f"@{shown(ticket['username'])}")
-    parts.append(f"id {ticket['user_id']}")
-    return ", ".join(p for p in parts if p)
+def named(value: str, names_: dict[str, str], _: Callable[[str], str]) -> str:
+    """A priority or a role in words of the language of `_`; a value without a name as it is."""
+    return escape(_(names_[value]) if value in names_ else value)
 
 
-HEADINGS = {
-    "page": "🚨 New support ticket",
-    "post": "🆕 New support ticket",
-    "group": "📣 Unhandled ticket: nobody on call reacted",
-    "reminder": "⏰ Reminder: this ticket is yours and has no answer yet",
-}
+def when(moment: datetime, pattern: str, lang: str | None) -> str:
+    """A local time in a language's words ("EEE dd MMM HH:mm": Thu 03 Dec 09:00, Do. 03 Dez.)."""
+    return format_datetime(moment, pattern, tzinfo=moment.tzinfo, locale=language(lang))
 
 
-REPEAT = (
-    "🔁 <b>Repeat</b>: sent again because the first attempt's fate is unknown; "
-    "you may have this twice."
-)
-
-
-def outbox_text(
-    note: dict[str, Any], ticket: dict[str, Any], dashboard_url: str, *, late: bool = False
-) -> str:
-    """The text of any outbox message: a page, a post, a reminder or the user's confirmation."""
-    if note["kind"] in SHIFT_TEXTS:
-        text = SHIFT_TEXTS[note["kind"]](note["notice"])
-    elif note["kind"] == "confirmation":
-        text = ticket_filed_later(ticket) if late else ticket_filed(ticket)
-    elif note["kind"] == "satisfaction":
-        text = satisfaction_question(ticket)
-    else:
-        text = notification(note, ticket, dashboard_url)
-    return f"{REPEAT}\n{text}" if note.get("repeat") else text
-
-
-def heading(note: dict[str, Any]) -> str:
-    kind, level, round_ = note["kind"], note["level"], note.get("round", 0)
-    if kind == "page" and level > 1:
-        text = f"🚨 Escalated ticket (level {level}): the previous tech did not react"
-    elif kind == "group" and round_ > 0:
-        return f"📣 Still unhandled, round {round_ + 1}: nobody reacted to the pages again"
-    else:
-        text = HEADINGS.get(kind, "Support ticket")
-    return f"{text} · round {round_ + 1}" if round_ > 0 and kind == "page" else text
-
-
-def breach_heading(note: dict[str, Any], ticket: dict[str, Any]) -> str:
-    """An SLA breach notice: how long the ticket had waited when the dashboard noticed it."""
-    waited = datetime.fromisoformat(note["created_at"]) - datetime.fromisoformat(
-        ticket["created_at"]
-    )
-    return (
-        f"⏰ #{ticket['number']} ({escape(ticket['priority'])}) has had no answer for "
-        f"{duration(waited.total_seconds())}: past its first-answer target"
-    )
-
-
-def notification(note: dict[str, Any], ticket: dict[str, Any], dashboard_url: str) -> str:
-    if note["kind"] == "sla_breach":
-        heading_text = breach_heading(note, ticket)
-    else:
-        heading_text = heading(note)
-    link = f"{dashboard_url}/tickets/{ticket['id']}"
-    head = [
-        f"<b>{heading_text}</b>",
-        f"Ticket <b>#{ticket['number']}</b> · priority {escape(ticket['priority'])}",
-        f"From: {sender(ticket)}",
-        "",
-    ]
-    tail = ["", f'<a href="{escape(link, quote=True)}">Open in the dashboard</a>']
-    handled = handled_line(ticket)
-    if handled:
-        tail += ["", handled]
-    # Whatever the names around it take (and a repeat's warning above it), the quote gets the
-    # rest: a page Telegram refuses as too long would be a page lost.
-    around = "\n".join([*head, *tail, REPEAT, ""])
-    room = min(QUOTE_LIMIT, MESSAGE_LIMIT - rendered_length(around))
-    return "\n".join([*head, quote(ticket["text"], room), *tail])
-
-
-def handled_line(ticket: dict[str, Any]) -> str:
-    if ticket["status"] == "resolved":
-        return "✔️ <b>Resolved</b>"
-    if ticket.get("assignee"):
-        return f"👤 <b>Taken by {shown(ticket['assignee']['name'])}</b>"
-    if ticket.get("acknowledged_by"):
-        return f"👀 <b>Acknowledged by {shown(ticket['acknowledged_by']['name'])}</b>"
-    return ""
-
-
-def buttons(ticket: dict[str, Any]) -> InlineKeyboardMarkup | None:
-    """The actions still open on the ticket: none once resolved."""
-    if ticket["status"] == "resolved":
-        return None
-    row = []
-    if not ticket.get("acknowledged_by") and not ticket.get("assignee"):
-        row.append(InlineKeyboardButton("👀 Acknowledge", callback_data=f"ack:{ticket['id']}"))
-    if not ticket.get("assignee"):
-        row.append(InlineKeyboardButton("🙋 Take it", callback_data=f"take:{ticket['id']}"))
-    row.append(InlineKeyboardButton("✔️ Resolve", callback_data=f"resolve:{ticket['id']}"))
-    return InlineKeyboardMarkup([row])
-
-
-ACTION_DONE = {
-    "ack": "You acknowledged ticket #{n}.",
-    "take": "Ticket #{n} is yours.",
-    "resolve": "Ticket #{n} resolved.",
-}
-
-
-def person_list(people: list[dict[str, Any]]) -> str:
-    return ", ".join(shown(p["name"]) for p in people) or "nobody"
+def person_list(people: list[dict[str, Any]], lang: str | None = None) -> str:
+    _ = translator(lang)
+    return ", ".join(shown(p["name"]) for p in people) or _("nobody")
 
 
 UNREACHABLE = {
-    "no_slot": "no slot covers this hour",
-    "nobody_linked": "nobody in the slot has Telegram linked",
-    "everyone_inactive": "everyone in the slot is deactivated",
-    "nobody_reachable": "nobody in the slot can be paged",
+    "no_slot": N_("no slot covers this hour"),
+    "nobody_linked": N_("nobody in the slot has Telegram linked"),
+    "everyone_inactive": N_("everyone in the slot is deactivated"),
+    "nobody_reachable": N_("nobody in the slot can be paged"),
 }
 
 
-def on_call_summary(on_call: dict[str, Any]) -> str:
+def on_call_summary(on_call: dict[str, Any], lang: str | None = None) -> str:
+    _ = translator(lang)
     chain = on_call["chain"]
-    why = UNREACHABLE.get(on_call.get("unreachable") or "", "")
+    reason = on_call.get("unreachable") or ""
+    why = _(UNREACHABLE[reason]) if reason in UNREACHABLE else ""
     if not chain:
-        return f"🔴 nobody can be paged ({why or 'nobody reachable'})"
+        return "🔴 " + _("nobody can be paged ({why})").format(why=why or _("nobody reachable"))
     text = f"<b>{shown(chain[0]['name'])}</b>"
     if len(chain) > 1:
-        text += f" (backups: {person_list(chain[1:])})"
+        text += " " + _("(backups: {people})").format(people=person_list(chain[1:], lang))
     if on_call.get("fallback"):
-        text += f" · {why or 'no slot covers this hour'}, admins stand in"
+        why = why or _(UNREACHABLE["no_slot"])
+        text += " · " + _("{why}, admins stand in").format(why=why)
     return text
 
 
@@ -363,7 +274,8 @@ def status(
         counts = health["tickets"]
         open_line = _("Open: {open} · In progress: {in_progress}")
         lines.append(open_line.format(open=counts["open"], in_progress=counts["in_progress"]))
-        lines.append(_("On call: {who}").format(who=on_call_summary(health["on_call"])))
+        who = on_call_summary(health["on_call"], lang)
+        lines.append(_("On call: {who}").format(who=who))
     return "\n".join(lines)
 
 
@@ -378,118 +290,51 @@ def duration(seconds: float) -> str:
     return f"{minutes}m"
 
 
-def oncall(overview: dict[str, Any]) -> str:
+def oncall(overview: dict[str, Any], lang: str | None = None) -> str:
+    """/oncall's answer, in the language of whoever asked (anyone may)."""
+    _ = translator(lang)
     zone = ZoneInfo(overview["timezone"])
-    lines = [f"On call now: {on_call_summary(overview['now'])}"]
+    lines = [_("On call now: {who}").format(who=on_call_summary(overview["now"], lang))]
     if overview["handovers"]:
-        lines.append(f"\nNext 24 hours ({escape(overview['timezone'])}):")
+        next_day = _("Next 24 hours ({zone}):").format(zone=escape(overview["timezone"]))
+        lines.append(f"\n{next_day}")
         for handover in overview["handovers"]:
             at = datetime.fromisoformat(handover["at"]).astimezone(zone)
-            lines.append(f"• {at:%a %H:%M}: {on_call_summary(handover['on_call'])}")
+            who = on_call_summary(handover["on_call"], lang)
+            lines.append(f"• {when(at, 'EEE HH:mm', lang)}: {who}")
     else:
-        lines.append("No handover in the next 24 hours.")
+        lines.append(_("No handover in the next 24 hours."))
     if overview.get("overrides"):
-        lines.append("\nOverrides:")
-        lines += [override_line(o, zone) for o in overview["overrides"]]
+        lines.append("\n" + _("Overrides:"))
+        lines += [override_line(o, zone, lang) for o in overview["overrides"]]
     return "\n".join(lines)
 
 
-def linked(user: dict[str, Any]) -> str:
-    return (
-        f"🔗 Linked to the dashboard account <b>{shown(user['username'])}</b>. "
-        "You will be paged here when you are on call."
-    )
+def desk_unreachable(lang: str | None = None) -> str:
+    _ = translator(lang)
+    return _("The support desk cannot be reached right now; try again in a minute.")
 
 
-# ------------------------------------------------------------------ shift reminders, changes
-
-
-def shift_span(shift: dict[str, Any], zone: ZoneInfo) -> str:
+def shift_span(shift: dict[str, Any], zone: ZoneInfo, lang: str | None = None) -> str:
     """09:00-18:00 within a day, with the days when the shift runs past midnight."""
     start = datetime.fromisoformat(shift["start"]).astimezone(zone)
     end = datetime.fromisoformat(shift["end"]).astimezone(zone)
     if start.date() == end.date():
-        return f"{start:%a %d %b} {start:%H:%M}-{end:%H:%M}"
-    return f"{start:%a %d %b %H:%M} - {end:%a %d %b %H:%M}"
+        day = when(start, "EEE dd MMM", lang)
+        return f"{day} {when(start, 'HH:mm', lang)}-{when(end, 'HH:mm', lang)}"
+    return f"{when(start, 'EEE dd MMM HH:mm', lang)} - {when(end, 'EEE dd MMM HH:mm', lang)}"
 
 
-def names(people: list[str]) -> str:
-    return ", ".join(shown(name) for name in people) or "nobody"
-
-
-def shift_reminder(notice: dict[str, Any]) -> str:
-    """ "You're on call 09:00-18:00 (primary); backups: ..." before a shift starts."""
-    zone = ZoneInfo(notice["zone"])
-    start = datetime.fromisoformat(notice["start"]).astimezone(zone)
-    end = datetime.fromisoformat(notice["end"]).astimezone(zone)
-    span = (
-        f"{start:%H:%M}-{end:%H:%M}"
-        if start.date() == end.date()
-        else f"{start:%a %H:%M} - {end:%a %d %b %H:%M}"
-    )
-    text = f"⏰ You're on call {span} ({escape(notice['role'])})"
-    if notice["role"] == "backup":
-        text += f"; primary: {names(notice['primary'])}"
-    return f"{text}; backups: {names(notice['backups'])}."
-
-
-def shift_change(notice: dict[str, Any]) -> str:
-    """What changed in a tech's shifts of the next 7 days."""
-    zone = ZoneInfo(notice["zone"])
-    lines = [f"📅 Your on-call shifts of the next 7 days changed ({escape(notice['zone'])}):"]
-    lines += [f"➖ no longer {shift_span(s, zone)} ({s['role']})" for s in notice["removed"]]
-    lines += [f"➕ now {shift_span(s, zone)} ({s['role']})" for s in notice["added"]]
-    return "\n".join(lines)
-
-
-def cover_request(notice: dict[str, Any]) -> str:
-    """The team group's post: who asks cover, when; the button takes it."""
-    span = shift_span(notice, ZoneInfo(notice["zone"]))
-    return (
-        f"🙋 <b>{shown(notice['requester'])}</b> asks for cover {span} "
-        f"({escape(notice['zone'])}). The first to press I'll cover takes it."
-    )
-
-
-def cover_button(notice: dict[str, Any]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton("I'll cover", callback_data=f"cover:{notice['cover_id']}")]]
-    )
-
-
-def covered(cover: dict[str, Any]) -> str:
-    """The group post once someone pressed I'll cover."""
-    span = shift_span(cover, ZoneInfo(cover["zone"]))
-    return (
-        f"🤝 <b>{shown(cover['covered_by'])}</b> covers <b>{shown(cover['requester'])}</b> "
-        f"{span} ({escape(cover['zone'])}). Pages for that time go to "
-        f"{shown(cover['covered_by'])}."
-    )
-
-
-def cover_asked(cover: dict[str, Any]) -> str:
-    span = shift_span(cover, ZoneInfo(cover["zone"]))
-    return f"🙋 Asked the team group to cover you {span} ({escape(cover['zone'])})."
-
-
-def you_cover(cover: dict[str, Any]) -> str:
-    span = shift_span(cover, ZoneInfo(cover["zone"]))
-    return f"You cover {isolate(cover['requester'])} {span}."
-
-
-SHIFT_TEXTS = {
-    "shift_reminder": shift_reminder,
-    "shift_change": shift_change,
-    "cover_request": cover_request,
-}
-
-
-def override_line(override: dict[str, Any], zone: ZoneInfo) -> str:
-    span = shift_span(override, zone)
-    who = f"<b>{shown(override['person'] or 'someone')}</b>"
+def override_line(override: dict[str, Any], zone: ZoneInfo, lang: str | None = None) -> str:
+    _ = translator(lang)
+    span = shift_span(override, zone, lang)
+    someone = _("someone")
+    who = f"<b>{shown(override['person'] or someone)}</b>"
     if override["replaces"]:
-        return f"• {span}: {who} covers {shown(override['replaces'])}"
-    return f"• {span}: {who} is on call ({escape(override['role'] or 'primary')})"
+        text = _("{span}: {who} covers {replaced}")
+        return "• " + text.format(span=span, who=who, replaced=shown(override["replaces"]))
+    role = named(override["role"] or "primary", ROLES, _)
+    return "• " + _("{span}: {who} is on call ({role})").format(span=span, who=who, role=role)
 
 
 # Satisfaction: 1 (poor) to 5 (great); the number first, so the label reads without the face.

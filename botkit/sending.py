@@ -22,7 +22,7 @@ from telegram.error import (
 )
 from telegram.ext import AIORateLimiter
 
-from botkit import messages
+from botkit import messages, team_messages
 from botkit.context import Desk
 from botkit.dashboard import DashboardRefused, DashboardUnavailable
 
@@ -177,9 +177,11 @@ async def _send_notification(
         if note["kind"] == "satisfaction":
             extra["reply_markup"] = messages.rating_buttons(ticket)
     elif ticket is not None:
-        extra["reply_markup"] = messages.buttons(ticket)
+        extra["reply_markup"] = team_messages.buttons(ticket, desk.settings.team_language)
     elif note["kind"] == "cover_request":  # shift reminders and changes have no buttons
-        extra["reply_markup"] = messages.cover_button(note["notice"])
+        extra["reply_markup"] = team_messages.cover_button(
+            note["notice"], desk.settings.team_language
+        )
     about = f"ticket #{ticket['number']}" if ticket else f"notice {note.get('notice_id')}"
     try:
         sent = await send_journaled(
@@ -188,7 +190,13 @@ async def _send_notification(
             "notification",
             note["id"],
             chat_id=note["chat_id"],
-            text=messages.outbox_text(note, ticket, desk.settings.dashboard_url, late=late),
+            text=team_messages.outbox_text(
+                note,
+                ticket,
+                desk.settings.dashboard_url,
+                late=late,
+                lang=desk.settings.team_language,
+            ),
             parse_mode=ParseMode.HTML,
             **extra,
         )
@@ -214,7 +222,7 @@ async def _send_notification(
     current = (answer or {}).get("ticket")
     if confirmation or not current or ticket is None:
         return
-    if messages.handled_line(current) != messages.handled_line(ticket):
+    if team_messages.handled_line(current) != team_messages.handled_line(ticket):
         # Someone pressed a button on another page while this one was on its way.
         await edit_page(bot, desk, note | {"telegram_message_id": sent.message_id}, current)
 
@@ -240,11 +248,13 @@ async def edit_page(bot: Bot, desk: Desk, note: dict, ticket: dict) -> None:
     """Rewrite a page already sent so it says who has the ticket and offers what is left."""
     try:
         await bot.edit_message_text(
-            messages.notification(note, ticket, desk.settings.dashboard_url),
+            team_messages.notification(
+                note, ticket, desk.settings.dashboard_url, desk.settings.team_language
+            ),
             chat_id=note["chat_id"],
             message_id=note["telegram_message_id"],
             parse_mode=ParseMode.HTML,
-            reply_markup=messages.buttons(ticket),
+            reply_markup=team_messages.buttons(ticket, desk.settings.team_language),
         )
     except BadRequest as error:
         if "not modified" not in error.message.lower():

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from botkit.i18n import LANGUAGES
 from envconfig import (
     DEFAULT_DASHBOARD_URL,
     ConfigError,
@@ -38,6 +39,7 @@ class BotSettings:
     takeover_after: int = 60
     request_timeout: float = 10.0
     api_token_file: Path | None = None  # where the token was read, when BOT_API_TOKEN is unset
+    team_language: str = "en"  # what techs read: pages, group posts, shift and cover notices
 
 
 def load_bot_settings(
@@ -71,7 +73,16 @@ def load_bot_settings(
         takeover_after=positive_int(env, "BOT_TAKEOVER_AFTER", 60),
         spool_path=Path(env.get("BOT_SPOOL_PATH", "").strip() or "bot_spool.sqlite3"),
         api_token_file=token_file,
+        team_language=team_language(env),
     )
+
+
+def team_language(env: dict[str, str]) -> str:
+    value = env.get("TEAM_LANGUAGE", "").strip().lower() or "en"
+    known = ("en", *LANGUAGES)
+    if value not in known:
+        raise ConfigError("TEAM_LANGUAGE", f"must be one of {', '.join(known)}, got {value!r}")
+    return value
 
 
 def generated_api_token(path: Path) -> tuple[str, Path]:

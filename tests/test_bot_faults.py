@@ -86,6 +86,10 @@ BOT_CONFIG_CASES = [
         {"ESCALATION_POLL_INTERVAL": "soon"},
         "bot: configuration error: ESCALATION_POLL_INTERVAL: must be a number of seconds",
     ),
+    (
+        {"TEAM_LANGUAGE": "fr"},
+        "bot: configuration error: TEAM_LANGUAGE: must be one of en, de, es, ru, uk, got 'fr'",
+    ),
 ]
 
 

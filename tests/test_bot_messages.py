@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import re
 
-from botkit import messages
+from botkit import messages, team_messages
 from user_text import FSI, PDI, telegram_length
 
 TICKET = {
@@ -30,36 +30,36 @@ def note(kind: str, level: int = 1, round_: int = 0, repeat: bool = False) -> di
 
 
 def test_a_page_sent_again_after_an_unknown_fate_says_it_may_be_a_repeat() -> None:
-    first = messages.outbox_text(note("page"), TICKET, URL)
-    again = messages.outbox_text(note("page", repeat=True), TICKET, URL)
+    first = team_messages.outbox_text(note("page"), TICKET, URL)
+    again = team_messages.outbox_text(note("page", repeat=True), TICKET, URL)
     assert "Repeat" not in first
     assert again.startswith("🔁 <b>Repeat</b>")
     assert again.endswith(first)
 
 
 def test_the_repeat_round_group_post_says_which_round_it_is() -> None:
-    first = messages.outbox_text(note("group", level=4), TICKET, URL)
-    second = messages.outbox_text(note("group", level=8, round_=1), TICKET, URL)
+    first = team_messages.outbox_text(note("group", level=4), TICKET, URL)
+    second = team_messages.outbox_text(note("group", level=8, round_=1), TICKET, URL)
     assert first.splitlines()[0] != second.splitlines()[0]
     assert "round 2" in second.splitlines()[0]
-    page = messages.outbox_text(note("page", level=5, round_=1), TICKET, URL)
+    page = team_messages.outbox_text(note("page", level=5, round_=1), TICKET, URL)
     assert "round 2" in page.splitlines()[0]
 
 
 def test_the_confirmation_says_the_on_call_team_knows_only_when_someone_was_paged() -> None:
-    paged = messages.outbox_text(note("confirmation", level=0), TICKET, URL)
-    nobody = messages.outbox_text(
+    paged = team_messages.outbox_text(note("confirmation", level=0), TICKET, URL)
+    nobody = team_messages.outbox_text(
         note("confirmation", level=0), TICKET | {"escalation_level": 0}, URL
     )
     assert "#7" in paged and "has been notified" in paged
     assert "#7" in nobody and "has been notified" not in nobody
     assert "Nobody on call can be reached" in nobody
-    late = messages.outbox_text(note("confirmation", level=0), TICKET, URL, late=True)
+    late = team_messages.outbox_text(note("confirmation", level=0), TICKET, URL, late=True)
     assert "is now ticket" in late
 
 
 def test_user_text_is_escaped_in_every_page() -> None:
-    text = messages.outbox_text(note("post"), TICKET, URL)
+    text = team_messages.outbox_text(note("post"), TICKET, URL)
     assert "VPN &lt;down&gt; &amp; out" in text
     assert "Alice &lt;admin&gt;" in text
 
@@ -89,7 +89,7 @@ def text_of(markup: str) -> str:
 
 
 def test_user_text_in_a_page_runs_in_its_own_direction_and_shows_its_controls() -> None:
-    markup = messages.outbox_text(note("page"), RTL_TICKET, URL)
+    markup = team_messages.outbox_text(note("page"), RTL_TICKET, URL)
     shown = text_of(markup)
     assert f"\n{FSI}invoice\ufffdfdp.exe & <b>\u2400{PDI}\n" in shown
     assert f"From: {FSI}Eve\ufffd <b>{PDI}, @{FSI}eve\ufffd{PDI}, id 555" in shown
@@ -98,7 +98,7 @@ def test_user_text_in_a_page_runs_in_its_own_direction_and_shows_its_controls() 
 
 
 def test_isolated_user_text_is_still_escaped() -> None:
-    markup = messages.outbox_text(note("page"), RTL_TICKET, URL)
+    markup = team_messages.outbox_text(note("page"), RTL_TICKET, URL)
     assert f"{FSI}invoice\ufffdfdp.exe &amp; &lt;b&gt;\u2400{PDI}" in markup
     assert f"{FSI}Eve\ufffd &lt;b&gt;{PDI}" in markup
     assert "<b>\x00" not in markup and "Eve\ufffd <b>" not in markup
@@ -106,8 +106,8 @@ def test_isolated_user_text_is_still_escaped() -> None:
 
 def test_a_long_ticket_is_cut_inside_its_isolate() -> None:
     alef = "\u05d0"
-    shown = text_of(messages.outbox_text(note("page"), TICKET | {"text": alef * 5000}, URL))
-    kept = messages.QUOTE_LIMIT - telegram_length(messages.TRUNCATED) - 2
+    shown = text_of(team_messages.outbox_text(note("page"), TICKET | {"text": alef * 5000}, URL))
+    kept = team_messages.QUOTE_LIMIT - telegram_length(team_messages.TRUNCATED) - 2
     assert f"{FSI}{alef * kept}{PDI}… (truncated" in shown
 
 
@@ -122,7 +122,7 @@ def test_no_page_is_longer_than_telegram_takes_whatever_the_names() -> None:
     }
     for kind in ("page", "post", "group", "reminder"):
         for repeat in (False, True):
-            markup = messages.outbox_text(note(kind, repeat=repeat), ticket, URL)
+            markup = team_messages.outbox_text(note(kind, repeat=repeat), ticket, URL)
             shown = text_of(markup)
             assert telegram_length(shown) <= 4096, (kind, repeat)
             assert "😀" * 1000 in shown and "(truncated" in shown
@@ -149,12 +149,17 @@ def test_names_in_status_on_call_and_link_replies_are_isolated() -> None:
         f"{FSI}Zoe\ufffd{PDI} (backups: {FSI}Yan{PDI})"
     )
     acknowledged = TICKET | {"acknowledged_by": {"name": "Bob\u202e"}}
-    assert text_of(messages.handled_line(acknowledged)) == f"👀 Acknowledged by {FSI}Bob\ufffd{PDI}"
-    assert f"account {FSI}bob\ufffd{PDI}." in text_of(messages.linked({"username": "bob\u202e"}))
+    assert (
+        text_of(team_messages.handled_line(acknowledged))
+        == f"👀 Acknowledged by {FSI}Bob\ufffd{PDI}"
+    )
+    assert f"account {FSI}bob\ufffd{PDI}." in text_of(
+        team_messages.linked({"username": "bob\u202e"})
+    )
 
 
 def test_a_reminder_of_a_night_shift_names_both_days():
-    from botkit.messages import shift_reminder
+    from botkit.team_messages import shift_reminder
 
     text = shift_reminder(
         {
@@ -174,7 +179,7 @@ DAY = "2026-11-25T"
 
 
 def test_a_change_notice_says_what_went_and_what_came():
-    from botkit.messages import shift_change
+    from botkit.team_messages import shift_change
 
     text = shift_change(
         {
