@@ -11,8 +11,9 @@ The same p99 target is also applied to a burst of 40 new tickets with SUPPORT_GR
 Telegram holds to 20 messages a minute.
 
 Escalation lateness: tickets whose next level falls due at known instants, spread over a few
-poll intervals; the time from each due instant to the first backup's page must stay within
-ESCALATION_POLL_INTERVAL + 1 s.
+poll intervals; the time from each due instant to the first backup's page: p50 <= 100 ms and
+at most 1 s (the bot's escalation alarm, botkit/alarms.py, wakes it at each instant; before
+it, the 5 s poll made it 2.45 s at the median and 4.7 s at worst).
 """
 
 from __future__ import annotations
@@ -100,12 +101,14 @@ def escalation_lateness(ctx: Context, desk: LiveDesk, database: Path, poll: floa
     """Seconds from each ticket's due instant to its escalation page."""
     count = ctx.pick(20, 4)
     spread = 2 * poll
-    first_due = datetime.now(UTC) + timedelta(seconds=2)
+    # A poll sees them before the first falls due, as it sees a real ticket's next step
+    # (ESCALATION_TIMEOUT after its page); from then on the bot's alarm takes each in turn.
+    first_due = datetime.now(UTC) + timedelta(seconds=poll + 2)
     due = [first_due + timedelta(seconds=spread * i / count) for i in range(count)]
     add_escalating_tickets(database, due)
     wait_until(
         lambda: desk.telegram.count_sends(BOB_CHAT) >= count,
-        spread + poll + 30,
+        2 * poll + spread + 30,
         f"{count} escalation pages to the first backup",
         interval=0.2,
         watch=desk.bot,
@@ -260,10 +263,10 @@ def run(ctx: Context) -> BenchResult:
             "escalation lateness, max",
             max(lateness),
             "s",
-            limit=poll + 1,
+            limit=1,
             note=f"ESCALATION_POLL_INTERVAL={poll:g}, {len(lateness)} tickets",
         ),
-        Metric(NAME, "escalation lateness, p50", percentile(lateness, 50), "s"),
+        Metric(NAME, "escalation lateness, p50", percentile(lateness, 50), "s", limit=0.1),
     ]
     result.details = {
         "tickets": count,

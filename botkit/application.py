@@ -19,6 +19,7 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from botkit import edits, handlers, jobs, media, rating
+from botkit.alarms import Alarm
 from botkit.context import Desk
 from botkit.dashboard import DashboardClient
 from botkit.sending import JournalingRateLimiter, settle_journal
@@ -125,7 +126,12 @@ async def post_init(application: Application) -> None:
     client = DashboardClient(
         settings.dashboard_url, settings.api_token, settings.request_timeout, instance
     )
-    desk = Desk(settings=settings, client=client, spool=spool)
+    desk = Desk(
+        settings=settings,
+        client=client,
+        spool=spool,
+        alarm=Alarm(application.job_queue, jobs.poll_escalations),
+    )
     application.bot_data["desk"] = desk
     application.bot_data["guard"] = PollingGuard(
         application, settings.takeover_after, instance=instance

@@ -10,6 +10,7 @@ from typing import Any
 
 from telegram.ext import ContextTypes
 
+from botkit.alarms import Alarm
 from botkit.dashboard import DashboardClient
 from botkit.settings import BotSettings
 from botkit.spool import Spool
@@ -29,6 +30,9 @@ class Desk:
     # Outbox messages this process has handed to Telegram: a replay that raced their report
     # must not send them again once the journal has forgotten them.
     sent: set[int] = field(default_factory=set)
+    # When the next escalation step falls due (botkit/alarms.py); set once the JobQueue runs.
+    alarm: Alarm = field(default_factory=Alarm)
+    escalation_turn: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def not_filed_yet(self, chat_id: int, message_id: int) -> bool:
         """The message is being filed right now, or waits in the spool: what changes it (an

@@ -194,6 +194,8 @@ async def after_filing(bot, bot_desk: Desk, ticket: dict, payload: dict, *, late
         # Page first: the confirmation says whether the on-call team has been notified.
         # The answer is the ticket after that step; the step carries no copy of it.
         await send_step(bot, bot_desk, step | {"ticket": ticket}, late=late)
+    # Its next step falls due in ESCALATION_TIMEOUT: the alarm takes it then, not at a poll.
+    bot_desk.alarm.sooner(ticket.get("next_escalation_in"))
     if confirmation is not None:
         await send_notification(bot, bot_desk, confirmation, ticket, late=late)
 

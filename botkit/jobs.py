@@ -40,17 +40,22 @@ async def poll_escalations(context: ContextTypes.DEFAULT_TYPE) -> None:
             outcome = await escalate(context.bot, bot_desk, ticket["id"], level=level)
         log.info("escalation poll: ticket #%s %s", ticket["number"], outcome)
 
-    for _ in range(MAX_ROUNDS):
-        try:
-            due = (await bot_desk.get("/escalations/due", limit=DUE_PAGE))["tickets"]
-        except (DashboardUnavailable, DashboardRefused) as error:
-            log.debug("escalation poll skipped: %s", error)
-            return
-        fresh = [t for t in due if t["id"] not in handled]
-        handled.update(t["id"] for t in fresh)
-        await asyncio.gather(*(take_step(t) for t in fresh))
-        if len(due) < DUE_PAGE or not fresh:
-            return
+    # The alarm and the repeating poll take turns: one that starts while the other runs
+    # waits, then looks again, so a step falling due meanwhile is not missed.
+    async with bot_desk.escalation_turn:
+        for _ in range(MAX_ROUNDS):
+            try:
+                answer = await bot_desk.get("/escalations/due", limit=DUE_PAGE)
+            except (DashboardUnavailable, DashboardRefused) as error:
+                log.debug("escalation poll skipped: %s", error)
+                return
+            fresh = [t for t in answer["tickets"] if t["id"] not in handled]
+            if not fresh:
+                # Asked after the last steps were taken: their next deadlines count too.
+                bot_desk.alarm.set(answer.get("next_due_in"))
+                return
+            handled.update(t["id"] for t in fresh)
+            await asyncio.gather(*(take_step(t) for t in fresh))
 
 
 async def deliver_pending_answers(context: ContextTypes.DEFAULT_TYPE) -> None:

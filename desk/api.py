@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -143,7 +143,11 @@ def support_message():
         first = escalation_steps.step(result.ticket, now, expected_level=1, claimed_by=bot)
         note = outbox.confirmation(result.ticket, bot, now)
     database.commit()
-    body = result.ticket.to_dict() | {"created": result.created, "followup": result.followup}
+    body = result.ticket.to_dict() | {
+        "created": result.created,
+        "followup": result.followup,
+        "next_escalation_in": seconds_until(result.ticket.next_escalation_at, clock.now()),
+    }
     if first is not None:
         # The answer is the ticket after its first step: one next-escalation time, at the top.
         body["escalation"] = step_body(first, with_ticket=False)
@@ -186,7 +190,8 @@ def current_oncall():
 def escalations_due():
     """Tickets whose next escalation step is due now, oldest first."""
     limit = int_arg("limit", 100, maximum=1000)
-    due = escalation_steps.due_tickets(clock.now(), limit)
+    now = clock.now()
+    due = escalation_steps.due_tickets(now, limit)
     return jsonify(
         {
             "tickets": [
@@ -196,10 +201,16 @@ def escalations_due():
                     "escalation_level": t.escalation_level,
                     "next_escalation_at": t.next_escalation_at.isoformat(),
                 }
-                for t in due
-            ]
+                for t in due.tickets
+            ],
+            # Seconds, not an instant: the bot's clock need not agree with this one.
+            "next_due_in": seconds_until(due.next_at, now),
         }
     )
+
+
+def seconds_until(moment: datetime | None, now: datetime) -> float | None:
+    return None if moment is None else round((moment - now).total_seconds(), 3)
 
 
 @bp.post("/escalate/<int:ticket_id>")

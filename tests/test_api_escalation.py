@@ -44,6 +44,33 @@ def test_new_ticket_is_due_at_once_and_pages_primary_and_group(
     assert api.get("/api/escalations/due").get_json()["tickets"] == []
 
 
+def test_the_due_list_says_when_the_next_step_falls_due_so_the_bot_can_wake_then(
+    api, clock, on_call_team, support_payload
+):
+    def due():
+        return api.get("/api/escalations/due", query_string={"limit": 1}).get_json()
+
+    assert due() == {"tickets": [], "next_due_in": None}  # nothing open: nothing to wake for
+    first = api.post("/api/support_message", support_payload(page=True)).get_json()
+    assert first["next_escalation_in"] == 900.0
+    clock.advance(minutes=10)
+    second = api.post("/api/support_message", support_payload(message_id=2, page=True))
+    assert second.get_json()["next_escalation_in"] == 900.0
+    assert due() == {"tickets": [], "next_due_in": 300.0}
+    clock.advance(minutes=5)
+    # The first is due now; past the one a page of `limit` holds, the second is next.
+    body = due()
+    assert [t["id"] for t in body["tickets"]] == [first["id"]]
+    assert body["next_due_in"] == 600.0
+    assert api.post(f"/api/escalate/{first['id']}", {"level": 2}).status_code == 200
+    assert due() == {"tickets": [], "next_due_in": 600.0}  # the second, then the first again
+    api.post(
+        f"/api/message/{second.get_json()['id']}/action",
+        {"action": "resolve", "telegram_user_id": 9001},
+    )
+    assert due()["next_due_in"] == 900.0
+
+
 def test_filing_with_page_claims_the_first_page_in_the_same_call(
     api, clock, on_call_team, support_payload
 ):
