@@ -26,16 +26,26 @@ def sqlite_path(uri: str) -> Path:
 
 
 def backup_sqlite(source: Path, target: Path, pages_per_step: int = 256) -> None:
-    """Copy `source` to `target` with SQLite's online backup API, a few pages at a time so
-    writers are never blocked for long."""
+    """Copy `source` to `target` with SQLite's online backup API.
+
+    A stepped backup starts over whenever another connection writes between two steps, so
+    under a steady stream of writes it may never finish. In WAL mode (the dashboard's) the
+    copy is one step instead: one read transaction, a snapshot that writers go on past (a
+    reader never blocks them in WAL), finished in the time a copy of the file takes. Only a
+    database in another journal mode, where a reader would hold writers off, goes in steps.
+    """
     if target.exists():
         raise click.ClickException(f"{target} exists; choose a new file name")
     target.parent.mkdir(parents=True, exist_ok=True)
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
     dst = sqlite3.connect(target)
     try:
+        wal = src.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal"
         with dst:
-            src.backup(dst, pages=pages_per_step, sleep=0.005)
+            if wal:
+                src.backup(dst)
+            else:
+                src.backup(dst, pages=pages_per_step, sleep=0.005)
         check = dst.execute("PRAGMA integrity_check").fetchone()[0]
         if check != "ok":
             raise click.ClickException(f"backup failed its integrity check: {check}")
