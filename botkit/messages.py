@@ -224,9 +224,13 @@ def when(moment: datetime, pattern: str, lang: str | None) -> str:
     return format_datetime(moment, pattern, tzinfo=moment.tzinfo, locale=language(lang))
 
 
-def person_list(people: list[dict[str, Any]], lang: str | None = None) -> str:
+def names(people: list[str], lang: str | None = None) -> str:
     _ = translator(lang)
-    return ", ".join(shown(p["name"]) for p in people) or _("nobody")
+    return ", ".join(shown(name) for name in people) or _("nobody")
+
+
+def person_list(people: list[dict[str, Any]], lang: str | None = None) -> str:
+    return names([p["name"] for p in people], lang)
 
 
 UNREACHABLE = {

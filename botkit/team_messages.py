@@ -20,6 +20,7 @@ from botkit.messages import (
     ROLES,
     duration,
     named,
+    names,
     rendered_length,
     satisfaction_question,
     shift_span,
@@ -226,11 +227,6 @@ def linked(user: dict[str, Any], lang: str | None = None) -> str:
         "Linked to the dashboard account <b>{username}</b>. "
         "You will be paged here when you are on call."
     ).format(username=shown(user["username"]))
-
-
-def names(people: list[str], lang: str | None = None) -> str:
-    _ = translator(lang)
-    return ", ".join(shown(name) for name in people) or _("nobody")
 
 
 def shift_reminder(notice: dict[str, Any], lang: str | None = None) -> str:
