@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 import sqlalchemy as sa
-from bot_harness import eventually, free_port, one_line_error, run_python
+from bot_harness import eventually, one_line_error, run_python
 from databases import backend
 from test_dashboard_search import search
 
@@ -353,14 +354,18 @@ def submit_form(session: requests.Session, url: str, **fields: str) -> requests.
 
 @pytest.mark.e2e
 def test_gunicorn_with_four_workers_serves_the_dashboard(database_url, tmp_path):
-    port = free_port()
     env = dict(os.environ) | {
         "DATABASE_URL": database_url,
         "SECRET_KEY": "gunicorn-test",
         "BOT_API_TOKEN": "tok",
         "PYTHONPATH": str(ROOT),
     }
-    log = (tmp_path / "gunicorn.log").open("w")
+    # The socket is bound here and handed over, as systemd socket activation does: a port
+    # picked free and bound later can be taken in between by any outgoing connection.
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    log_path = tmp_path / "gunicorn.log"
+    log = log_path.open("w")
     server = subprocess.Popen(
         [
             sys.executable,
@@ -369,24 +374,31 @@ def test_gunicorn_with_four_workers_serves_the_dashboard(database_url, tmp_path)
             "--workers",
             "4",
             "--bind",
-            f"127.0.0.1:{port}",
+            f"fd://{listener.fileno()}",
             "app:create_app({'BOOTSTRAP_ADMIN_PASSWORD': 'admin123'})",
         ],
         cwd=ROOT,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
+        pass_fds=(listener.fileno(),),
     )
+    listener.close()
     base = f"http://127.0.0.1:{port}"
     try:
 
         def healthy():
+            if server.poll() is not None:
+                raise AssertionError(f"gunicorn exited:\n{log_path.read_text()}")
             try:
                 return requests.get(f"{base}/healthz", timeout=5).status_code == 200
-            except requests.RequestException:  # not listening yet, or workers still booting
+            except requests.RequestException:  # workers still booting
                 return False
 
-        eventually(healthy, timeout=30, what="gunicorn to answer")
+        try:
+            eventually(healthy, timeout=30, what="gunicorn to answer")
+        except AssertionError as error:
+            raise AssertionError(f"{error}\n{log_path.read_text()}") from None
         time.sleep(1)  # let every worker finish its first start
         api = {"Authorization": "Bearer tok"}
         for number in range(1, 21):
