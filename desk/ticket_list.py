@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import sqlalchemy as sa
 from flask import current_app, g, url_for
 from flask_login import current_user
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.sql.expression import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
@@ -29,6 +30,7 @@ from models import Priority, Status, Ticket, TicketNote
 from user_text import visible
 
 NEWEST_FIRST = (Ticket.created_at.desc(), Ticket.id.desc())
+UNRESOLVED_STATUSES = tuple(s for s in Status if s != Status.RESOLVED)
 ROW_TEXT = 120  # characters of a ticket's text in its row
 
 
@@ -127,15 +129,18 @@ def search_condition(words: list[str]) -> sa.ColumnElement[bool] | None:
     return Ticket.id.in_(matching_ids(match, words))
 
 
-def matching_ids(match: sa.ColumnElement[bool], words: list[str]) -> sa.CompoundSelect:
-    """Ids of the tickets the index matches, of those whose notes hold every word, and of the
-    ticket a one-word search numbers, if it numbers one."""
-    parts = [sa.select(search_index.fts.c.rowid).where(match), noted_ids(words)]
+def matching_ids(match: sa.ColumnElement[bool], words: list[str]) -> sa.Select | sa.CompoundSelect:
+    """Ids of the tickets the index matches, of those whose notes hold every word (when some
+    note does), and of the ticket a one-word search numbers, if it numbers one. The index's
+    matches alone are a plain SELECT: a UNION would sort every match to drop repeats."""
+    parts = [sa.select(search_index.fts.c.rowid).where(match)]
+    if any_noted(words):
+        parts.append(noted_ids(words))
     number = single_number(words)
     if number is not None:
         numbered = aliased(Ticket, name="numbered")  # not the outer query's table
         parts.append(sa.select(numbered.id).where(numbered.id == number))
-    return sa.union(*parts)
+    return parts[0] if len(parts) == 1 else sa.union(*parts)
 
 
 def unindexed(column: sa.ColumnElement) -> sa.ColumnElement:
@@ -169,7 +174,8 @@ def ticket_filters(
     filter left out with `status=False` (the tabs count every status)."""
     filters = []
     if status and form.status.data == UNRESOLVED:
-        filters.append(column(Ticket.status) != Status.RESOLVED)
+        # IN, not !=: an inequality reads the whole (status, created_at) index.
+        filters.append(column(Ticket.status).in_(UNRESOLVED_STATUSES))
     elif status and form.status.data != ANY:
         filters.append(column(Ticket.status) == Status(form.status.data))
     if form.priority.data != ANY:
@@ -262,18 +268,66 @@ def quick_count(form: TicketFilterForm) -> sa.Select | None:
     return sa.select(sa.func.count()).select_from(ids)
 
 
-def page_of(form: TicketFilterForm, number: str | None):
-    """One page of the list (db.paginate), counted the quick way when it can be."""
-    quick = quick_count(form)
-    page = db.paginate(
-        ticket_query(form),
-        # A mangled or absurd page number (past what an OFFSET can hold) shows the first page.
-        page=page_number(number),
-        per_page=current_app.config["TICKETS_PER_PAGE"],
-        max_per_page=100,
-        error_out=False,
-        count=quick is None,
+def queue_parts(form: TicketFilterForm) -> tuple[sa.Select, sa.Select] | None:
+    """The queue over every status as two lists, one after the other: the unresolved tickets
+    in the queue's order, then the resolved ones newest first. None for any other list.
+
+    Apart, each reads its own stretch of a status index; as one query, the database would
+    sort every ticket ever filed for page 1 (73 ms at 100,000 tickets, 5x its floor).
+    """
+    if sort_of(form) != TicketSort.QUEUE or form.status.data != ANY:
+        return None
+    query = sa.select(Ticket).options(selectinload(Ticket.assignee)).where(*ticket_filters(form))
+    unresolved = query.where(Ticket.status.in_(UNRESOLVED_STATUSES))
+    resolved = query.where(Ticket.status == Status.RESOLVED)
+    return (
+        unresolved.order_by(*queue_order.order(TicketSort.QUEUE)),
+        resolved.order_by(*queue_order.RESOLVED_AFTER_QUEUE),
     )
+
+
+class PartsPagination(Pagination):
+    """db.paginate over lists shown one after another (`parts`): a page takes its rows from
+    whichever parts its stretch covers, each part counted once."""
+
+    def _counts(self) -> list[int]:
+        if not hasattr(self, "_part_counts"):
+            self._part_counts = [count(part.order_by(None)) for part in self._query_args["parts"]]
+        return self._part_counts
+
+    def _query_items(self) -> list[Ticket]:
+        items: list[Ticket] = []
+        skip = self._query_offset
+        for part, size in zip(self._query_args["parts"], self._counts(), strict=True):
+            wanted = self.per_page - len(items)
+            if wanted <= 0:
+                break
+            if skip >= size:
+                skip -= size
+                continue
+            rows = db.session.execute(part.limit(wanted).offset(skip))
+            items += rows.unique().scalars()
+            skip = 0
+        return items
+
+    def _query_count(self) -> int:
+        return sum(self._counts())
+
+
+def page_of(form: TicketFilterForm, number: str | None) -> Pagination:
+    """One page of the list (db.paginate), counted the quick way when it can be."""
+    arguments = {
+        # A mangled or absurd page number (past what an OFFSET can hold) shows the first page.
+        "page": page_number(number),
+        "per_page": current_app.config["TICKETS_PER_PAGE"],
+        "max_per_page": 100,
+        "error_out": False,
+    }
+    parts = queue_parts(form)
+    if parts is not None:
+        return PartsPagination(parts=parts, **arguments)
+    quick = quick_count(form)
+    page = db.paginate(ticket_query(form), count=quick is None, **arguments)
     if quick is not None:
         page.total = db.session.scalar(quick)
     return page
@@ -300,7 +354,14 @@ def newest_id(form: TicketFilterForm) -> int | None:
     """The newest ticket the filters and search let through: a script compares it with the
     one it saw to say a new ticket arrived, on whatever page and in whatever order."""
     conditions = ticket_filters(form)
-    search = search_condition(words_of(form))
+    words = words_of(form)
+    match = index_match(words)
+    if match is not None and not conditions:
+        # Every match is a ticket: the newest is the highest id the index (and the notes)
+        # hold, found without reading the 8,333 tickets "printer" matches among 100,000.
+        ids = matching_ids(match, words).subquery()
+        return db.session.scalar(sa.select(sa.func.max(ids.c[0])))
+    search = search_condition(words)
     if search is not None:
         conditions.append(search)
     return db.session.scalar(sa.select(sa.func.max(Ticket.id)).where(*conditions))
