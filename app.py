@@ -66,6 +66,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         backup,
         calendar_pages,
         demo,
+        doorbell,  # noqa: F401  (its session listeners ring the bells on commit)
         errors,
         health,
         oncall_hours,

@@ -1,4 +1,4 @@
-"""`python -m bench [--smoke] [intake|dashboard|reports|poller|paging|memory|backup ...]`
+"""`python -m bench [--smoke] [intake|dashboard|reports|poller|paging|delivery|memory|backup ...]`
 
 Runs the chosen benchmarks (all by default), prints one table of figures beside their floors
 and targets, and writes bench/results/latest.json. Exit status: 1 when a benchmark broke
@@ -22,7 +22,16 @@ from bench.context import Context
 from bench.dataset import DatasetCache
 from bench.report import BenchmarkBroken, BenchResult, machine, table, write_json
 
-BENCHMARKS = ("intake", "dashboard", "reports", "poller", "paging", "memory", "backup")
+BENCHMARKS = (
+    "intake",
+    "dashboard",
+    "reports",
+    "poller",
+    "paging",
+    "delivery",
+    "memory",
+    "backup",
+)
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 
 

@@ -37,7 +37,8 @@ class LiveDesk:
         self.dataset = dataset
         self.poll_interval = poll_interval
         group = {"SUPPORT_GROUP_ID": str(GROUP_CHAT_ID)} if team_group else {}
-        self.dashboard = Gunicorn("dashboard", DASHBOARD_APP, {}, workdir)
+        # Threads, as docs/operations.md has it: the bot's long poll holds one request open.
+        self.dashboard = Gunicorn("dashboard", DASHBOARD_APP, {}, workdir, threads=4)
         self.dashboard.env = dashboard_env(
             dataset.path, WEB_DASHBOARD_URL=self.dashboard.url, **group
         )

@@ -182,6 +182,7 @@ class Gunicorn(Process):
         workdir: Path,
         workers: int = 2,
         ready_path: str = "/login",
+        threads: int = 1,
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -191,6 +192,8 @@ class Gunicorn(Process):
             str(VENV_BIN / "gunicorn"),
             "-w",
             str(workers),
+            "--threads",
+            str(threads),
             "-b",
             f"127.0.0.1:{self.port}",
             "--chdir",

@@ -20,8 +20,9 @@ from telegram.request import HTTPXRequest
 
 from botkit import edits, handlers, jobs, media, rating
 from botkit.alarms import Alarm
+from botkit.answer_watch import AnswerWatch
 from botkit.context import Desk
-from botkit.dashboard import DashboardClient
+from botkit.dashboard import DashboardClient, LongPollClient
 from botkit.sending import JournalingRateLimiter, settle_journal
 from botkit.settings import BotSettings
 from botkit.spool import Spool
@@ -104,7 +105,6 @@ def add_jobs(application: Application, settings: BotSettings) -> None:
     # (name, job, seconds between runs, seconds before the first run)
     table = (
         ("escalations", jobs.poll_escalations, settings.poll_interval, 0.5),
-        ("answers", jobs.deliver_pending_answers, settings.delivery_interval, 0.5),
         ("outbox", jobs.deliver_outbox, settings.delivery_interval, 0.7),
         ("reminders", jobs.shift_reminders, settings.poll_interval, 0.9),
         ("sla_breaches", jobs.sla_breaches, settings.poll_interval, 0.95),
@@ -133,6 +133,10 @@ async def post_init(application: Application) -> None:
         alarm=Alarm(application.job_queue, jobs.poll_escalations),
     )
     application.bot_data["desk"] = desk
+    long_polls = LongPollClient(
+        settings.dashboard_url, settings.api_token, settings.request_timeout, instance
+    )
+    application.bot_data["answer_watch"] = AnswerWatch(application.bot, desk, long_polls)
     application.bot_data["guard"] = PollingGuard(
         application, settings.takeover_after, instance=instance
     )
@@ -180,8 +184,12 @@ async def serve(application: Application) -> None:
         if not stopping.is_set():
             await application.bot_data["guard"].begin()
             await application.start()
+            application.bot_data["answer_watch"].start()
             await stopping.wait()
     finally:
+        watch: AnswerWatch | None = application.bot_data.get("answer_watch")
+        if watch is not None:
+            await watch.stop()  # first: its long poll would hold the stop up for its wait
         guard: PollingGuard | None = application.bot_data.get("guard")
         if guard is not None:
             await guard.stop()  # before the jobs stop: a heartbeat must not restart polling

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import requests
 
 log = logging.getLogger(__name__)
@@ -27,6 +29,20 @@ class DashboardRefused(Exception):
         self.status = status
         self.message = message
         self.body = body or {}
+
+
+def json_answer(call: str, status: int, read_json: Callable[[], Any]) -> dict[str, Any]:
+    """The JSON body of an answer to `call`; a 5xx or a body that is not JSON is
+    DashboardUnavailable, a 4xx DashboardRefused with the body's `error`."""
+    if status >= 500:
+        raise DashboardUnavailable(f"{call}: HTTP {status}", status)
+    try:
+        body = read_json()
+    except ValueError:
+        raise DashboardUnavailable(f"{call}: answer is not JSON") from None
+    if status >= 400:
+        raise DashboardRefused(status, body.get("error", ""), body)
+    return body
 
 
 class DashboardClient:
@@ -68,17 +84,7 @@ class DashboardClient:
             )
         except requests.RequestException as error:
             raise DashboardUnavailable(f"{method} {path}: {error.__class__.__name__}") from error
-        if response.status_code >= 500:
-            raise DashboardUnavailable(
-                f"{method} {path}: HTTP {response.status_code}", response.status_code
-            )
-        try:
-            body = response.json()
-        except ValueError:
-            raise DashboardUnavailable(f"{method} {path}: answer is not JSON") from None
-        if response.status_code >= 400:
-            raise DashboardRefused(response.status_code, body.get("error", ""), body)
-        return body
+        return json_answer(f"{method} {path}", response.status_code, response.json)
 
     def download(self, path: str) -> bytes:
         """GET a file's bytes (the API's one answer that is not JSON)."""
@@ -121,3 +127,38 @@ class DashboardClient:
             if refused.status == 409:
                 return refused.body | {"conflict": True}
             raise
+
+
+class LongPollClient:
+    """The dashboard's long polls (GET ...?wait=), on httpx's asynchronous client.
+
+    Cancelled (the bot stopping), such a request closes its connection at once; the requests
+    session above runs in a thread, which would hold a SIGTERM up for the rest of the wait.
+    """
+
+    def __init__(
+        self, base_url: str, token: str, timeout: float = 10.0, instance: str | None = None
+    ) -> None:
+        headers = {"Authorization": f"Bearer {token}"}
+        if instance:
+            headers["X-Bot-Instance"] = instance
+        self.timeout = timeout
+        self.client = httpx.AsyncClient(
+            base_url=f"{base_url.rstrip('/')}/api", headers=headers, trust_env=False
+        )
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def get(self, path: str, wait: float) -> dict[str, Any]:
+        """GET `path` letting the dashboard hold it up to `wait` seconds; the errors are
+        DashboardClient's."""
+        try:
+            response = await self.client.get(
+                path,
+                params={"wait": f"{wait:g}"},
+                timeout=httpx.Timeout(self.timeout, read=wait + self.timeout),
+            )
+        except httpx.HTTPError as error:
+            raise DashboardUnavailable(f"GET {path}: {error.__class__.__name__}") from error
+        return json_answer(f"GET {path}", response.status_code, response.json)

@@ -13,7 +13,7 @@ from botkit import edits, media, sending
 from botkit.context import Desk, desk
 from botkit.dashboard import DashboardRefused, DashboardUnavailable
 from botkit.handlers import after_filing, escalate
-from botkit.sending import deliver_answers, settle_journal
+from botkit.sending import settle_journal
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +56,6 @@ async def poll_escalations(context: ContextTypes.DEFAULT_TYPE) -> None:
                 return
             handled.update(t["id"] for t in fresh)
             await asyncio.gather(*(take_step(t) for t in fresh))
-
-
-async def deliver_pending_answers(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Send answers written in the dashboard to the users' chats."""
-    await delivery_round(context, deliver_answers, "answer delivery", "delivered %s answer(s)")
 
 
 async def deliver_outbox(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -304,11 +304,13 @@ async def report(
 PART_ROUNDS = 8
 
 
-async def deliver_answers(bot: Bot, desk: Desk) -> int:
-    """Deliver every pending answer: in order within a chat, chats side by side."""
+async def deliver_answers(bot: Bot, desk: Desk, pending: list[dict] | None = None) -> int:
+    """Deliver every pending answer: in order within a chat, chats side by side. `pending`:
+    the answers a long poll has just handed out (botkit/answer_watch.py), asked for otherwise."""
     total = 0
     for _ in range(PART_ROUNDS):
-        pending = (await desk.get("/responses/pending"))["responses"]
+        if pending is None:
+            pending = (await desk.get("/responses/pending"))["responses"]
         by_chat: dict[int, list[dict]] = defaultdict(list)
         for delivery in pending:
             by_chat[delivery["chat_id"]].append(delivery)
@@ -318,6 +320,7 @@ async def deliver_answers(bot: Bot, desk: Desk) -> int:
         total += sum(results)
         if not sum(results) or not any(d.get("part", 1) < d.get("parts", 1) for d in pending):
             break
+        pending = None
     return total
 
 

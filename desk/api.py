@@ -14,6 +14,7 @@ from desk import (
     clock,
     database,
     deliveries,
+    doorbell,
     escalation_steps,
     health,
     linking,
@@ -32,6 +33,10 @@ from escalation import Action
 from models import Notification, SupportResponse, Ticket, User
 
 T = TypeVar("T")
+
+# A long poll's longest wait: under gunicorn's 30 s worker timeout with room to spare, and
+# under common proxies' idle timeouts (nginx: 60 s).
+MAX_WAIT = 20.0
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 csrf.exempt(bp)  # bearer-token requests carry no cookie, so there is no session to forge
@@ -342,10 +347,36 @@ def oncall_overview():
 
 @bp.get("/responses/pending")
 def responses_pending():
-    """Answers written in the dashboard that wait for delivery, oldest first."""
+    """Answers written in the dashboard that wait for delivery, oldest first.
+
+    With `wait` (seconds, at most MAX_WAIT) and none to hand out, this is a long poll: it
+    answers as soon as an answer is written (desk/doorbell.py) or a retry's backoff ends, or
+    with none once the wait is over.
+    """
+    wait = wait_arg()
+    since = doorbell.mark(doorbell.ANSWERS)
     answers = deliveries.pending()
+    if not answers and wait:
+        retry_in = deliveries.next_retry_in()
+        database.commit()  # no transaction, nor a SQLite snapshot, is held while waiting
+        due = retry_in is not None and retry_in <= wait
+        rang = doorbell.wait(doorbell.ANSWERS, since, retry_in if due else wait)
+        if rang or due:
+            answers = deliveries.pending()
     database.commit()
     return jsonify({"responses": [deliveries.delivery_dict(r) for r in answers]})
+
+
+def wait_arg() -> float:
+    """The `wait` query argument: seconds, 0 (the default) to MAX_WAIT; larger is MAX_WAIT."""
+    raw = request.args.get("wait", "0")
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise InvalidRequest("invalid fields", {"wait": "must be a number of seconds, 0 or more"})
+    return min(seconds, MAX_WAIT)
 
 
 def get_response(response_id: int) -> SupportResponse:

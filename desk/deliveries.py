@@ -82,6 +82,18 @@ def pending(limit: int = 50) -> list[SupportResponse]:
     )
 
 
+def next_retry_in() -> float | None:
+    """Seconds until the earliest backoff of a pending answer ends; None when none waits."""
+    now = clock.now()
+    soonest = db.session.scalar(
+        sa.select(sa.func.min(SupportResponse.claimed_at)).where(
+            SupportResponse.delivery_state == DeliveryState.PENDING,
+            SupportResponse.claimed_at > now,
+        )
+    )
+    return None if soonest is None else (soonest - now).total_seconds()
+
+
 def claim(response: SupportResponse) -> bool:
     """Move a pending answer to `sending`; False if another bot has it."""
     now = clock.now()
