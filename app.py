@@ -69,6 +69,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         doorbell,  # noqa: F401  (its session listeners ring the bells on commit)
         errors,
         health,
+        live_marks,
         oncall_hours,
         override_pages,
         overview,
@@ -91,6 +92,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(two_factor_pages.bp)
     app.register_blueprint(overview.bp)
+    app.register_blueprint(live_marks.bp)
     app.register_blueprint(ticket_pages.bp)
     app.register_blueprint(attachment_pages.bp)
     app.register_blueprint(schedule_views.bp)

@@ -1,5 +1,6 @@
 """Doorbells: a request that waits for news (the bot's long poll for answers) is woken by the
-commit that made the news, in whichever gunicorn worker that commit ran.
+commit that made the news, in whichever gunicorn worker that commit ran; a browser's live
+page asks a bell's mark (desk/live_marks.py) instead of the database.
 
 A bell is a file in the instance folder. Ringing appends a byte to it (O_APPEND: atomic
 between processes); a waiter notes its size before it reads the database and, finding
@@ -24,12 +25,15 @@ from flask import current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from models import SupportResponse
+from models import FollowUp, Notification, SupportResponse, Ticket, TicketEvent, TicketNote
 
 ANSWERS = "answers"  # an answer was written, or its delivery state changed
+DESK = "desk"  # a ticket, or anything the live pages show of one, was written
 LOOK_EVERY = 0.02  # seconds between two looks at a bell while waiting
 EMPTIED_AT = 64 * 1024  # bytes: a bell this large starts again from empty
 PENDING_RINGS = "doorbell_rings"  # Session.info key: the bells the open transaction rings
+# The rows the overview, the ticket list and the ticket page show (or count).
+LIVE_ROWS = (Ticket, FollowUp, SupportResponse, TicketNote, TicketEvent, Notification)
 
 
 def bell(name: str) -> Path:
@@ -65,16 +69,19 @@ def wait(name: str, since: int, seconds: float) -> bool:
 
 
 @event.listens_for(Session, "after_flush")
-def _note_answers(session: Session, _flush_context) -> None:
-    """A new answer, or one whose delivery state changed, rings ANSWERS once it commits.
+def _note_rings(session: Session, _flush_context) -> None:
+    """What the open transaction rings once it commits: ANSWERS for a new answer or one whose
+    delivery state changed, DESK for any row the live pages show (static/js/desk.js).
 
     The bot's claims are conditional UPDATEs, not flushes, so they ring nothing."""
-    for row in (*session.new, *session.dirty):
+    rings = session.info.setdefault(PENDING_RINGS, set())
+    for row in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(row, LIVE_ROWS):
+            rings.add(DESK)
         if isinstance(row, SupportResponse) and (
             row in session.new or _changed(row, "delivery_state")
         ):
-            session.info.setdefault(PENDING_RINGS, set()).add(ANSWERS)
-            return
+            rings.add(ANSWERS)
 
 
 def _changed(row: object, attribute: str) -> bool:

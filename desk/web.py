@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, g, request
 from markupsafe import Markup
 
 from desk import clock
@@ -13,7 +13,10 @@ from forms import PRIORITY_LABELS, STATUS_LABELS, WEEKDAYS
 from models import Priority, Status
 from user_text import isolate, visible
 
-DEFAULT_POLL_MS = 5000
+# The live pages fetch their data once a minute, and whenever the mark they ask twice a second
+# moves (desk/live_marks.py).
+DEFAULT_POLL_MS = 60_000
+DEFAULT_MARK_MS = 500
 
 # Every script and style comes from static/, so the browser may refuse anything else; user text
 # that slipped through escaping still could not run.
@@ -97,6 +100,8 @@ def layout_context() -> dict[str, object]:
     return {
         "timezone_name": current_app.config["TIMEZONE"],
         "poll_ms": int(current_app.config.get("LIVE_POLL_MS", DEFAULT_POLL_MS)),
+        "mark_ms": int(current_app.config.get("LIVE_MARK_MS", DEFAULT_MARK_MS)),
+        "live_mark": g.get("live_mark", -1),
     }
 
 
