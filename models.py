@@ -418,6 +418,9 @@ class Notification(db.Model):
     claimed_by: Mapped[str | None] = mapped_column(sa.String(64))  # the bot's instance id
     repeat: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     telegram_message_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    # Sent as one line of a digest (botkit/group_posts.py): the message lists other tickets
+    # too, so a press on one of them never rewrites it into that ticket's post.
+    digest: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     error: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -438,6 +441,7 @@ class Notification(db.Model):
             "attempts": self.attempts,
             "repeat": self.repeat,
             "telegram_message_id": self.telegram_message_id,
+            "digest": self.digest,
             "error": self.error,
             "created_at": iso(self.created_at),
             "sent_at": iso(self.sent_at),

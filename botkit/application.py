@@ -23,6 +23,7 @@ from botkit.alarms import Alarm
 from botkit.answer_watch import AnswerWatch
 from botkit.context import Desk
 from botkit.dashboard import DashboardClient, LongPollClient
+from botkit.group_posts import GroupPosts
 from botkit.sending import JournalingRateLimiter, settle_journal
 from botkit.settings import BotSettings
 from botkit.spool import Spool
@@ -131,6 +132,7 @@ async def post_init(application: Application) -> None:
         client=client,
         spool=spool,
         alarm=Alarm(application.job_queue, jobs.poll_escalations),
+        group_posts=GroupPosts(),
     )
     application.bot_data["desk"] = desk
     long_polls = LongPollClient(

@@ -6,9 +6,12 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram.ext import ContextTypes
+
+if TYPE_CHECKING:
+    from botkit.group_posts import GroupPosts
 
 from botkit.alarms import Alarm
 from botkit.dashboard import DashboardClient
@@ -33,6 +36,9 @@ class Desk:
     # When the next escalation step falls due (botkit/alarms.py); set once the JobQueue runs.
     alarm: Alarm = field(default_factory=Alarm)
     escalation_turn: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # The team group's posts in turn, a burst as one digest (botkit/group_posts.py); None
+    # sends each post as it comes.
+    group_posts: GroupPosts | None = None
 
     def not_filed_yet(self, chat_id: int, message_id: int) -> bool:
         """The message is being filed right now, or waits in the spool: what changes it (an

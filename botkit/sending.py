@@ -96,10 +96,11 @@ class JournalingRateLimiter(AIORateLimiter):
 
 async def send_journaled(bot: Bot, desk: Desk, kind: str, item_id: int, **kwargs: Any):
     """send_message with retries, journalled `sending` right before the request leaves."""
+    return await send_journaling(bot, lambda: desk.spool.sending(kind, item_id), **kwargs)
 
-    def journal() -> None:
-        desk.spool.sending(kind, item_id)
 
+async def send_journaling(bot: Bot, journal: Callable[[], None], **kwargs: Any):
+    """send_message with retries, `journal` called right before the request leaves."""
     if getattr(bot, "rate_limiter", None) is None:
         journal()  # no queue to wait in: it leaves now
         return await send_with_retries(bot, **kwargs)
@@ -125,6 +126,9 @@ async def send_notifications(
     people = [n for n in notes if n["kind"] not in GROUP_KINDS]
     for note in notes:
         if note["kind"] in GROUP_KINDS:
+            if desk.group_posts is not None:
+                desk.group_posts.add(bot, desk, note, ticket)  # botkit/group_posts.py
+                continue
             task = asyncio.create_task(send_notification(bot, desk, note, ticket))
             _group_posts.add(task)
             task.add_done_callback(_group_posts.discard)
@@ -273,12 +277,15 @@ async def report(
     error: str | None = None,
     retryable: bool = False,
     uncertain: bool = False,
+    digest: bool = False,
 ) -> dict | None:
     """Tell the dashboard; if it is down the journal keeps the outcome for a later report."""
     path = f"/{'notifications' if kind == 'notification' else 'responses'}/{item_id}/result"
     body: dict[str, Any] = {"sent": sent}
     if sent:
         body["telegram_message_id"] = message_id
+        if digest:
+            body["digest"] = True
     else:
         body["error"] = (error or "unknown error")[:2000]
         body["retryable"] = retryable

@@ -193,6 +193,45 @@ def buttons(ticket: dict[str, Any], lang: str | None = None) -> InlineKeyboardMa
     return InlineKeyboardMarkup([row])
 
 
+DIGEST_HEADING = N_("New support tickets: {count}")
+# What of each ticket's text and sender's name a digest line shows, in Telegram's units: 20
+# lines of the longest stay well inside one message.
+DIGEST_QUOTE = 80
+DIGEST_NAME = 40
+
+
+def digest(tickets: list[dict[str, Any]], dashboard_url: str, lang: str | None = None) -> str:
+    """One message for a burst of new tickets (botkit/group_posts.py): a line each, its
+    number a link to the dashboard, then priority, sender and the start of its text."""
+    _ = translator(lang)
+    lines = ["🆕 <b>" + _(DIGEST_HEADING).format(count=len(tickets)) + "</b>", ""]
+    for ticket in tickets:
+        link = escape(f"{dashboard_url}/tickets/{ticket['id']}", quote=True)
+        priority = named(ticket["priority"], PRIORITIES, _)
+        who = opening(ticket.get("sender_name") or "", DIGEST_NAME)
+        lines.append(
+            f'<a href="{link}"><b>#{ticket["number"]}</b></a> · {priority} · {who}: '
+            + opening(ticket["text"], DIGEST_QUOTE)
+        )
+    return "\n".join(lines)
+
+
+def opening(text: str, limit: int) -> str:
+    """The start of what a user wrote, on one line, at most about `limit` units."""
+    text = " ".join(text.split())
+    if telegram_length(isolate(text)) <= limit:
+        return shown(text)
+    return shown(cut_to(text, limit - 3)) + "…"
+
+
+def digest_buttons(tickets: list[dict[str, Any]]) -> InlineKeyboardMarkup:
+    """🙋 #N takes ticket N: four to a row."""
+    take = [
+        InlineKeyboardButton(f"🙋 #{t['number']}", callback_data=f"take:{t['id']}") for t in tickets
+    ]
+    return InlineKeyboardMarkup([take[i : i + 4] for i in range(0, len(take), 4)])
+
+
 ACTIONS_DONE = {
     "ack": N_("You acknowledged ticket #{number}."),
     "take": N_("Ticket #{number} is yours."),

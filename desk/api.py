@@ -300,6 +300,7 @@ def notification_result(notification_id: int):
     error = fields.string("error", max_length=2000)
     retryable = fields.boolean("retryable", required=False)
     uncertain = fields.boolean("uncertain", required=False)
+    digest = fields.boolean("digest", required=False)
     fields.check()
     outbox.record(
         note,
@@ -308,6 +309,7 @@ def notification_result(notification_id: int):
         error=error,
         retryable=bool(retryable),
         uncertain=bool(uncertain),
+        digest=bool(digest),
     )
     database.commit()
     # The ticket as it is now: if someone acted on it while this page was in flight, the bot

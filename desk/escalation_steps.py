@@ -248,8 +248,10 @@ def sent_notifications(ticket: Ticket) -> list[Notification]:
                 Notification.ticket_id == ticket.id,
                 Notification.state == DeliveryState.SENT,
                 Notification.telegram_message_id.is_not(None),
-                # The user's "How did we do?" is no page: a tech's press never rewrites it.
+                # The user's "How did we do?" is no page: a tech's press never rewrites it;
+                # nor a digest, which is about other tickets too.
                 Notification.kind != NotificationKind.SATISFACTION,
+                Notification.digest.is_(False),
             )
             .order_by(Notification.id)
         )

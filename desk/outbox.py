@@ -179,15 +179,18 @@ def record(
     error: str | None = None,
     retryable: bool = False,
     uncertain: bool = False,
+    digest: bool = False,
 ) -> None:
     """Store what the bot says Telegram did. `sent` is final, and always wins: a late report of
-    a message that did arrive is never turned into a failure or a resend."""
+    a message that did arrive is never turned into a failure or a resend. `digest`: it went out
+    as one line of a message about several tickets."""
     now = clock.now()
     if note.state == DeliveryState.SENT:
         return
     if sent:
         note.state = DeliveryState.SENT
         note.telegram_message_id = telegram_message_id
+        note.digest = digest
         note.sent_at = now
         note.error = None
         if note.kind == NotificationKind.CONFIRMATION:

@@ -217,3 +217,18 @@ def test_oncall_shows_who_covers_whom():
         "Overrides:\n• Wed 25 Nov 12:00-14:00: <b>\u2068Bob\u2069</b> covers \u2068Ann\u2069"
         in text
     )
+
+
+def test_a_digest_lists_each_ticket_escaped_and_isolated_and_fits_one_message() -> None:
+    longest = TICKET | {"sender_name": "\u202e" + "N" * 300, "text": "<b>x</b> " * 2000}
+    tickets = [longest | {"id": n, "number": n} for n in range(1, 21)]
+    text = team_messages.digest(tickets, URL, "de")
+    plain = html.unescape(re.sub(r"<[^>]+>", "", text))
+    assert plain.startswith("🆕 Neue Support-Tickets: 20")
+    assert "<b>x</b>" not in text and "&lt;b&gt;x&lt;/b&gt;" in text
+    assert f"{FSI}\u202e" not in text and "\u202e" not in plain.replace(FSI, "")
+    assert all(f'href="{URL}/tickets/{n}"' in text for n in range(1, 21))
+    assert telegram_length(plain) <= 4096
+    buttons = team_messages.digest_buttons(tickets).inline_keyboard
+    assert [b.callback_data for row in buttons for b in row] == [f"take:{n}" for n in range(1, 21)]
+    assert max(len(row) for row in buttons) == 4
