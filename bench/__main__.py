@@ -33,6 +33,8 @@ BENCHMARKS = (
     "backup",
 )
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
+# The benchmarks that build their data sets on a PostgreSQL server too (bench/databases.py).
+ON_POSTGRESQL = ("dashboard", "reports")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -41,11 +43,26 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--smoke", action="store_true", help="small numbers, seconds not minutes")
     parser.add_argument("--json", type=Path, default=RESULTS, help=f"default {RESULTS}")
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
+    parser.add_argument(
+        "--database",
+        metavar="URL",
+        help="a PostgreSQL server (postgresql+psycopg://...) to run the page benchmarks on; "
+        f"{', '.join(ON_POSTGRESQL)} run there, the others are skipped",
+    )
     args = parser.parse_args(argv)
     unknown = set(args.names) - set(BENCHMARKS)
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
     args.names = [n for n in BENCHMARKS if n in args.names] or list(BENCHMARKS)
+    if args.database:
+        if not args.database.startswith("postgresql"):
+            parser.error("--database: a postgresql+psycopg:// URL (SQLite is the default)")
+        skipped = [n for n in args.names if n not in ON_POSTGRESQL]
+        if skipped:
+            print(f"on PostgreSQL: skipping {', '.join(skipped)} (SQLite only so far)")
+        args.names = [n for n in args.names if n in ON_POSTGRESQL]
+        if not args.names:
+            parser.error("--database: none of these benchmarks runs on PostgreSQL yet")
     return args
 
 
@@ -59,7 +76,23 @@ def run_one(name: str, ctx: Context) -> BenchResult:
     except Exception:  # noqa: BLE001 - a crash is a broken benchmark, reported with the rest
         result = BenchResult(name, error=traceback.format_exc())
     result.seconds = time.perf_counter() - started
+    if ctx.database:
+        # Side by side with the SQLite figures on the results page.
+        result.name = f"{name}/pg"
+        for metric in result.metrics:
+            metric.benchmark = result.name
     return result
+
+
+def postgresql_version(url: str) -> str:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            return conn.exec_driver_sql("SHOW server_version").scalar() or "?"
+    finally:
+        engine.dispose()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,8 +105,10 @@ def main(argv: list[str] | None = None) -> int:
         f"Python {info['python']}, SQLite {info['sqlite']}",
         flush=True,
     )
+    if args.database:
+        print(f"on PostgreSQL {postgresql_version(args.database)}", flush=True)
     workdir = Path(tempfile.mkdtemp(prefix="desk-bench-"))
-    ctx = Context(args.smoke, workdir, DatasetCache(workdir / "datasets"))
+    ctx = Context(args.smoke, workdir, DatasetCache(workdir / "datasets"), args.database)
     results = []
     started = time.perf_counter()
     try:

@@ -16,6 +16,8 @@ class Context:
     smoke: bool
     workdir: Path
     datasets: DatasetCache
+    # A PostgreSQL server URL (`--database`) for the benchmarks that can run there; None: SQLite.
+    database: str | None = None
 
     def pick(self, full: T, smoke: T) -> T:
         """The full-mode figure, or the small one in smoke mode."""

@@ -7,27 +7,22 @@ at 100 tickets. Timed as the dashboard pages are (bench/dashboard.py: Flask's te
 logged-in session, TESTING off, the two datasets alternating); the statements each request
 runs are counted on the large database, and with SQLite their query plans are printed.
 
-On SQLite by default. `BENCH_DATABASE_URL=postgresql+psycopg://...` runs it on PostgreSQL:
-each dataset is built in a schema of its own there (dropped afterwards).
+On SQLite by default; `--database postgresql+psycopg://...` runs it on PostgreSQL (each
+dataset in a schema of its own there, bench/databases.py).
 """
 
 from __future__ import annotations
 
-import os
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
-from urllib.parse import quote
 
 import sqlalchemy as sa
 from flask import Flask
 
 from bench.context import Context
 from bench.dashboard import Page, captured_sql, explain, print_plans, time_page
-from bench.dataset import Spec, dispose, fill, make_app
+from bench.databases import apps_for
+from bench.dataset import Spec
 from bench.report import BenchResult, Metric
 from bench.web import test_client_session
 
@@ -41,51 +36,6 @@ PAGES = (
     Page("pages.csv", f"/reports/pages.csv?range={DAYS}", "person,pages"),
     Page("targets.csv", f"/reports/targets.csv?range={DAYS}", "tickets judged"),
 )
-
-
-@contextmanager
-def postgres_app(server: str, spec: Spec) -> Iterator[tuple[Flask, dict[str, int]]]:
-    """The app on a fresh schema of `server`, filled with `spec`; the schema dropped after."""
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(server, poolclass=sa.pool.NullPool)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in server else "?"
-    url = f"{server}{separator}options={quote(f'-csearch_path={schema}')}"
-    app = make_app(Path("unused.db"), SQLALCHEMY_DATABASE_URI=url)
-    try:
-        with app.app_context():
-            _, counts = fill(spec, datetime.now(UTC))
-            from desk.extensions import db
-
-            with db.engine.begin() as conn:
-                conn.exec_driver_sql("ANALYZE")
-        yield app, counts
-    finally:
-        dispose(app)
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
-@contextmanager
-def apps_for(ctx: Context, specs: dict[str, Spec]) -> Iterator[tuple[dict[str, Flask], dict]]:
-    server = os.environ.get("BENCH_DATABASE_URL", "")
-    if not server.startswith("postgresql"):
-        workdir = ctx.directory(NAME)
-        datasets = {
-            label: ctx.datasets.copy(spec, workdir / f"{label}.db") for label, spec in specs.items()
-        }
-        apps = {label: make_app(d.path) for label, d in datasets.items()}
-        try:
-            yield apps, {"backend": "sqlite", "rows": datasets["big"].rows}
-        finally:
-            for app in apps.values():
-                dispose(app)
-        return
-    with postgres_app(server, specs["small"]) as (small, _):
-        with postgres_app(server, specs["big"]) as (big, rows):
-            yield {"small": small, "big": big}, {"backend": "postgresql", "rows": rows}
 
 
 def file_ticket(app: Flask, number: int) -> None:
@@ -138,7 +88,7 @@ def run(ctx: Context) -> BenchResult:
         "big": Spec(history=big_total - big_total // 500, open=big_total // 500, days=DAYS),
     }
     started = time.perf_counter()
-    with apps_for(ctx, specs) as (apps, info):
+    with apps_for(ctx, NAME, specs) as (apps, info):
         build_seconds = time.perf_counter() - started
         clients = {label: test_client_session(app) for label, app in apps.items()}
         samples: dict[tuple[str, str], list[float]] = {}
