@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from telegram import Bot
 
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 
 WAIT = 20.0  # seconds the dashboard may hold a poll (its MAX_WAIT)
 LONGEST_PAUSE = 30.0  # seconds between two tries while the dashboard stays unreachable
+QUICK = 0.5  # seconds: an empty answer sooner than this is followed by a pause this long
 
 
 class AnswerWatch:
@@ -60,8 +62,13 @@ class AnswerWatch:
 
     async def round(self) -> None:
         """One long poll, then the delivery of what it handed out."""
+        started = time.monotonic()
         pending = (await self.client.get("/responses/pending", WAIT))["responses"]
         if pending:
             count = await deliver_answers(self.bot, self.desk, pending)
             if count:
                 log.info("delivered %s answer(s)", count)
+        elif time.monotonic() - started < QUICK:
+            # Nothing, at once: a bell rung for another bot's report, or a dashboard that does
+            # not hold polls. A short pause keeps either from becoming a busy loop.
+            await asyncio.sleep(QUICK)

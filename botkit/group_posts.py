@@ -56,11 +56,11 @@ class GroupPosts:
         """Send what waits for `chat` until nothing does: other posts one by one, new-ticket
         posts that piled up as one digest."""
         while self.waiting.get(chat):
-            batch = self.waiting.pop(chat)
-            posts = [item for item in batch if item[0]["kind"] == "post" and item[1]]
-            for note, ticket in batch:
-                if (note, ticket) not in posts:
-                    await send_notification(bot, desk, note, ticket)
+            posts, others = [], []
+            for note, ticket in self.waiting.pop(chat):
+                (posts if note["kind"] == "post" and ticket else others).append((note, ticket))
+            for note, ticket in others:
+                await send_notification(bot, desk, note, ticket)
             if len(posts) > DIGEST_MAX:
                 later = posts[DIGEST_MAX:]
                 self.waiting[chat] = later + self.waiting.get(chat, [])

@@ -427,6 +427,10 @@ async def settle_journal(desk: Desk, *, at_startup: bool = False) -> None:
     for entry in desk.spool.unsettled():
         if entry.state != "sent" and not at_startup:
             continue  # still in flight in this run
+        if entry.kind == "notification" and entry.item_id in desk.sending:
+            # Sent, and its sender is reporting it now: a digest's reports carry what this
+            # one would not (botkit/group_posts.py).
+            continue
         if entry.state == "sent":
             await report(
                 desk, entry.kind, entry.item_id, sent=True, message_id=entry.telegram_message_id

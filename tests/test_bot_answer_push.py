@@ -72,3 +72,30 @@ def test_the_bot_stops_at_once_while_its_long_poll_waits(
     assert time.monotonic() - started < 5
     assert slow_poll_bot.process.returncode == 0
     assert "Traceback" not in slow_poll_bot.log()
+
+
+def test_a_dashboard_that_answers_at_once_is_not_asked_in_a_busy_loop():
+    """An empty answer that comes back at once (a bell rung for another bot's report, or a
+    dashboard that does not hold polls) is followed by a pause, not by the next poll."""
+    import asyncio
+
+    from botkit.answer_watch import AnswerWatch
+
+    asked = []
+
+    class AnswersAtOnce:
+        async def get(self, path, wait):
+            asked.append(path)
+            return {"responses": []}
+
+        async def aclose(self):
+            pass
+
+    async def watch_for(seconds: float) -> None:
+        watch = AnswerWatch(bot=None, desk=None, client=AnswersAtOnce())
+        watch.start()
+        await asyncio.sleep(seconds)
+        await watch.stop()
+
+    asyncio.run(watch_for(1.2))
+    assert 1 <= len(asked) <= 3
