@@ -50,8 +50,12 @@ def mark(name: str) -> int:
 
 def ring(name: str) -> None:
     path = bell(name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("ab") as file:
+    try:
+        file = path.open("ab")
+    except FileNotFoundError:  # the first ring of this instance folder
+        path.parent.mkdir(parents=True, exist_ok=True)
+        file = path.open("ab")
+    with file:
         file.write(b".")
         if file.tell() >= EMPTIED_AT:
             file.truncate(0)
